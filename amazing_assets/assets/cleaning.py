@@ -1,0 +1,149 @@
+"""``clean_events`` and ``event_quarantine``: cleaning rules, pseudonymisation, accounting."""
+
+import dagster as dg
+from pyspark.sql import DataFrame
+from pyspark.storagelevel import StorageLevel
+
+from amazing_assets.assets.common import markdown_table, preview_markdown, run_months
+from amazing_assets.partitions import monthly_partitions
+from amazing_assets.resources.pseudonymization import PseudonymizationKeyResource
+from amazing_assets.segmentation.cleaning import (
+    CleaningRules,
+    classify_events,
+    clean_view,
+    pseudonymized_schema,
+    quarantine_view,
+)
+from amazing_assets.segmentation.pseudonymize import batch_pseudonymizer
+
+IDENTIFIER_TOKENS = {"user_id": "user_key", "user_session": "session_key"}
+ACCOUNTING_CHECK = "accounting_identity"
+
+
+def pseudonymize(df: DataFrame, key: bytes) -> DataFrame:
+    """Replace raw ``user_id``/``user_session`` by keyed tokens, on the executors."""
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    schema = pseudonymized_schema(df.schema, IDENTIFIER_TOKENS)
+    arrow_schema = to_arrow_schema(schema, timezone="UTC")
+    return df.mapInArrow(batch_pseudonymizer(key, IDENTIFIER_TOKENS, arrow_schema), schema)
+
+
+def accounting(counts: dict[tuple[str, str | None], int], months: list[str]) -> list[dict]:
+    """Per month: rows in, kept, dropped by reason; ``balanced`` iff in = kept + Σ dropped."""
+    rows = []
+    for month in months:
+        by_reason = {r: n for (m, r), n in counts.items() if m == month and r is not None}
+        kept = counts.get((month, None), 0)
+        rows.append(
+            {
+                "month": month,
+                "rows_in": kept + sum(by_reason.values()),
+                "kept": kept,
+                "dropped": sum(by_reason.values()),
+                "dropped_by_reason": by_reason,
+            }
+        )
+    return rows
+
+
+@dg.multi_asset(
+    outs={
+        "clean_events": dg.AssetOut(
+            description="Validated, deduplicated, bot-free events with pseudonymous keys.",
+            io_manager_key="spark_delta_io_manager",
+            kinds={"spark", "delta"},
+            group_name="events",
+        ),
+        "event_quarantine": dg.AssetOut(
+            description="Rows removed from clean_events, each with its reason code (raw zone).",
+            io_manager_key="spark_delta_io_manager",
+            kinds={"spark", "delta"},
+            group_name="events",
+        ),
+    },
+    ins={"raw_events": dg.AssetIn("raw_events")},
+    check_specs=[
+        dg.AssetCheckSpec(
+            ACCOUNTING_CHECK,
+            asset="clean_events",
+            blocking=True,
+            description="raw rows = kept + dropped by each reason, per month",
+        )
+    ],
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    can_subset=False,
+)
+def clean_events(
+    context: dg.AssetExecutionContext,
+    raw_events: DataFrame,
+    pseudonymization_key: PseudonymizationKeyResource,
+):
+    """Apply the cleaning rules of DESIGN §5 and pseudonymise identifiers; count every drop."""
+    key = pseudonymization_key.key_bytes()  # fail before any Spark work when the key is missing
+    months = run_months(context)
+    raw_rows = raw_events.groupBy("month").count().collect()
+    classified = classify_events(raw_events, CleaningRules()).persist(StorageLevel.DISK_ONLY)
+    counts = {
+        (r["month"], r["drop_reason"]): r["count"]
+        for r in classified.groupBy("month", "drop_reason").count().collect()
+    }
+    report = accounting(counts, months)
+    raw_by_month = {r["month"]: r["count"] for r in raw_rows}
+    for row in report:
+        context.log.info(
+            f"clean_events {row['month']}: {row['rows_in']:,} in, {row['kept']:,} kept, "
+            f"{row['dropped']:,} dropped {row['dropped_by_reason']}"
+        )
+    clean = pseudonymize(clean_view(classified), key)
+    quarantine = pseudonymize(quarantine_view(classified), key)
+    dropped_by_reason: dict[str, int] = {}
+    for row in report:
+        for reason, n in row["dropped_by_reason"].items():
+            dropped_by_reason[reason] = dropped_by_reason.get(reason, 0) + n
+    yield dg.Output(
+        clean,
+        output_name="clean_events",
+        metadata={
+            "rows_in": sum(r["rows_in"] for r in report),
+            "rows_kept": sum(r["kept"] for r in report),
+            "rows_dropped": sum(r["dropped"] for r in report),
+            "dropped_by_reason": dg.MetadataValue.json(dropped_by_reason),
+            "per_month": dg.MetadataValue.md(
+                markdown_table(
+                    [
+                        {
+                            **r,
+                            "dropped_by_reason": ", ".join(
+                                f"{k}={v:,}" for k, v in sorted(r["dropped_by_reason"].items())
+                            ),
+                        }
+                        for r in report
+                    ],
+                    ["month", "rows_in", "kept", "dropped", "dropped_by_reason"],
+                )
+            ),
+            "preview": preview_markdown(clean),
+        },
+    )
+    yield dg.Output(
+        quarantine,
+        output_name="event_quarantine",
+        metadata={
+            "rows": sum(r["dropped"] for r in report),
+            "rows_by_reason": dg.MetadataValue.json(dropped_by_reason),
+        },
+    )
+    unbalanced = [r["month"] for r in report if raw_by_month.get(r["month"], 0) != r["rows_in"]]
+    yield dg.AssetCheckResult(
+        check_name=ACCOUNTING_CHECK,
+        asset_key="clean_events",
+        passed=not unbalanced,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "raw_rows": dg.MetadataValue.json(raw_by_month),
+            "kept_plus_dropped": dg.MetadataValue.json({r["month"]: r["rows_in"] for r in report}),
+            "unbalanced_months": dg.MetadataValue.json(unbalanced),
+        },
+    )

@@ -1,0 +1,35 @@
+"""Helpers shared by the asset modules: run months and Markdown metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import dagster as dg
+
+from amazing_assets.partitions import month_of
+
+
+def run_months(context: dg.AssetExecutionContext) -> list[str]:
+    """Months of this run: one partition, or every month of a single-run backfill range."""
+    return sorted(month_of(k) for k in context.partition_keys)
+
+
+def markdown_table(rows: Iterable[Mapping[str, object]], columns: list[str]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        lines.append("| " + " | ".join(_cell(row.get(c)) for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return "" if value is None else str(value).replace("|", "\\|")
+
+
+def preview_markdown(spark_df, limit: int = 10) -> dg.MetadataValue:
+    """A few rows as Markdown (``limit`` rows only are collected)."""
+    rows = [r.asDict() for r in spark_df.limit(limit).collect()]
+    return dg.MetadataValue.md(markdown_table(rows, spark_df.columns))

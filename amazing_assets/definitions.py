@@ -1,0 +1,53 @@
+"""The Dagster code location: assets, checks, resources and jobs, wired from settings."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from amazing_assets.assets.cleaning import clean_events
+from amazing_assets.assets.features import user_features_rfm
+from amazing_assets.assets.ingestion import raw_events
+from amazing_assets.io.io_managers import SparkDeltaIOManager
+from amazing_assets.partitions import monthly_partitions
+from amazing_assets.resources.pseudonymization import KEY_ENV_VAR, PseudonymizationKeyResource
+from amazing_assets.resources.spark import SparkResource
+from amazing_assets.resources.warehouse import WarehouseResource
+from amazing_assets.settings import Settings, load_settings
+
+ASSETS = [raw_events, clean_events, user_features_rfm]
+
+monthly_segments_job = dg.define_asset_job(
+    "monthly_segments",
+    selection=dg.AssetSelection.assets(*ASSETS),
+    partitions_def=monthly_partitions,
+    description="Ingest, clean and featurise one month (or a range of months in one run).",
+)
+
+
+def build_resources(settings: Settings) -> dict[str, object]:
+    spark = SparkResource(master=settings.spark_master)
+    warehouse = WarehouseResource(
+        warehouse_uri=settings.warehouse_uri, landing_uri=settings.landing_uri
+    )
+    key = PseudonymizationKeyResource(
+        key=dg.EnvVar(KEY_ENV_VAR).get_value(),
+        local_key_file=str(settings.local_key_file) if settings.is_local else None,
+    )
+    return {
+        "spark": spark,
+        "warehouse": warehouse,
+        "pseudonymization_key": key,
+        "spark_delta_io_manager": SparkDeltaIOManager(warehouse=warehouse, spark=spark),
+    }
+
+
+def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    settings = settings or load_settings()
+    return dg.Definitions(
+        assets=ASSETS,
+        jobs=[monthly_segments_job],
+        resources=build_resources(settings),
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,1 @@
+"""Storage: warehouse locations, Delta tables, Spark data sources and Dagster IO managers."""

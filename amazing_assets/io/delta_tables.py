@@ -1,0 +1,69 @@
+"""Driver-side access to the warehouse's Delta tables with deltalake/pyarrow (no Spark).
+
+For per-user tables (modelling, the Panel app) and for the row counts Dagster metadata reports;
+reading a table this way is 3-4× faster than through Spark (DESIGN.md §3).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as pads
+
+from amazing_assets.io.delta_source import PARTITION_COLUMN
+from amazing_assets.io.storage import Location
+
+
+def open_table(location: Location, version: int | None = None):
+    from deltalake import DeltaTable
+
+    return DeltaTable(
+        location.table_uri, version=version, storage_options=location.storage_options()
+    )
+
+
+def table_exists(location: Location) -> bool:
+    from deltalake import DeltaTable
+
+    return DeltaTable.is_deltatable(location.table_uri, storage_options=location.storage_options())
+
+
+def read_months(
+    location: Location,
+    months: list[str] | None = None,
+    columns: list[str] | None = None,
+    version: int | None = None,
+) -> pa.Table:
+    """The table's rows for ``months`` (all when None), as one Arrow table."""
+    dataset = open_table(location, version).to_pyarrow_dataset()
+    return dataset.to_table(columns=columns, filter=month_filter(months))
+
+
+def month_filter(months: list[str] | None) -> pc.Expression | None:
+    """Dataset filter on the partition column (prunes whole files)."""
+    return pc.field(PARTITION_COLUMN).isin(months) if months else None
+
+
+def scan_months(location: Location, months: list[str] | None = None) -> pads.Dataset:
+    """A lazy dataset restricted to ``months``, for streaming aggregation (constant memory)."""
+    dataset = open_table(location).to_pyarrow_dataset()
+    return dataset.filter(month_filter(months)) if months else dataset
+
+
+def month_row_counts(location: Location, version: int | None = None) -> dict[str, int]:
+    """Rows per month from the commit log's file statistics, without reading data files."""
+    actions = pa.table(open_table(location, version).get_add_actions(flatten=True))
+    counts: Counter[str] = Counter()
+    months = actions.column(f"partition.{PARTITION_COLUMN}").to_pylist()
+    if "num_records" in actions.column_names:
+        records = actions.column("num_records").to_pylist()
+    else:  # older layouts keep the raw stats JSON
+        records = [
+            json.loads(s or "{}").get("numRecords", 0) for s in actions.column("stats").to_pylist()
+        ]
+    for month, n in zip(months, records, strict=True):
+        counts[month] += int(n or 0)
+    return dict(sorted(counts.items()))

@@ -1,0 +1,1 @@
+"""Dagster resources: Spark session, warehouse (storage), pseudonymisation key, settings."""

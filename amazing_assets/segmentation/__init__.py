@@ -1,0 +1,1 @@
+"""Pure logic with no Dagster imports: parsing, cleaning rules, features, segmentation."""

@@ -1,0 +1,189 @@
+"""Cleaning rules for one or more months of raw events (DESIGN.md §5), as Spark transformations.
+
+Every raw row gets exactly one outcome: kept (``drop_reason`` null) or dropped with the *first*
+rule it breaks, in the order of :data:`DROP_REASONS`. Hence the accounting identity
+``raw rows = kept + Σ dropped by reason`` holds by construction, and a test asserts it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+from pyspark.sql.types import StructField, StructType
+
+from amazing_assets.segmentation.schema import EVENT_TYPES
+
+UNKNOWN = "unknown"
+
+# Rule order matters: a row is charged to the first rule it breaks.
+REASON_UNKNOWN_EVENT_TYPE = "unknown_event_type"
+REASON_OUTSIDE_MONTH = "outside_month"
+REASON_NEGATIVE_PRICE = "negative_price"
+REASON_ABSURD_PRICE = "absurd_price"
+REASON_EXACT_DUPLICATE = "exact_duplicate"
+REASON_CART_BURST = "cart_burst"
+REASON_BOT_USER = "bot_user"
+RULE_REASONS: tuple[str, ...] = (
+    REASON_UNKNOWN_EVENT_TYPE,
+    REASON_OUTSIDE_MONTH,
+    REASON_NEGATIVE_PRICE,
+    REASON_ABSURD_PRICE,
+    REASON_CART_BURST,
+    REASON_EXACT_DUPLICATE,
+    REASON_BOT_USER,
+)
+"""Rule reasons; rows with an ingestion defect are dropped first, with their defect code."""
+
+EXPORT_COLUMNS = [
+    "event_time",
+    "event_type",
+    "product_id",
+    "category_id",
+    "category_code",
+    "brand",
+    "price",
+    "user_id",
+    "user_session",
+]
+
+
+@dataclass(frozen=True)
+class CleaningRules:
+    """Thresholds of the cleaning rules (published facts about the real data, DESIGN.md §5)."""
+
+    bot_events_per_active_day: float = 300.0
+    """A user averaging more events per active day than this is a bot (≈285 users in REES46)."""
+    max_price: float = 100_000.0
+    """Any price above this is absurd whatever the category (real max ≈ $2,574)."""
+    absurd_price_factor: float = 50.0
+    """A price above this many times its category's median price is absurd..."""
+    min_category_prices: int = 20
+    """...when the category has at least this many priced events in the month."""
+
+
+def classify_events(raw: DataFrame, rules: CleaningRules | None = None) -> DataFrame:
+    """Add ``drop_reason`` (null = kept) to raw events; columns of ``raw`` are kept as they are.
+
+    ``raw`` has the typed export columns, ``_defect`` and the ``month`` partition column
+    (``YYYY-MM``). Rules apply within each month, so a multi-month DataFrame is fine.
+    """
+    rules = rules or CleaningRules()
+    reason = F.col("_defect")
+    reason = _first(reason, ~F.col("event_type").isin(*EVENT_TYPES), REASON_UNKNOWN_EVENT_TYPE)
+    reason = _first(
+        reason, F.date_format("event_time", "yyyy-MM") != F.col("month"), REASON_OUTSIDE_MONTH
+    )
+    reason = _first(reason, F.col("price") < 0, REASON_NEGATIVE_PRICE)
+    staged = raw.withColumn("drop_reason", reason)
+
+    staged = _mark_absurd_prices(staged, rules)
+
+    # Duplicates and cart bursts: both keyed by (month, user, session, product, second), so one
+    # shuffle on those keys serves both windows (a hash partitioning on a subset of a window's
+    # keys satisfies it).
+    burst_keys = ["month", "user_id", "user_session", "product_id", "event_time"]
+    staged = staged.repartition(*[F.col(c) for c in burst_keys])
+    row_order = [
+        F.col(c).asc_nulls_first() for c in ["_source_file", "category_id", "brand", "price"]
+    ]
+    alive = F.col("drop_reason").isNull()
+    # At most one cart per (user, session, product, second): the tracker repeats cart events up
+    # to 78 times (usually as identical rows, so this rule runs before the duplicate rule).
+    burst = Window.partitionBy(*[F.col(c) for c in burst_keys], F.col("event_type"), alive).orderBy(
+        *row_order
+    )
+    is_extra_cart = (F.col("event_type") == "cart") & (F.row_number().over(burst) > 1)
+    staged = staged.withColumn(
+        "drop_reason",
+        F.when(alive & is_extra_cart, F.lit(REASON_CART_BURST)).otherwise(F.col("drop_reason")),
+    )
+    exact = Window.partitionBy(*[F.col(c) for c in ["month", *EXPORT_COLUMNS]], alive).orderBy(
+        *row_order
+    )
+    staged = staged.withColumn(
+        "drop_reason",
+        F.when(alive & (F.row_number().over(exact) > 1), F.lit(REASON_EXACT_DUPLICATE)).otherwise(
+            F.col("drop_reason")
+        ),
+    )
+    return _mark_bots(staged, rules)
+
+
+def _first(reason: Column, broken: Column, code: str) -> Column:
+    """Charge ``code`` to rows not yet charged that break the rule (null-safe)."""
+    return F.when(reason.isNull() & F.coalesce(broken, F.lit(False)), F.lit(code)).otherwise(reason)
+
+
+def _mark_absurd_prices(staged: DataFrame, rules: CleaningRules) -> DataFrame:
+    alive = staged.where(F.col("drop_reason").isNull() & (F.col("price") > 0))
+    medians = (
+        alive.groupBy("month", "category_id")
+        .agg(
+            F.percentile_approx("price", 0.5, 1000).alias("_category_median"),
+            F.count("*").alias("_category_prices"),
+        )
+        .where(F.col("_category_prices") >= rules.min_category_prices)
+        .drop("_category_prices")
+    )
+    staged = staged.join(F.broadcast(medians), on=["month", "category_id"], how="left")
+    absurd = (F.col("price") > rules.max_price) | (
+        F.col("price") > F.col("_category_median") * rules.absurd_price_factor
+    )
+    return staged.withColumn(
+        "drop_reason", _first(F.col("drop_reason"), absurd, REASON_ABSURD_PRICE)
+    ).drop("_category_median")
+
+
+def _mark_bots(staged: DataFrame, rules: CleaningRules) -> DataFrame:
+    per_user = (
+        staged.where(F.col("drop_reason").isNull())
+        .groupBy("month", "user_id")
+        .agg(
+            F.count("*").alias("_events"),
+            F.countDistinct(F.to_date("event_time")).alias("_active_days"),
+        )
+    )
+    bots = per_user.where(
+        F.col("_events") / F.col("_active_days") > rules.bot_events_per_active_day
+    ).select("month", "user_id", F.lit(True).alias("_is_bot"))
+    staged = staged.join(F.broadcast(bots), on=["month", "user_id"], how="left")
+    return staged.withColumn(
+        "drop_reason", _first(F.col("drop_reason"), F.col("_is_bot"), REASON_BOT_USER)
+    ).drop("_is_bot")
+
+
+def clean_view(classified: DataFrame) -> DataFrame:
+    """The kept rows, in the shape stored as ``clean_events`` (identifiers still raw here)."""
+    return classified.where(F.col("drop_reason").isNull()).select(
+        "event_time",
+        "event_type",
+        "product_id",
+        "category_id",
+        F.coalesce("category_code", F.lit(UNKNOWN)).alias("category_code"),
+        F.coalesce("brand", F.lit(UNKNOWN)).alias("brand"),
+        "price",
+        "user_id",
+        "user_session",
+        "month",
+    )
+
+
+def quarantine_view(classified: DataFrame) -> DataFrame:
+    """The dropped rows with their reason, source file and (for unparseable rows) raw text."""
+    return classified.where(F.col("drop_reason").isNotNull()).select(
+        *EXPORT_COLUMNS, "_source_file", "_raw_line", F.col("drop_reason").alias("reason"), "month"
+    )
+
+
+def pseudonymized_schema(schema: StructType, columns: dict[str, str]) -> StructType:
+    """``schema`` with each ``columns`` key replaced in place by its string token column."""
+    from pyspark.sql.types import StringType
+
+    return StructType(
+        [
+            StructField(columns[f.name], StringType(), True) if f.name in columns else f
+            for f in schema.fields
+        ]
+    )

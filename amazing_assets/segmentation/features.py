@@ -1,0 +1,184 @@
+"""Per-user behavioural features (RFM and more) as of each month's end, as Spark transformations.
+
+A month's features look at a trailing window of months (default 3: the month and the two before),
+so a customer who bought last month is still a recent buyer this month. One pass serves any number
+of as-of months: each event is fanned out to the as-of months whose window contains it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import ArrayType, StringType
+
+from amazing_assets.segmentation.cleaning import UNKNOWN
+
+SECONDS_PER_DAY = 86_400.0
+
+# Time-of-day buckets (UTC hours): [start, end).
+DAYPARTS: dict[str, tuple[int, int]] = {
+    "night": (0, 6),
+    "morning": (6, 12),
+    "afternoon": (12, 18),
+    "evening": (18, 24),
+}
+
+FEATURE_COLUMNS: tuple[str, ...] = (
+    "recency_days",
+    "days_since_last_purchase",
+    "frequency",
+    "monetary",
+    "avg_order_value",
+    "n_events",
+    "n_views",
+    "n_carts",
+    "n_removes",
+    "n_purchases",
+    "n_sessions",
+    "events_per_session",
+    "view_to_cart_rate",
+    "cart_to_purchase_rate",
+    "n_categories",
+    "n_brands",
+    "share_night",
+    "share_morning",
+    "share_afternoon",
+    "share_evening",
+    "share_weekend",
+    "active_days",
+    "tenure_days",
+)
+"""Numeric feature columns, in table order (after ``user_key``)."""
+
+
+def month_start(month: str) -> date:
+    year, mon = (int(p) for p in month.split("-"))
+    return date(year, mon, 1)
+
+
+def add_months(month: str, offset: int) -> str:
+    start = month_start(month)
+    index = start.year * 12 + start.month - 1 + offset
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def window_months(as_of: str, window: int) -> list[str]:
+    """The months whose events count for ``as_of``: ``window`` months ending with it."""
+    return [add_months(as_of, -k) for k in range(window - 1, -1, -1)]
+
+
+def window_length_days(as_of: str, window: int) -> int:
+    first = month_start(window_months(as_of, window)[0])
+    return (month_start(add_months(as_of, 1)) - first).days
+
+
+def compute_user_features(events: DataFrame, as_of_months: list[str], window: int = 3) -> DataFrame:
+    """One row per (``month`` = as-of month, ``user_key``) with :data:`FEATURE_COLUMNS`.
+
+    ``events`` are clean events (``user_key``, ``session_key``, ``month``...) covering at least the
+    trailing windows of ``as_of_months``. Nothing is collected to the driver.
+    """
+    if window < 1:
+        raise ValueError(f"the feature window must be at least 1 month, got {window}")
+    contributes_to = {
+        m: [a for a in as_of_months if m in window_months(a, window)]
+        for a in as_of_months
+        for m in window_months(a, window)
+    }
+    fan_out = F.create_map(
+        *[
+            x
+            for m, targets in contributes_to.items()
+            for x in (F.lit(m), F.array(*map(F.lit, targets)))
+        ]
+    ).cast("map<string,array<string>>")
+    canonical = _first_seen_categories(events)
+    exploded = (
+        events.join(F.broadcast(canonical), on="product_id", how="left")
+        .withColumn(
+            "as_of",
+            F.explode(F.coalesce(fan_out[F.col("month")], F.array().cast(ArrayType(StringType())))),
+        )
+        .drop("month")
+    )
+    is_type = {
+        t: F.col("event_type") == t for t in ("view", "cart", "remove_from_cart", "purchase")
+    }
+    hour = F.hour("event_time")
+    dayparts = {
+        name: F.sum(((hour >= lo) & (hour < hi)).cast("long"))
+        for name, (lo, hi) in DAYPARTS.items()
+    }
+    grouped = exploded.groupBy("as_of", "user_key").agg(
+        F.count("*").alias("n_events"),
+        F.sum(is_type["view"].cast("long")).alias("n_views"),
+        F.sum(is_type["cart"].cast("long")).alias("n_carts"),
+        F.sum(is_type["remove_from_cart"].cast("long")).alias("n_removes"),
+        F.sum(is_type["purchase"].cast("long")).alias("n_purchases"),
+        F.size(F.collect_set("session_key")).alias("n_sessions"),
+        F.size(F.collect_set(F.when(is_type["purchase"], F.col("session_key")))).alias("frequency"),
+        F.sum(
+            F.when(is_type["purchase"] & (F.col("price") > 0), F.col("price")).otherwise(0.0)
+        ).alias("monetary"),
+        F.max("event_time").alias("_last_event"),
+        F.min("event_time").alias("_first_event"),
+        F.max(F.when(is_type["purchase"], F.col("event_time"))).alias("_last_purchase"),
+        F.size(F.collect_set("_category")).alias("n_categories"),
+        F.size(F.collect_set(F.when(F.col("brand") != UNKNOWN, F.col("brand")))).alias("n_brands"),
+        F.size(F.collect_set(F.to_date("event_time"))).alias("active_days"),
+        F.sum(F.dayofweek("event_time").isin(1, 7).cast("long")).alias("_weekend"),
+        *[expr.alias(f"_daypart_{name}") for name, expr in dayparts.items()],
+    )
+    # Exclusive end of the as-of month, and the window's length in days (the "never" value).
+    as_of_end = F.to_timestamp(F.concat(F.col("as_of"), F.lit("-01"))) + F.expr("INTERVAL 1 MONTH")
+    window_days = F.create_map(
+        *[x for a in as_of_months for x in (F.lit(a), F.lit(float(window_length_days(a, window))))]
+    )[F.col("as_of")]
+    n_events = F.col("n_events").cast("double")
+    features = grouped.select(
+        F.col("as_of").alias("month"),
+        "user_key",
+        _days_between(F.col("_last_event"), as_of_end).alias("recency_days"),
+        F.coalesce(_days_between(F.col("_last_purchase"), as_of_end), window_days).alias(
+            "days_since_last_purchase"
+        ),
+        F.col("frequency").cast("long").alias("frequency"),
+        F.round("monetary", 2).alias("monetary"),
+        F.round(_ratio("monetary", "frequency"), 2).alias("avg_order_value"),
+        "n_events",
+        "n_views",
+        "n_carts",
+        "n_removes",
+        "n_purchases",
+        F.col("n_sessions").cast("long").alias("n_sessions"),
+        _ratio("n_events", "n_sessions").alias("events_per_session"),
+        F.least(_ratio("n_carts", "n_views"), F.lit(1.0)).alias("view_to_cart_rate"),
+        F.least(_ratio("n_purchases", "n_carts"), F.lit(1.0)).alias("cart_to_purchase_rate"),
+        F.col("n_categories").cast("long").alias("n_categories"),
+        F.col("n_brands").cast("long").alias("n_brands"),
+        *[(F.col(f"_daypart_{name}") / n_events).alias(f"share_{name}") for name in DAYPARTS],
+        (F.col("_weekend") / n_events).alias("share_weekend"),
+        F.col("active_days").cast("long").alias("active_days"),
+        _days_between(F.col("_first_event"), as_of_end).alias("tenure_days"),
+    )
+    return features
+
+
+def _days_between(start, end):
+    return (F.unix_timestamp(end) - F.unix_timestamp(start)) / F.lit(SECONDS_PER_DAY)
+
+
+def _ratio(numerator: str, denominator: str):
+    """numerator / denominator as double, 0 when the denominator is 0."""
+    return F.when(F.col(denominator) > 0, F.col(numerator) / F.col(denominator)).otherwise(
+        F.lit(0.0)
+    )
+
+
+def _first_seen_categories(events: DataFrame) -> DataFrame:
+    """product → the category it had when first seen (REES46 remapped category ids in Dec 2019)."""
+    return events.groupBy("product_id").agg(
+        F.min_by("category_id", "event_time").alias("_category")
+    )

@@ -1,0 +1,64 @@
+"""The REES46 export schema and the typed event schema every stage agrees on."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+EVENT_COLUMNS: tuple[str, ...] = (
+    "event_time",
+    "event_type",
+    "product_id",
+    "category_id",
+    "category_code",
+    "brand",
+    "price",
+    "user_id",
+    "user_session",
+)
+EVENT_TYPES: tuple[str, ...] = ("view", "cart", "remove_from_cart", "purchase")
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
+
+# Typed columns of an export row. Money is float64 (prices carry two decimals; revenue sums are
+# rounded when reported).
+TYPED_EVENT_FIELDS: list[pa.Field] = [
+    pa.field("event_time", pa.timestamp("us", tz="UTC")),
+    pa.field("event_type", pa.string()),
+    pa.field("product_id", pa.int64()),
+    pa.field("category_id", pa.int64()),
+    pa.field("category_code", pa.string()),
+    pa.field("brand", pa.string()),
+    pa.field("price", pa.float64()),
+    pa.field("user_id", pa.int64()),
+    pa.field("user_session", pa.string()),
+]
+
+# Provenance columns added at ingestion. ``_defect`` is null for a well-formed row, else a
+# reason code (see DEFECT_* below); ``_raw_line`` keeps the original text of defective rows only.
+PARSED_EVENT_SCHEMA = pa.schema(
+    [
+        *TYPED_EVENT_FIELDS,
+        pa.field("_source_file", pa.string()),
+        pa.field("_defect", pa.string()),
+        pa.field("_raw_line", pa.string()),
+    ]
+)
+
+# Columns that must be present and parseable for a row to be usable at all.
+REQUIRED_VALUES: tuple[str, ...] = (
+    "event_time",
+    "event_type",
+    "product_id",
+    "price",
+    "user_id",
+    "user_session",
+)
+
+DEFECT_WRONG_FIELD_COUNT = "wrong_field_count"
+
+
+def defect_missing(column: str) -> str:
+    return f"missing_{column}"
+
+
+def defect_unparseable(column: str) -> str:
+    return f"unparseable_{column}"

@@ -1,0 +1,67 @@
+"""Where things live and how big the windows are, from environment variables.
+
+``AMAZING_ENV`` picks the environment (``local``: embedded defaults under ``./.amazing``;
+``docker``: everything must be configured explicitly, nothing falls back to a local file).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ENVIRONMENTS = ("local", "docker")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    home: Path
+    warehouse_uri: str
+    landing_uri: str
+    feature_window_months: int
+    spark_master: str
+
+    @property
+    def is_local(self) -> bool:
+        return self.env == "local"
+
+    @property
+    def local_key_file(self) -> Path:
+        """Embedded default key file: beside the warehouse, never inside it."""
+        return self.home / "secrets" / "pseudonymization.key"
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env_vars = os.environ if environ is None else environ
+    env = env_vars.get("AMAZING_ENV", "local")
+    if env not in ENVIRONMENTS:
+        raise SettingsError(f"AMAZING_ENV={env!r} is not one of {ENVIRONMENTS}")
+    home = Path(env_vars.get("AMAZING_HOME", ".amazing")).expanduser().resolve()
+    required = {} if env == "local" else {"AMAZING_WAREHOUSE": None, "AMAZING_LANDING": None}
+    for name in required:
+        if not env_vars.get(name):
+            raise SettingsError(
+                f"{name} must be set when AMAZING_ENV={env} (e.g. s3://amazing/warehouse)"
+            )
+    window_text = env_vars.get("AMAZING_FEATURE_WINDOW_MONTHS", "3")
+    try:
+        window = int(window_text)
+    except ValueError:
+        window = 0
+    if not 1 <= window <= 24:
+        raise SettingsError(
+            f"AMAZING_FEATURE_WINDOW_MONTHS={window_text!r}: use a whole number of months, 1-24"
+        )
+    return Settings(
+        env=env,
+        home=home,
+        warehouse_uri=env_vars.get("AMAZING_WAREHOUSE") or str(home / "warehouse"),
+        landing_uri=env_vars.get("AMAZING_LANDING") or str(home / "landing"),
+        feature_window_months=window,
+        spark_master=env_vars.get("AMAZING_SPARK_MASTER", "local[*]"),
+    )

@@ -1,0 +1,93 @@
+"""Reading exports: byte-range splits, headers, the real excerpts and their defects."""
+
+import gzip
+import json
+import random
+import shutil
+
+import pyarrow.fs as pafs
+import pytest
+
+from amazing_assets.io.landing import LandingFormatError, list_month_files
+from amazing_assets.io.landing_source import _LineAlignedRange
+from amazing_assets.io.storage import LOCATION_OPTION, Location
+from amazing_assets_tests.conftest import REAL_17K, REAL_BOM, real_file
+
+
+@pytest.mark.parametrize("split", [1, 2, 7, 64, 333, 4096])
+def test_line_aligned_ranges_cover_every_line_exactly_once(tmp_path, split):
+    rng = random.Random(split)
+    data = b"".join(b"x" * rng.randint(0, 40) + str(i).encode() + b"\n" for i in range(800))
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    fs = pafs.LocalFileSystem()
+    starts = list(range(0, len(data), split))
+    pieces = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else None
+        with _LineAlignedRange(fs.open_input_file(str(path)), start, end) as part:
+            pieces.append(part.read())
+    assert b"".join(pieces) == data
+
+
+def read(spark, landing, month="2019-10", split_bytes=None):
+    files = list_month_files(landing, month)
+    reader = (
+        spark.read.format("amazing_landing")
+        .option(LOCATION_OPTION, landing.to_option())
+        .option("files", json.dumps([f.to_dict() for f in files]))
+    )
+    if split_bytes:
+        reader = reader.option("split_bytes", str(split_bytes))
+    return reader.load()
+
+
+def test_real_excerpt_reads_every_line_and_keeps_the_cut_off_one(spark, landing_with_real_october):
+    landing = Location.parse(str(landing_with_real_october))
+    data_lines = (
+        real_file(REAL_17K).read_bytes().count(b"\n")
+    )  # header + complete lines; last has no newline
+    df = read(spark, landing, split_bytes=300_000)  # ~8 splits of the 2.3 MB file
+    assert df.count() == data_lines  # (lines - header) + the cut-off last line
+    defects = {r["_defect"]: r["count"] for r in df.groupBy("_defect").count().collect()}
+    assert defects == {None: data_lines - 1, "wrong_field_count": 1}
+    cut = df.where("_defect is not null").first()
+    assert cut["_raw_line"].endswith(",25.71,52040330")
+    assert cut["_source_file"] == f"2019-10/{REAL_17K.name}"
+
+
+def test_split_and_unsplit_reads_agree(spark, landing_with_real_october):
+    landing = Location.parse(str(landing_with_real_october))
+    whole = read(spark, landing).drop("_source_file")
+    split = read(spark, landing, split_bytes=100_000).drop("_source_file")
+    assert whole.exceptAll(split).count() == 0 and split.exceptAll(whole).count() == 0
+
+
+def test_bom_and_trailing_zero_less_prices_are_accepted(spark, tmp_path):
+    (tmp_path / "2019-10").mkdir()
+    shutil.copy(real_file(REAL_BOM), tmp_path / "2019-10" / REAL_BOM.name)
+    landing = Location.parse(str(tmp_path))
+    rows = read(spark, landing).collect()
+    assert len(rows) == REAL_BOM.read_bytes().count(b"\n") - 1 + (
+        not REAL_BOM.read_bytes().endswith(b"\n")
+    )
+    assert all(r["_defect"] is None for r in rows)
+    assert 33.2 in {r["price"] for r in rows}
+
+
+def test_gzip_exports_read_like_plain_ones(spark, tmp_path, landing_with_real_october):
+    (tmp_path / "gz" / "2019-10").mkdir(parents=True)
+    with gzip.open(tmp_path / "gz" / "2019-10" / "events.csv.gz", "wb") as out:
+        out.write(real_file(REAL_17K).read_bytes())
+    plain = read(spark, Location.parse(str(landing_with_real_october))).drop("_source_file")
+    zipped = read(spark, Location.parse(str(tmp_path / "gz"))).drop("_source_file")
+    assert plain.exceptAll(zipped).count() == 0 and zipped.count() == plain.count()
+
+
+def test_missing_column_fails_naming_file_and_column(tmp_path):
+    (tmp_path / "2019-10").mkdir()
+    (tmp_path / "2019-10" / "x.csv").write_text(
+        "event_time,event_type,product_id\n2019-10-01 00:00:00 UTC,view,1\n"
+    )
+    with pytest.raises(LandingFormatError, match=r"2019-10/x.csv.*'category_id'"):
+        list_month_files(Location.parse(str(tmp_path)), "2019-10")
