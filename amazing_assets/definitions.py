@@ -7,20 +7,32 @@ import dagster as dg
 from amazing_assets.assets.cleaning import clean_events
 from amazing_assets.assets.features import user_features_rfm
 from amazing_assets.assets.ingestion import raw_events
+from amazing_assets.assets.modeling import kmeans_model, pca_embedding
+from amazing_assets.assets.profiles import cluster_profiles, segment_migration
 from amazing_assets.io.io_managers import SparkDeltaIOManager
+from amazing_assets.io.model_io_manager import ModelIOManager
 from amazing_assets.partitions import monthly_partitions
+from amazing_assets.resources.modeling import ModelingResource
 from amazing_assets.resources.pseudonymization import KEY_ENV_VAR, PseudonymizationKeyResource
 from amazing_assets.resources.spark import SparkResource
 from amazing_assets.resources.warehouse import WarehouseResource
 from amazing_assets.settings import Settings, load_settings
 
-ASSETS = [raw_events, clean_events, user_features_rfm]
+ASSETS = [
+    raw_events,
+    clean_events,
+    user_features_rfm,
+    pca_embedding,
+    kmeans_model,
+    cluster_profiles,
+    segment_migration,
+]
 
 monthly_segments_job = dg.define_asset_job(
     "monthly_segments",
     selection=dg.AssetSelection.assets(*ASSETS),
     partitions_def=monthly_partitions,
-    description="Ingest, clean and featurise one month (or a range of months in one run).",
+    description="Ingest, clean, featurise and segment one month (or a range of months in one run).",
 )
 
 
@@ -37,7 +49,9 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "spark": spark,
         "warehouse": warehouse,
         "pseudonymization_key": key,
+        "modeling": ModelingResource(),
         "spark_delta_io_manager": SparkDeltaIOManager(warehouse=warehouse, spark=spark),
+        "model_io_manager": ModelIOManager(warehouse=warehouse),
     }
 
 

@@ -18,7 +18,7 @@ import dagster as dg
 
 from amazing_assets.datagen.cli import add_months
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
-from amazing_assets.io.delta_tables import month_row_counts, scan_months
+from amazing_assets.io.delta_tables import month_row_counts, read_months, scan_months
 from amazing_assets.io.storage import Location
 from amazing_assets.partitions import partition_key_of
 from amazing_assets.settings import load_settings
@@ -67,6 +67,8 @@ def summarize(warehouse: Location, months: list[str]) -> list[dict]:
     clean = month_row_counts(warehouse.child("clean_events"))
     users = month_row_counts(warehouse.child("user_features_rfm"))
     reasons = quarantine_reasons(warehouse.child("event_quarantine"), months)
+    profiles = read_months(warehouse.child("cluster_profiles"), months).to_pandas()
+    segment_columns = ["name", "size", "share", "revenue_share", "offer", "channel"]
     return [
         {
             "month": m,
@@ -74,6 +76,9 @@ def summarize(warehouse: Location, months: list[str]) -> list[dict]:
             "rows_kept": clean.get(m, 0),
             "dropped_by_reason": reasons.get(m, {}),
             "users_with_features": users.get(m, 0),
+            "segments": profiles[profiles["month"] == m]
+            .sort_values("size", ascending=False)[segment_columns]
+            .to_dict("records"),
         }
         for m in months
     ]
@@ -101,6 +106,12 @@ def print_summary(rows: list[dict]) -> None:
         balanced = row["rows_in"] == row["rows_kept"] + dropped
         print(f"  accounting           {'balanced' if balanced else 'UNBALANCED'}")
         print(f"  users with features  {row['users_with_features']:>12,}")
+        print(f"  segments ({len(row['segments'])}):")
+        for seg in row["segments"]:
+            print(
+                f"    {seg['name']:<17} {seg['size']:>8,} customers {seg['share']:>6.1%}  "
+                f"revenue {seg['revenue_share']:>6.1%}  → {seg['offer']} ({seg['channel']})"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-month", default="2019-10")
     parser.add_argument("--months", type=int, default=3)
     parser.add_argument("--events", type=int, default=300_000, help="events per generated month")
-    parser.add_argument("--users", type=int, default=30_000)
+    # ~18 events per customer-month: most customers are active every month, as in a loyal base.
+    parser.add_argument("--users", type=int, default=16_000)
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
 

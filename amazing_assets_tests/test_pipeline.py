@@ -10,7 +10,10 @@ from amazing_assets.datagen.generator import GenerationSpec, generate_month
 from amazing_assets.definitions import build_definitions
 from amazing_assets.demo import RANGE_END_TAG, RANGE_START_TAG, quarantine_reasons
 from amazing_assets.io.delta_tables import month_row_counts, open_table, read_months
+from amazing_assets.io.model_io_manager import load_predictor
 from amazing_assets.io.storage import Location
+from amazing_assets.segmentation.migration import GONE, NEW
+from amazing_assets.segmentation.prediction import behaviour_features
 from amazing_assets.settings import load_settings
 
 pytestmark = pytest.mark.slow
@@ -66,7 +69,16 @@ def test_a_two_month_backfill_is_one_run_that_fills_every_month(backfilled):
         for m in result.get_asset_materialization_events()
         for m in [m.event_specific_data.materialization]
     }
-    for asset in ("raw_events", "clean_events", "event_quarantine", "user_features_rfm"):
+    for asset in (
+        "raw_events",
+        "clean_events",
+        "event_quarantine",
+        "user_features_rfm",
+        "pca_embedding",
+        "kmeans_model",
+        "cluster_profiles",
+        "segment_migration",
+    ):
         assert {(asset, f"{m}-01") for m in MONTHS} <= materialized
     raw = month_row_counts(table(tmp, "raw_events"))
     assert raw == {m: export_rows(landing / m / "events.csv") for m in MONTHS}
@@ -115,15 +127,55 @@ def test_no_raw_identifier_reaches_clean_events_or_later(backfilled):
                 assert not raw_ids & set(data[column].unique().to_pylist()), (name, column)
 
 
+def test_every_month_has_named_segments_and_a_usable_model(backfilled):
+    tmp, _, _, _ = backfilled
+    warehouse = Location.parse(str(tmp / "warehouse"))
+    profiles = read_months(table(tmp, "cluster_profiles"), MONTHS).to_pandas()
+    assignments = read_months(table(tmp, "kmeans_model/assignments"), MONTHS).to_pandas()
+    for month in MONTHS:
+        month_profiles = profiles[profiles["month"] == month]
+        assert month_profiles["name"].is_unique
+        assert month_profiles["share"].sum() == pytest.approx(1.0)
+        assert month_profiles["size"].sum() == (assignments["month"] == month).sum()
+        predictor = load_predictor(warehouse, month)
+        assert predictor.predict(
+            behaviour_features(recency_days=1, orders=0, spend=0, views=5, carts=0)
+        ).name
+
+
+def test_migration_accounts_for_every_customer_of_both_months(backfilled):
+    tmp, _, _, _ = backfilled
+    flows = read_months(table(tmp, "segment_migration"), ["2019-11"]).to_pandas()
+    assignments = read_months(table(tmp, "kmeans_model/assignments"), MONTHS).to_pandas()
+    in_nov = set(assignments.loc[assignments["month"] == "2019-11", "user_key"])
+    in_oct = set(assignments.loc[assignments["month"] == "2019-10", "user_key"])
+    assert flows.loc[flows["to_name"] != GONE, "customers"].sum() == len(in_nov)
+    assert flows.loc[flows["from_name"] != NEW, "customers"].sum() == len(in_oct)
+
+
 def test_rematerialising_a_month_replaces_it_and_keeps_history(backfilled):
     tmp, _, defs, _ = backfilled
     location = table(tmp, "clean_events")
     before, version_before = month_row_counts(location), open_table(location).version()
+    segments_before = read_months(table(tmp, "kmeans_model/assignments"), ["2019-11"]).to_pandas()
+    names_before = (
+        read_months(table(tmp, "cluster_profiles"), ["2019-11"]).to_pandas()["name"].tolist()
+    )
     result = run(defs, partition_key="2019-11-01")
     assert result.success
     assert month_row_counts(location) == before  # replaced, not doubled
     assert open_table(location).version() == version_before + 1
     assert month_row_counts(location, version=version_before) == before  # time travel
+    # Same inputs, same seed: same segments and same names.
+    segments_after = read_months(table(tmp, "kmeans_model/assignments"), ["2019-11"]).to_pandas()
+    merged = segments_before.merge(segments_after, on="user_key")
+    assert (
+        len(merged) == len(segments_before) and (merged["segment_x"] == merged["segment_y"]).all()
+    )
+    names_after = (
+        read_months(table(tmp, "cluster_profiles"), ["2019-11"]).to_pandas()["name"].tolist()
+    )
+    assert names_after == names_before
 
 
 def test_real_excerpt_ingests_with_its_cut_off_line_counted(

@@ -17,7 +17,7 @@ class Archetype:
     name: str
     share: float
     sessions_per_month: float  # Poisson mean (at least one session when active)
-    views_per_session: float  # geometric mean, ≥ 1
+    views_per_session: float  # mean of 1 + Poisson(mean - 1): compact, never 0
     cart_rate: float  # P(cart | view)
     purchase_rate: float  # P(purchase | cart)
     remove_rate: float  # P(remove | cart not purchased)
@@ -31,11 +31,11 @@ class Archetype:
 
 
 ARCHETYPES: tuple[Archetype, ...] = (
-    Archetype("loyal_big_spender", 0.04, 9.0, 6.0, 0.45, 0.85, 0.10, 6.0, 1.5, (1, 31), 0.95, 0.3),
-    Archetype("bargain_hunter", 0.05, 7.0, 9.0, 0.30, 0.70, 0.30, 1.0, 8.0, (1, 31), 0.90, 0.3),
-    Archetype("one_time_buyer", 0.05, 1.0, 4.0, 0.40, 1.00, 0.00, 2.0, 2.0, (1, 31), 0.90, 0.3),
+    Archetype("loyal_big_spender", 0.04, 8.0, 6.0, 0.45, 0.85, 0.10, 6.0, 1.5, (1, 31), 0.95, 0.3),
+    Archetype("bargain_hunter", 0.05, 6.0, 8.0, 0.30, 0.70, 0.30, 1.0, 8.0, (1, 31), 0.90, 0.3),
+    Archetype("one_time_buyer", 0.05, 1.0, 3.0, 0.00, 1.00, 0.00, 2.0, 2.0, (1, 31), 0.90, 0.3),
     Archetype("cart_abandoner", 0.12, 3.0, 5.0, 0.55, 0.00, 0.50, 2.5, 2.0, (1, 31), 0.90, 0.3),
-    Archetype("window_shopper", 0.44, 3.0, 5.0, 0.00, 0.00, 0.00, 2.0, 2.0, (1, 31), 0.90, 0.3),
+    Archetype("window_shopper", 0.44, 4.0, 4.0, 0.00, 0.00, 0.00, 2.0, 2.0, (1, 31), 0.90, 0.3),
     Archetype("dormant", 0.30, 1.0, 2.0, 0.00, 0.00, 0.00, 2.0, 2.0, (1, 4), 0.90, 0.3),
 )
 ARCHETYPE_NAMES: tuple[str, ...] = tuple(a.name for a in ARCHETYPES)
@@ -63,6 +63,8 @@ def archetype_arrays() -> dict[str, np.ndarray]:
 
 
 def expected_events_per_session(a: Archetype) -> float:
+    if a.name == "one_time_buyer":  # exactly one cart and one purchase
+        return a.views_per_session + 2
     carts = a.views_per_session * a.cart_rate
     purchases = carts * a.purchase_rate
     removes = (carts - purchases) * a.remove_rate

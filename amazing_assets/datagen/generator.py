@@ -219,13 +219,15 @@ def generate_month(
 
     ids = customer_ids(spec.users, spec.seed)
     codes = customer_archetypes(spec.users, spec.seed, spec.month_index, spec.migration_rate)
-    active = rng.random(spec.users) < table["active_probability"][codes]
-
-    # Scale session counts so the month lands near the requested number of events.
+    # Behaviour per archetype is fixed; the month's size comes from how many customers are
+    # active (as in the real data, where months differ by active customers more than by
+    # behaviour). Only when the target exceeds what the whole base would do are sessions scaled.
     expected = sum(expected_events_per_user(a) * a.share for a in ARCHETYPES) * spec.users
     target = spec.events * (1 - BOT_EVENT_SHARE) if spec.defects else spec.events
-    scale = target / max(expected, 1.0)
-    lam = table["sessions_per_month"][codes] * scale
+    activity = min(1.0, target / max(expected, 1.0))
+    session_scale = max(1.0, target / max(expected, 1.0))
+    active = rng.random(spec.users) < table["active_probability"][codes] * activity
+    lam = table["sessions_per_month"][codes] * session_scale
     sessions_per_user = np.where(active, np.maximum(rng.poisson(lam), 1), 0)
     # One-time buyers buy once: a single purchasing session, whatever the scale.
     sessions_per_user[(codes == ONE_TIME_BUYER) & active] = 1
@@ -247,7 +249,7 @@ def generate_month(
         rng.integers(18 * 3600, 86_000, session_user.size),
         rng.integers(0, 86_000, session_user.size),
     )
-    views = rng.geometric(1.0 / table["views_per_session"][session_code])
+    views = 1 + rng.poisson(table["views_per_session"][session_code] - 1)
 
     is_bot_session = np.zeros(session_user.size, dtype=bool)
     planted: dict[str, int] = {}

@@ -67,3 +67,23 @@ def month_row_counts(location: Location, version: int | None = None) -> dict[str
     for month, n in zip(months, records, strict=True):
         counts[month] += int(n or 0)
     return dict(sorted(counts.items()))
+
+
+def write_months(location: Location, table: pa.Table, months: list[str]) -> None:
+    """Replace ``months`` of a (driver-side, small) Delta table with ``table`` in one commit."""
+    from deltalake import write_deltalake
+
+    if PARTITION_COLUMN not in table.column_names:
+        raise ValueError(f"the table has no {PARTITION_COLUMN!r} column")
+    stray = set(table.column(PARTITION_COLUMN).to_pylist()) - set(months)
+    if stray:
+        raise ValueError(f"rows for months {sorted(stray)} outside the months replaced {months}")
+    quoted = ", ".join(f"'{m}'" for m in months)
+    write_deltalake(
+        location.table_uri,
+        table,
+        mode="overwrite",
+        partition_by=[PARTITION_COLUMN],
+        predicate=f"{PARTITION_COLUMN} IN ({quoted})",
+        storage_options=location.storage_options() or None,
+    )

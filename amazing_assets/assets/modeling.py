@@ -1,0 +1,155 @@
+"""``pca_embedding`` and ``kmeans_model``: scikit-learn on the per-user table, per month."""
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+
+from amazing_assets.assets.common import markdown_table, run_months
+from amazing_assets.assets.plots import scree_plot, selection_plot
+from amazing_assets.io.model_io_manager import ModelOutput, MonthlyModels
+from amazing_assets.partitions import monthly_partitions
+from amazing_assets.resources.modeling import ModelingResource
+from amazing_assets.segmentation.modeling import (
+    bootstrap_stability,
+    canonical_order,
+    fit_embedding,
+    fit_kmeans,
+    loadings,
+    segment_pipeline,
+    select_k,
+)
+
+COORDINATES = "coordinates"
+ASSIGNMENTS = "assignments"
+SELECTION = "model_selection"
+
+
+def month_rows(frame: pd.DataFrame, month: str) -> pd.DataFrame:
+    return frame[frame["month"] == month].drop(columns="month").reset_index(drop=True)
+
+
+@dg.asset(
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    io_manager_key="model_io_manager",
+    kinds={"scikitlearn"},
+    group_name="segments",
+)
+def pca_embedding(
+    context: dg.AssetExecutionContext, user_features_rfm: pd.DataFrame, modeling: ModelingResource
+) -> dg.Output[MonthlyModels]:
+    """Customers placed in a low-dimensional behaviour space (scaled features → PCA)."""
+    config = modeling.config()
+    outputs, rows = MonthlyModels(), []
+    for month in run_months(context):
+        features = month_rows(user_features_rfm, month)
+        embedding, coordinates = fit_embedding(features, config)
+        columns = [f"pc_{i + 1}" for i in range(coordinates.shape[1])]
+        table = pd.DataFrame(coordinates, columns=columns).assign(user_key=features["user_key"])
+        outputs[month] = ModelOutput(
+            model=embedding, tables={COORDINATES: table[["user_key", *columns]]}
+        )
+        explained = embedding.named_steps["pca"].explained_variance_ratio_.tolist()
+        rows.append(
+            {
+                "month": month,
+                "customers": len(features),
+                "components": len(columns),
+                "explained_variance": round(sum(explained), 4),
+            }
+        )
+        context.log.info(
+            f"pca_embedding {month}: {len(columns)} components explain {sum(explained):.1%}"
+        )
+    last = outputs[rows[-1]["month"]].model
+    load = loadings(last).round(3).reset_index(names="feature")
+    explained = last.named_steps["pca"].explained_variance_ratio_.tolist()
+    return dg.Output(
+        outputs,
+        metadata={
+            "customers": sum(r["customers"] for r in rows),
+            "components": rows[-1]["components"],
+            "explained_variance": rows[-1]["explained_variance"],
+            "explained_variance_per_component": dg.MetadataValue.json(
+                [round(v, 4) for v in explained]
+            ),
+            "loadings": dg.MetadataValue.md(
+                markdown_table(load.to_dict("records"), list(load.columns))
+            ),
+            "scree_plot": scree_plot(explained),
+            "per_month": dg.MetadataValue.md(markdown_table(rows, list(rows[0]))),
+        },
+    )
+
+
+@dg.asset(
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    io_manager_key="model_io_manager",
+    kinds={"scikitlearn"},
+    group_name="segments",
+)
+def kmeans_model(
+    context: dg.AssetExecutionContext, pca_embedding: MonthlyModels, modeling: ModelingResource
+) -> dg.Output[MonthlyModels]:
+    """Customer segments: K-Means with k chosen by silhouette, stored as one skops pipeline."""
+    config = modeling.config()
+    outputs, rows, last = MonthlyModels(), [], {}
+    for month in run_months(context):
+        embedded = pca_embedding[month]
+        coordinates = embedded.tables[COORDINATES]
+        Z = coordinates.drop(columns="user_key").to_numpy()
+        selection = select_k(Z, config)
+        kmeans = canonical_order(fit_kmeans(Z, selection.k, config))
+        distances = kmeans.transform(Z)
+        labels = distances.argmin(axis=1)
+        stability = bootstrap_stability(Z, kmeans, config)
+        chosen = selection.scores.set_index("k").loc[selection.k]
+        shares = np.bincount(labels, minlength=selection.k) / len(labels)
+        assignments = pd.DataFrame(
+            {
+                "user_key": coordinates["user_key"],
+                "segment": labels.astype("int32"),
+                "distance": distances.min(axis=1),
+            }
+        )
+        outputs[month] = ModelOutput(
+            model=segment_pipeline(embedded.model, kmeans),
+            tables={ASSIGNMENTS: assignments, SELECTION: selection.scores},
+        )
+        last = {"scores": selection.scores, "stability": stability, "shares": shares}
+        rows.append(
+            {
+                "month": month,
+                "k": selection.k,
+                "silhouette": round(float(chosen["silhouette"]), 4),
+                "davies_bouldin": round(float(chosen["davies_bouldin"]), 4),
+                "calinski_harabasz": round(float(chosen["calinski_harabasz"]), 1),
+                "min_stability": round(min(stability.values()), 4),
+                "min_segment_share": round(float(shares.min()), 4),
+            }
+        )
+        context.log.info(
+            f"kmeans_model {month}: k={selection.k}, silhouette={chosen['silhouette']:.3f}, "
+            f"min bootstrap Jaccard={min(stability.values()):.3f}"
+        )
+    latest = rows[-1]
+    return dg.Output(
+        outputs,
+        metadata={
+            **{k: v for k, v in latest.items() if k != "month"},
+            "stability_by_segment": dg.MetadataValue.json(
+                {str(k): round(v, 4) for k, v in last["stability"].items()}
+            ),
+            "share_by_segment": dg.MetadataValue.json(
+                {str(i): round(float(s), 4) for i, s in enumerate(last["shares"])}
+            ),
+            "scores_by_k": dg.MetadataValue.md(
+                markdown_table(
+                    last["scores"].round(4).to_dict("records"), list(last["scores"].columns)
+                )
+            ),
+            "elbow_and_silhouette": selection_plot(last["scores"]),
+            "per_month": dg.MetadataValue.md(markdown_table(rows, list(rows[0]))),
+        },
+    )

@@ -1,0 +1,43 @@
+"""Small matplotlib figures embedded in Dagster metadata as Markdown images."""
+
+import base64
+import io
+
+import dagster as dg
+import matplotlib
+
+matplotlib.use("Agg")  # headless: run workers have no display
+import matplotlib.pyplot as plt
+
+
+def figure_markdown(fig) -> dg.MetadataValue:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    encoded = base64.b64encode(buffer.getvalue()).decode()
+    return dg.MetadataValue.md(f"![plot](data:image/png;base64,{encoded})")
+
+
+def scree_plot(explained: list[float]) -> dg.MetadataValue:
+    fig, ax = plt.subplots(figsize=(5, 3))
+    components = range(1, len(explained) + 1)
+    ax.bar(components, explained, label="per component")
+    ax.plot(
+        components, [sum(explained[:i]) for i in components], "o-", color="C1", label="cumulative"
+    )
+    ax.set_xlabel("principal component")
+    ax.set_ylabel("explained variance share")
+    ax.set_ylim(0, 1)
+    ax.legend()
+    return figure_markdown(fig)
+
+
+def selection_plot(scores) -> dg.MetadataValue:
+    fig, (elbow, silhouette) = plt.subplots(1, 2, figsize=(8, 3))
+    elbow.plot(scores["k"], scores["inertia"], "o-")
+    elbow.set_title("elbow (inertia)")
+    elbow.set_xlabel("k")
+    silhouette.plot(scores["k"], scores["silhouette"], "o-", color="C2")
+    silhouette.set_title("silhouette")
+    silhouette.set_xlabel("k")
+    return figure_markdown(fig)

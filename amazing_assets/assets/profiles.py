@@ -1,0 +1,120 @@
+"""``cluster_profiles`` and ``segment_migration``: named segments and how customers move."""
+
+import dagster as dg
+import pandas as pd
+
+from amazing_assets.assets.common import markdown_table, run_months
+from amazing_assets.assets.modeling import ASSIGNMENTS, month_rows
+from amazing_assets.io.delta_tables import read_months, table_exists
+from amazing_assets.io.model_io_manager import MonthlyModels
+from amazing_assets.partitions import monthly_partitions
+from amazing_assets.resources.warehouse import WarehouseResource
+from amazing_assets.segmentation.features import add_months
+from amazing_assets.segmentation.migration import migration_matrix
+from amazing_assets.segmentation.profiles import describe, name_segments, profile_segments
+
+
+def stored_month(warehouse: WarehouseResource, table: str, month: str) -> pd.DataFrame | None:
+    """A month of a warehouse table, or None when it was never materialised."""
+    location = warehouse.table(table)
+    if not table_exists(location):
+        return None
+    frame = read_months(location, [month]).to_pandas()
+    return frame.drop(columns="month") if len(frame) else None
+
+
+@dg.asset(
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    io_manager_key="model_io_manager",
+    kinds={"pandas"},
+    group_name="segments",
+)
+def cluster_profiles(
+    context: dg.AssetExecutionContext,
+    kmeans_model: MonthlyModels,
+    user_features_rfm: pd.DataFrame,
+    warehouse: WarehouseResource,
+) -> dg.Output[pd.DataFrame]:
+    """Per segment: size, value, typical behaviour, a business name and the marketing action."""
+    frames = []
+    previous: pd.DataFrame | None = None
+    for month in run_months(context):
+        if previous is None:
+            previous = stored_month(warehouse, "cluster_profiles", add_months(month, -1))
+        features = month_rows(user_features_rfm, month)
+        assignments = kmeans_model[month].tables[ASSIGNMENTS]
+        joined = features.merge(assignments[["user_key", "segment"]], on="user_key", how="inner")
+        if len(joined) != len(features):
+            raise dg.Failure(
+                f"{month}: {len(features) - len(joined)} customers have features but no segment"
+            )
+        profiles = profile_segments(joined, joined["segment"].to_numpy())
+        described = describe(profiles, name_segments(profiles, previous))
+        frames.append(described.assign(month=month))
+        previous = described
+        for row in described.itertuples():
+            context.log.info(
+                f"cluster_profiles {month}: segment {row.segment} '{row.name}' "
+                f"{row.size:,} customers ({row.share:.1%}) → {row.offer}"
+            )
+    result = pd.concat(frames, ignore_index=True)
+    latest = frames[-1]
+    summary = latest[
+        ["segment", "name", "size", "share", "revenue_share", "channel", "offer", "kpi"]
+    ]
+    return dg.Output(
+        result,
+        metadata={
+            "segments": len(latest),
+            "names": dg.MetadataValue.json(latest["name"].tolist()),
+            "profiles": dg.MetadataValue.md(
+                markdown_table(summary.round(4).to_dict("records"), list(summary.columns))
+            ),
+        },
+    )
+
+
+@dg.asset(
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    io_manager_key="model_io_manager",
+    kinds={"pandas"},
+    group_name="segments",
+)
+def segment_migration(
+    context: dg.AssetExecutionContext,
+    kmeans_model: MonthlyModels,
+    cluster_profiles: pd.DataFrame,
+    warehouse: WarehouseResource,
+) -> dg.Output[pd.DataFrame]:
+    """Customers moving between named segments since last month (for a Sankey view)."""
+    frames, previous = [], None
+    for month in run_months(context):
+        names = month_rows(cluster_profiles, month)[["segment", "name"]]
+        current = (
+            kmeans_model[month].tables[ASSIGNMENTS].merge(names, on="segment")[["user_key", "name"]]
+        )
+        if previous is None:
+            before = stored_month(warehouse, "kmeans_model/assignments", add_months(month, -1))
+            before_names = stored_month(warehouse, "cluster_profiles", add_months(month, -1))
+            if before is not None and before_names is not None:
+                previous = before.merge(before_names[["segment", "name"]], on="segment")[
+                    ["user_key", "name"]
+                ]
+        matrix = migration_matrix(previous, current)
+        frames.append(matrix.assign(month=month))
+        previous = current
+        context.log.info(
+            f"segment_migration {month}: {int(matrix['customers'].sum()):,} customers counted"
+        )
+    result = pd.concat(frames, ignore_index=True)
+    latest = frames[-1].drop(columns="month")
+    return dg.Output(
+        result,
+        metadata={
+            "flows": dg.MetadataValue.md(
+                markdown_table(latest.to_dict("records"), list(latest.columns))
+            )
+        },
+    )
