@@ -3,11 +3,21 @@
 from amazing_assets.definitions import defs
 from amazing_assets.partitions import monthly_partitions
 
+ASSETS = {
+    "raw_events",
+    "clean_events",
+    "event_quarantine",
+    "user_features_rfm",
+    "pca_embedding",
+    "kmeans_model",
+    "cluster_profiles",
+    "segment_migration",
+}
+
 
 def test_definitions_load_with_every_asset_monthly():
     graph = defs.resolve_asset_graph()
-    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert keys == {"raw_events", "clean_events", "event_quarantine", "user_features_rfm"}
+    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == ASSETS
     for key in graph.get_all_asset_keys():
         assert graph.get(key).partitions_def == monthly_partitions
     assert defs.resolve_job_def("monthly_segments") is not None

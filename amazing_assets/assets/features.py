@@ -34,7 +34,7 @@ def user_features_rfm(
     """Each customer's recency, frequency, spend and behaviour over the trailing months."""
     months = run_months(context)
     features = compute_user_features(clean_events, months, window=FEATURE_WINDOW_MONTHS)
-    features = features.persist(StorageLevel.DISK_ONLY)
+    features = features.persist(StorageLevel.MEMORY_AND_DISK)
     users = {r["month"]: r["count"] for r in features.groupBy("month").count().collect()}
     for month in months:
         context.log.info(

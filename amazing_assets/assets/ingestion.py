@@ -58,7 +58,7 @@ def raw_events(
     raw = frames[0]
     for frame in frames[1:]:
         raw = raw.unionByName(frame)
-    raw = raw.persist(StorageLevel.DISK_ONLY)
+    raw = raw.persist(StorageLevel.MEMORY_AND_DISK)
     counts = {
         (r["month"], r["_defect"]): r["count"]
         for r in raw.groupBy("month", "_defect").count().collect()

@@ -46,6 +46,8 @@ FORMAT_NAME = "amazing_delta"
 PARTITION_COLUMN = "month"
 APP_ID = "amazing-segments"
 DEFAULT_ROWS_PER_FILE = 1_000_000
+ROW_GROUP_ROWS = 131_072  # read parallelism: a reader task takes a few row groups, not a file
+ROW_GROUPS_PER_TASK = 2
 # Reader features this reader implements; anything else (deletion vectors, column mapping...)
 # would make a plain Parquet read wrong, so such tables are refused.
 SUPPORTED_READER_FEATURES = {"timestampNtz"}
@@ -148,6 +150,7 @@ class DeltaDataSource(DataSource):
 class FilePartition(InputPartition):
     path: str  # relative to the table root
     partition_values: dict[str, str]
+    row_groups: list[int] | None = None  # None: the whole file
 
 
 class DeltaReader(DataSourceReader):
@@ -165,7 +168,21 @@ class DeltaReader(DataSourceReader):
         if not files:
             # Spark needs at least one partition; an empty one yields no rows.
             return [FilePartition(path="", partition_values={})]
-        return [FilePartition(path=p, partition_values=v) for p, v in files]
+        fs = self.location.filesystem()
+        partitions = []
+        for path, values in files:
+            # A file's footer says how many row groups it has: split big files across tasks.
+            with fs.open_input_file(f"{self.location.path}/{path}") as handle:
+                groups = pq.ParquetFile(handle).metadata.num_row_groups
+            if groups <= ROW_GROUPS_PER_TASK:
+                partitions.append(FilePartition(path=path, partition_values=values))
+                continue
+            for first in range(0, groups, ROW_GROUPS_PER_TASK):
+                chunk = list(range(first, min(first + ROW_GROUPS_PER_TASK, groups)))
+                partitions.append(
+                    FilePartition(path=path, partition_values=values, row_groups=chunk)
+                )
+        return partitions
 
     def read(self, partition: FilePartition) -> Iterator[pa.RecordBatch]:
         if not partition.path:
@@ -176,7 +193,10 @@ class DeltaReader(DataSourceReader):
         )
         with fs.open_input_file(f"{self.location.path}/{partition.path}") as handle:
             parquet = pq.ParquetFile(handle)
-            for batch in parquet.iter_batches(batch_size=65_536, columns=file_schema.names):
+            batches = parquet.iter_batches(
+                batch_size=65_536, columns=file_schema.names, row_groups=partition.row_groups
+            )
+            for batch in batches:
                 columns = []
                 for f in self.schema:
                     if f.name in partition.partition_values:
@@ -265,7 +285,7 @@ class _MonthFileWriter:
         if not self.writer.location.is_s3:
             self.fs.create_dir(full.rsplit("/", 1)[0], recursive=True)
         with self.fs.open_output_stream(full) as out:
-            pq.write_table(table, out, row_group_size=self.writer.rows_per_file, compression="zstd")
+            pq.write_table(table, out, row_group_size=ROW_GROUP_ROWS, compression="zstd")
         record.size = self.fs.get_file_info(full).size
 
 

@@ -1,0 +1,1 @@
+"""Performance harness: `make bench` (or `python -m benchmarks.run --help`)."""
