@@ -1,0 +1,110 @@
+"""Modelling stage at scale: pca_embedding, kmeans_model and cluster_profiles on N customers.
+
+Per-user features come from a real pipeline run (``benchmarks.run`` leaves them in
+``benchmarks/work``), bootstrap-resampled with a little noise to N customers, so the distribution
+is the generator's while the size is what a real month has (3-4.6 M customers in REES46).
+
+    python -m benchmarks.modeling --customers 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from amazing_assets.io.delta_tables import read_months
+from amazing_assets.io.storage import Location
+from amazing_assets.segmentation.features import FEATURE_COLUMNS
+from amazing_assets.segmentation.modeling import (
+    ModelingConfig,
+    bootstrap_stability,
+    canonical_order,
+    fit_embedding,
+    fit_kmeans,
+    sample_rows,
+    segment_pipeline,
+    select_k,
+)
+from amazing_assets.segmentation.profiles import describe, name_segments, profile_segments
+from benchmarks.run import RESULTS, PeakMemory
+
+COUNT_COLUMNS = [
+    c for c in FEATURE_COLUMNS if c.startswith("n_") or c in ("frequency", "active_days")
+]
+
+
+def resample(features: pd.DataFrame, customers: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    out = features.iloc[rng.integers(0, len(features), customers)].reset_index(drop=True)
+    for column in ("recency_days", "monetary", "avg_order_value", "tenure_days"):
+        out[column] = out[column] * rng.uniform(0.97, 1.03, customers)  # no exact ties
+    out["user_key"] = [f"u{i:08d}" for i in range(customers)]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--work", type=Path, default=Path(__file__).parent / "work")
+    args = parser.parse_args(argv)
+    source = read_months(
+        Location.parse(str(args.work / "warehouse" / "user_features_rfm")), ["2019-10"]
+    )
+    features = resample(source.to_pandas(), args.customers)
+    config = ModelingConfig()
+    timings: dict[str, dict] = {}
+    with PeakMemory() as memory:
+        started = time.perf_counter()
+        embedding, Z = fit_embedding(features, config)
+        timings["pca_embedding"] = {"seconds": round(time.perf_counter() - started, 2)}
+
+        started = time.perf_counter()
+        selection = select_k(Z, config)
+        kmeans = canonical_order(fit_kmeans(Z, selection.k, config))
+        distances = kmeans.transform(Z)
+        labels = distances.argmin(axis=1)
+        stability = bootstrap_stability(Z, kmeans, config)
+        segment_pipeline(embedding, kmeans)
+        timings["kmeans_model"] = {
+            "seconds": round(time.perf_counter() - started, 2),
+            "k": selection.k,
+        }
+
+        started = time.perf_counter()
+        profiles = profile_segments(features, labels)
+        named = describe(profiles, name_segments(profiles))
+        timings["cluster_profiles"] = {"seconds": round(time.perf_counter() - started, 2)}
+
+    from sklearn.metrics import silhouette_score
+
+    rows = sample_rows(len(Z), 100_000, 1)
+    started = time.perf_counter()
+    silhouette_100k = float(silhouette_score(Z[rows], labels[rows]))
+    report = {
+        "customers": args.customers,
+        "stages": timings,
+        "peak_rss_gib_all_three": round(memory.peak / 2**30, 2),
+        "chosen_k": selection.k,
+        "silhouette_selection_sample": round(
+            float(selection.scores.set_index("k").loc[selection.k, "silhouette"]), 4
+        ),
+        "silhouette_100k_sample": round(silhouette_100k, 4),
+        "silhouette_100k_seconds": round(time.perf_counter() - started, 1),
+        "min_bootstrap_jaccard": round(min(stability.values()), 4),
+        "segments": named[["name", "size", "share"]].round(4).to_dict("records"),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"modeling-{args.customers}-customers.json").write_text(
+        json.dumps(report, indent=2) + "\n"
+    )
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
