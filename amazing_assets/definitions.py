@@ -14,6 +14,7 @@ from amazing_assets.io.model_io_manager import ModelIOManager
 from amazing_assets.partitions import monthly_partitions
 from amazing_assets.resources.modeling import ModelingResource
 from amazing_assets.resources.pseudonymization import KEY_ENV_VAR, PseudonymizationKeyResource
+from amazing_assets.resources.quality import QualityResource
 from amazing_assets.resources.spark import SparkResource
 from amazing_assets.resources.warehouse import WarehouseResource
 from amazing_assets.settings import Settings, load_settings
@@ -50,6 +51,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "warehouse": warehouse,
         "pseudonymization_key": key,
         "modeling": ModelingResource(),
+        "quality": QualityResource(),
         "spark_delta_io_manager": SparkDeltaIOManager(warehouse=warehouse, spark=spark),
         "model_io_manager": ModelIOManager(warehouse=warehouse),
     }

@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from amazing_assets.io.storage import Location, S3Settings, StorageConfigError
+
 ENVIRONMENTS = ("local", "docker")
 
 
@@ -57,11 +59,18 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise SettingsError(
             f"AMAZING_FEATURE_WINDOW_MONTHS={window_text!r}: use a whole number of months, 1-24"
         )
+    warehouse_uri = env_vars.get("AMAZING_WAREHOUSE") or str(home / "warehouse")
+    landing_uri = env_vars.get("AMAZING_LANDING") or str(home / "landing")
+    for name, uri in (("AMAZING_WAREHOUSE", warehouse_uri), ("AMAZING_LANDING", landing_uri)):
+        try:  # fail at load time, before any run, with the variable to fix
+            Location.parse(uri, S3Settings(), setting=name)
+        except StorageConfigError as error:
+            raise SettingsError(str(error)) from error
     return Settings(
         env=env,
         home=home,
-        warehouse_uri=env_vars.get("AMAZING_WAREHOUSE") or str(home / "warehouse"),
-        landing_uri=env_vars.get("AMAZING_LANDING") or str(home / "landing"),
+        warehouse_uri=warehouse_uri,
+        landing_uri=landing_uri,
         feature_window_months=window,
         spark_master=env_vars.get("AMAZING_SPARK_MASTER", "local[*]"),
     )

@@ -9,12 +9,18 @@ from pyspark.sql import functions as F
 from pyspark.storagelevel import StorageLevel
 
 from amazing_assets.assets.common import markdown_table, preview_markdown, run_months
+from amazing_assets.checks.events import RAW_CHECK_SPECS, raw_results
+from amazing_assets.io.delta_source import arrow_schema_for
+from amazing_assets.io.delta_tables import month_row_counts, table_exists
 from amazing_assets.io.landing import LandingFile, LandingFormatError, list_month_files
 from amazing_assets.io.landing_source import FORMAT_NAME as LANDING_FORMAT
+from amazing_assets.io.landing_source import landing_read_error
 from amazing_assets.io.storage import LOCATION_OPTION, Location
 from amazing_assets.partitions import monthly_partitions
+from amazing_assets.resources.quality import QualityResource
 from amazing_assets.resources.spark import SparkResource
 from amazing_assets.resources.warehouse import WarehouseResource
+from amazing_assets.segmentation.features import add_months
 
 
 def read_landing(spark, landing: Location, files: list[LandingFile], month: str) -> DataFrame:
@@ -29,16 +35,45 @@ def read_landing(spark, landing: Location, files: list[LandingFile], month: str)
     )
 
 
+def file_statistics(raw: DataFrame) -> list[dict]:
+    """Rows, defective rows and rows dated outside the month, per month and source file."""
+    outside = F.date_format("event_time", "yyyy-MM") != F.col("month")
+    return [
+        r.asDict()
+        for r in raw.groupBy("month", "_source_file")
+        .agg(
+            F.count("*").alias("rows"),
+            F.sum(F.col("_defect").isNotNull().cast("long")).alias("defective"),
+            F.sum(F.coalesce(outside, F.lit(False)).cast("long")).alias("outside_month"),
+        )
+        .collect()
+    ]
+
+
+def refuse_misplaced_files(files: list[dict], quality: QualityResource) -> None:
+    for f in files:
+        if f["rows"] and f["outside_month"] / f["rows"] > quality.file_outside_month_share:
+            raise dg.Failure(
+                f"{f['_source_file']}: {f['outside_month']:,} of {f['rows']:,} rows are dated "
+                f"outside {f['month']}; the file is in the wrong month folder. Move it to the "
+                "folder of the month its events belong to, then re-run."
+            )
+
+
 @dg.asset(
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     io_manager_key="spark_delta_io_manager",
     kinds={"spark", "delta"},
     group_name="events",
+    check_specs=RAW_CHECK_SPECS,
 )
 def raw_events(
-    context: dg.AssetExecutionContext, spark: SparkResource, warehouse: WarehouseResource
-) -> dg.Output[DataFrame]:
+    context: dg.AssetExecutionContext,
+    spark: SparkResource,
+    warehouse: WarehouseResource,
+    quality: QualityResource,
+):
     """Every row of the month's exports, typed, with provenance; unparseable rows kept, coded."""
     session = spark.session()
     landing = warehouse.landing()
@@ -47,7 +82,7 @@ def raw_events(
         try:
             files = list_month_files(landing, month)
         except LandingFormatError as error:
-            raise dg.Failure(str(error)) from error
+            raise dg.Failure(f"{error} (the month's previous version stays in place)") from error
         if not files:
             raise dg.Failure(
                 f"no export in {landing.child(month).uri}: drop the month's CSV (or .csv.gz) "
@@ -59,38 +94,56 @@ def raw_events(
     for frame in frames[1:]:
         raw = raw.unionByName(frame)
     raw = raw.persist(StorageLevel.MEMORY_AND_DISK)
-    counts = {
-        (r["month"], r["_defect"]): r["count"]
-        for r in raw.groupBy("month", "_defect").count().collect()
-    }
-    per_month = []
+    try:
+        per_file = file_statistics(raw)
+    except Exception as error:
+        message = landing_read_error(error)
+        if message is None:
+            raise
+        raise dg.Failure(f"{message} (the month's previous version stays in place)") from error
+    refuse_misplaced_files(per_file, quality)
+    per_month = {m: {"rows": 0, "defective": 0, "outside_month": 0} for m in files_by_month}
+    for f in per_file:
+        for key in per_month[f["month"]]:
+            per_month[f["month"]][key] += f[key]
+    empty = [m for m, s in per_month.items() if s["rows"] == 0]
+    if empty:
+        raise dg.Failure(
+            f"the exports of {empty} hold no data rows (header only?); re-export the month"
+        )
+    rows = []
     for month, files in files_by_month.items():
-        rows = sum(n for (m, _), n in counts.items() if m == month)
-        defective = sum(n for (m, d), n in counts.items() if m == month and d is not None)
-        per_month.append(
-            {
-                "month": month,
-                "files": len(files),
-                "bytes": sum(f.size for f in files),
-                "rows": rows,
-                "defective_rows": defective,
-            }
+        stats = per_month[month]
+        rows.append(
+            {"month": month, "files": len(files), "bytes": sum(f.size for f in files), **stats}
         )
         context.log.info(
-            f"raw_events {month}: {rows:,} rows from {len(files)} file(s), {defective:,} defective"
+            f"raw_events {month}: {stats['rows']:,} rows from {len(files)} file(s), "
+            f"{stats['defective']:,} defective, {stats['outside_month']:,} outside the month"
         )
-    defects = {d: n for (_, d), n in sorted(counts.items(), key=str) if d is not None}
-    return dg.Output(
+    defects = {
+        r["_defect"]: r["count"]
+        for r in raw.where("_defect is not null").groupBy("_defect").count().collect()
+    }
+    location = warehouse.table("raw_events")
+    previous = month_row_counts(location) if table_exists(location) else {}
+    yield dg.Output(
         raw,
         metadata={
-            "rows_in": sum(r["rows"] for r in per_month),
-            "defective_rows": sum(r["defective_rows"] for r in per_month),
+            "rows_in": sum(r["rows"] for r in rows),
+            "defective_rows": sum(r["defective"] for r in rows),
             "defects_by_code": dg.MetadataValue.json(defects),
             "source_files": dg.MetadataValue.json(
                 {m: [f.name for f in fs] for m, fs in files_by_month.items()}
             ),
-            "per_month": dg.MetadataValue.md(markdown_table(per_month, list(per_month[0]))),
+            "per_month": dg.MetadataValue.md(markdown_table(rows, list(rows[0]))),
             # No raw identifier reaches the UI, even from the raw zone.
             "preview": preview_markdown(raw.drop("_raw_line", "user_id", "user_session")),
         },
+    )
+    yield from raw_results(
+        arrow_schema_for(raw.drop("_ingested_at", "month").schema),
+        per_month,
+        {m: previous.get(add_months(m, -1)) for m in per_month},
+        quality,
     )

@@ -6,9 +6,16 @@ import pandas as pd
 
 from amazing_assets.assets.common import markdown_table, run_months
 from amazing_assets.assets.plots import scree_plot, selection_plot
+from amazing_assets.checks.segments import (
+    KMEANS_CHECK_SPECS,
+    PCA_CHECK_SPECS,
+    kmeans_results,
+    pca_results,
+)
 from amazing_assets.io.model_io_manager import ModelOutput, MonthlyModels
 from amazing_assets.partitions import monthly_partitions
 from amazing_assets.resources.modeling import ModelingResource
+from amazing_assets.resources.quality import QualityResource
 from amazing_assets.segmentation.modeling import (
     bootstrap_stability,
     canonical_order,
@@ -34,10 +41,14 @@ def month_rows(frame: pd.DataFrame, month: str) -> pd.DataFrame:
     io_manager_key="model_io_manager",
     kinds={"scikitlearn"},
     group_name="segments",
+    check_specs=PCA_CHECK_SPECS,
 )
 def pca_embedding(
-    context: dg.AssetExecutionContext, user_features_rfm: pd.DataFrame, modeling: ModelingResource
-) -> dg.Output[MonthlyModels]:
+    context: dg.AssetExecutionContext,
+    user_features_rfm: pd.DataFrame,
+    modeling: ModelingResource,
+    quality: QualityResource,
+):
     """Customers placed in a low-dimensional behaviour space (scaled features → PCA)."""
     config = modeling.config()
     outputs, rows = MonthlyModels(), []
@@ -64,7 +75,7 @@ def pca_embedding(
     last = outputs[rows[-1]["month"]].model
     load = loadings(last).round(3).reset_index(names="feature")
     explained = last.named_steps["pca"].explained_variance_ratio_.tolist()
-    return dg.Output(
+    yield dg.Output(
         outputs,
         metadata={
             "customers": sum(r["customers"] for r in rows),
@@ -80,6 +91,7 @@ def pca_embedding(
             "per_month": dg.MetadataValue.md(markdown_table(rows, list(rows[0]))),
         },
     )
+    yield from pca_results({r["month"]: r["explained_variance"] for r in rows}, quality)
 
 
 @dg.asset(
@@ -88,10 +100,14 @@ def pca_embedding(
     io_manager_key="model_io_manager",
     kinds={"scikitlearn"},
     group_name="segments",
+    check_specs=KMEANS_CHECK_SPECS,
 )
 def kmeans_model(
-    context: dg.AssetExecutionContext, pca_embedding: MonthlyModels, modeling: ModelingResource
-) -> dg.Output[MonthlyModels]:
+    context: dg.AssetExecutionContext,
+    pca_embedding: MonthlyModels,
+    modeling: ModelingResource,
+    quality: QualityResource,
+):
     """Customer segments: K-Means with k chosen by silhouette, stored as one skops pipeline."""
     config = modeling.config()
     outputs, rows, last = MonthlyModels(), [], {}
@@ -134,7 +150,7 @@ def kmeans_model(
             f"min bootstrap Jaccard={min(stability.values()):.3f}"
         )
     latest = rows[-1]
-    return dg.Output(
+    yield dg.Output(
         outputs,
         metadata={
             **{k: v for k, v in latest.items() if k != "month"},
@@ -152,4 +168,9 @@ def kmeans_model(
             "elbow_and_silhouette": selection_plot(last["scores"]),
             "per_month": dg.MetadataValue.md(markdown_table(rows, list(rows[0]))),
         },
+    )
+    yield from kmeans_results(
+        {r["month"]: r["silhouette"] for r in rows},
+        {r["month"]: r["min_segment_share"] for r in rows},
+        quality,
     )

@@ -5,9 +5,11 @@ import pandas as pd
 
 from amazing_assets.assets.common import markdown_table, run_months
 from amazing_assets.assets.modeling import ASSIGNMENTS, month_rows
+from amazing_assets.checks.segments import PROFILE_CHECK_SPECS, profile_results
 from amazing_assets.io.delta_tables import read_months, table_exists
 from amazing_assets.io.model_io_manager import MonthlyModels
 from amazing_assets.partitions import monthly_partitions
+from amazing_assets.resources.quality import QualityResource
 from amazing_assets.resources.warehouse import WarehouseResource
 from amazing_assets.segmentation.features import add_months
 from amazing_assets.segmentation.migration import migration_matrix
@@ -29,19 +31,21 @@ def stored_month(warehouse: WarehouseResource, table: str, month: str) -> pd.Dat
     io_manager_key="model_io_manager",
     kinds={"pandas"},
     group_name="segments",
+    check_specs=PROFILE_CHECK_SPECS,
 )
 def cluster_profiles(
     context: dg.AssetExecutionContext,
     kmeans_model: MonthlyModels,
     user_features_rfm: pd.DataFrame,
     warehouse: WarehouseResource,
-) -> dg.Output[pd.DataFrame]:
+    quality: QualityResource,
+):
     """Per segment: size, value, typical behaviour, a business name and the marketing action."""
     frames = []
-    previous: pd.DataFrame | None = None
-    for month in run_months(context):
-        if previous is None:
-            previous = stored_month(warehouse, "cluster_profiles", add_months(month, -1))
+    months = run_months(context)
+    before_run = stored_month(warehouse, "cluster_profiles", add_months(months[0], -1))
+    previous = before_run
+    for month in months:
         features = month_rows(user_features_rfm, month)
         assignments = kmeans_model[month].tables[ASSIGNMENTS]
         joined = features.merge(assignments[["user_key", "segment"]], on="user_key", how="inner")
@@ -63,7 +67,7 @@ def cluster_profiles(
     summary = latest[
         ["segment", "name", "size", "share", "revenue_share", "channel", "offer", "kpi"]
     ]
-    return dg.Output(
+    yield dg.Output(
         result,
         metadata={
             "segments": len(latest),
@@ -73,6 +77,7 @@ def cluster_profiles(
             ),
         },
     )
+    yield from profile_results(result, before_run, quality)
 
 
 @dg.asset(

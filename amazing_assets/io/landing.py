@@ -7,6 +7,8 @@ so a wrong file fails fast with a message naming the file and what to do.
 from __future__ import annotations
 
 import codecs
+import hashlib
+import re
 from dataclasses import asdict, dataclass
 
 import pyarrow.fs as pafs
@@ -16,6 +18,9 @@ from amazing_assets.segmentation.schema import EVENT_COLUMNS
 
 CSV_SUFFIXES = (".csv", ".csv.gz")
 HEADER_PROBE_BYTES = 64 * 1024
+EDGE_BYTES = 1024 * 1024
+# A first line that starts like an event row (a timestamp) means the header is missing.
+DATA_LINE = re.compile(r"^\s*\"?\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
 
 
 class LandingFormatError(ValueError):
@@ -47,7 +52,11 @@ def month_location(landing: Location, month: str) -> Location:
 
 
 def list_month_files(landing: Location, month: str) -> list[LandingFile]:
-    """The month's export files, sorted by name, each with a validated header."""
+    """The month's export files, sorted by name, each with a validated header.
+
+    Raises :class:`LandingFormatError` for a file that cannot be ingested as it is, and when two
+    files of the month are the same export dropped twice (their rows would all be duplicates).
+    """
     folder = month_location(landing, month)
     fs = landing.filesystem()
     infos = fs.get_file_info(pafs.FileSelector(folder.path, allow_not_found=True, recursive=False))
@@ -68,19 +77,21 @@ def list_month_files(landing: Location, month: str) -> list[LandingFile]:
                 columns=columns,
             )
         )
+    refuse_copies(fs, files)
     return files
 
 
 def read_header(
     fs: pafs.FileSystem, path: str, compression: str | None, name: str
 ) -> tuple[str, ...]:
-    """Read and validate the header line of an export."""
+    """Read and validate the header line of an export; the error says what to do."""
     try:
         with fs.open_input_stream(path, compression=compression) as stream:
             head = stream.read(HEADER_PROBE_BYTES)
     except OSError as error:
         raise LandingFormatError(
-            f"{name}: cannot be read ({error}); re-export or re-upload it"
+            f"{name}: cannot be read ({error}); if it is a truncated or corrupt .gz, re-export or "
+            "re-upload it"
         ) from error
     if head.startswith(codecs.BOM_UTF8):
         head = head[len(codecs.BOM_UTF8) :]
@@ -93,13 +104,53 @@ def read_header(
         header = first_line.decode("utf-8")
     except UnicodeDecodeError as error:
         raise LandingFormatError(
-            f"{name}: the header is not UTF-8 ({error}); re-export the file as UTF-8"
+            f"{name}: line 1 is not UTF-8 ({error}); re-export the file as UTF-8 "
+            "(e.g. `iconv -f latin1 -t utf-8`)"
         ) from error
     columns = tuple(c.strip().strip('"') for c in header.split(","))
+    if DATA_LINE.match(header):
+        raise LandingFormatError(
+            f"{name}: line 1 is a data row, not a header; add the header line "
+            f"{','.join(EVENT_COLUMNS)} (the REES46 export has one)"
+        )
+    for delimiter, label in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+        if len(columns) == 1 and all(c in header.split(delimiter) for c in EVENT_COLUMNS):
+            raise LandingFormatError(
+                f"{name}: fields are separated by {label}s, not commas; export comma-separated "
+                "values (decimal points, not commas)"
+            )
     missing = [c for c in EVENT_COLUMNS if c not in columns]
     if missing:
         raise LandingFormatError(
             f"{name}: header line 1 lacks required column(s) {missing}; found {list(columns)}. "
             f"Export the REES46 columns {list(EVENT_COLUMNS)} (extra columns are ignored)."
         )
+    duplicated = sorted({c for c in columns if columns.count(c) > 1 and c in EVENT_COLUMNS})
+    if duplicated:
+        raise LandingFormatError(
+            f"{name}: header names {duplicated} more than once; keep one of each"
+        )
     return columns
+
+
+def refuse_copies(fs: pafs.FileSystem, files: list[LandingFile]) -> None:
+    """Two files of equal size whose first and last MiB match are one export dropped twice."""
+    seen: dict[tuple, str] = {}
+    for f in files:
+        key = (f.size, f.compression, _edges_digest(fs, f))
+        if key in seen:
+            raise LandingFormatError(
+                f"{f.name} is a copy of {seen[key]} (same size and content); remove one of them "
+                "(two different files for one month are fine: both are ingested)"
+            )
+        seen[key] = f.name
+
+
+def _edges_digest(fs: pafs.FileSystem, f: LandingFile) -> str:
+    digest = hashlib.sha256()
+    with fs.open_input_file(f.path) as handle:
+        digest.update(handle.read(EDGE_BYTES))
+        if f.size > 2 * EDGE_BYTES:
+            handle.seek(f.size - EDGE_BYTES)
+            digest.update(handle.read(EDGE_BYTES))
+    return digest.hexdigest()

@@ -95,8 +95,47 @@ class LandingCsvReader(DataSourceReader):
         yield from read_split(self.location.filesystem(), partition)
 
 
+LANDING_READ_ERROR = "LandingReadError"
+
+
+class LandingReadError(ValueError):
+    """A file failed while being parsed; the message names it and what to do.
+
+    Raised inside Spark tasks, so the driver sees it wrapped in a PythonException whose text
+    contains ``LandingReadError: <message>``; :func:`landing_read_error` extracts it.
+    """
+
+
+def landing_read_error(error: BaseException) -> str | None:
+    """The LandingReadError message inside a Spark exception, if there is one."""
+    text = str(error)
+    marker = f"{LANDING_READ_ERROR}: "
+    if marker not in text:
+        return None
+    return text.split(marker, 1)[1].splitlines()[0].strip()
+
+
 def read_split(fs, split: FileSplit) -> Iterator[pa.RecordBatch]:
     """Parse one split; yields batches with :data:`PARSED_EVENT_SCHEMA`."""
+    try:
+        yield from _parse_split(fs, split)
+    except (pa.ArrowInvalid, OSError, EOFError) as error:
+        raise LandingReadError(_explain(split.file.name, error)) from error
+
+
+def _explain(name: str, error: BaseException) -> str:
+    text = str(error).replace("\n", " ")
+    if "UTF8" in text or "utf-8" in text.lower():
+        return (
+            f"{name} is not UTF-8 ({text[:160]}); re-export it as UTF-8 "
+            "(e.g. `iconv -f latin1 -t utf-8`)"
+        )
+    if "gzip" in text.lower() or isinstance(error, EOFError) or "compress" in text.lower():
+        return f"{name} is a truncated or corrupt gzip file ({text[:160]}); re-upload the export"
+    return f"{name} cannot be parsed as CSV ({text[:200]}); check the export"
+
+
+def _parse_split(fs, split: FileSplit) -> Iterator[pa.RecordBatch]:
     f = split.file
     invalid: list[str] = []
 

@@ -56,9 +56,25 @@ def parse_decimal(text: pa.Array) -> pa.Array:
     return pc.cast(pc.if_else(ok, trimmed, pa.scalar(None, pa.string())), pa.float64())
 
 
+# Other spellings of a UTC instant that exports produce, accepted after the REES46 one:
+# "2019-10-01 00:00:00", "2019-10-01T00:00:00", with an optional "Z" or "+00:00".
+_ISO_UTC_SUFFIX = r"(Z|\+00:?00| UTC)$"
+_ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
 def parse_timestamp(text: pa.Array) -> pa.Array:
-    """UTC timestamps from ``2019-10-01 00:00:00 UTC``; null where the text is another format."""
+    """UTC timestamps from ``2019-10-01 00:00:00 UTC`` or ISO 8601 in UTC; else null.
+
+    Times with another offset or in day-first formats are not guessed: they stay null and the
+    row is quarantined as ``unparseable_event_time``.
+    """
     parsed = pc.strptime(text, format=TIMESTAMP_FORMAT, unit="us", error_is_null=True)
+    if pc.all(pc.or_(pc.is_valid(parsed), pc.is_null(text))).as_py() is not False:
+        return parsed.cast(pa.timestamp("us", tz="UTC"))
+    stripped = pc.replace_substring_regex(pc.utf8_trim_whitespace(text), _ISO_UTC_SUFFIX, "")
+    for fmt in _ISO_FORMATS:
+        retry = pc.strptime(stripped, format=fmt, unit="us", error_is_null=True)
+        parsed = pc.coalesce(parsed, retry)
     return parsed.cast(pa.timestamp("us", tz="UTC"))
 
 
