@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
 from amazing_assets.assets.cleaning import clean_events
@@ -17,6 +19,7 @@ from amazing_assets.resources.pseudonymization import KEY_ENV_VAR, Pseudonymizat
 from amazing_assets.resources.quality import QualityResource
 from amazing_assets.resources.spark import SparkResource
 from amazing_assets.resources.warehouse import WarehouseResource
+from amazing_assets.sensors import build_landing_sensor
 from amazing_assets.settings import Settings, load_settings
 
 ASSETS = [
@@ -37,13 +40,23 @@ monthly_segments_job = dg.define_asset_job(
 )
 
 
+def optional_env(name: str) -> dg.EnvVar | None:
+    """``dg.EnvVar`` for a variable that is set (the UI shows the name, never the value)."""
+    return dg.EnvVar(name) if os.environ.get(name) else None
+
+
 def build_resources(settings: Settings) -> dict[str, object]:
     spark = SparkResource(master=settings.spark_master)
     warehouse = WarehouseResource(
-        warehouse_uri=settings.warehouse_uri, landing_uri=settings.landing_uri
+        warehouse_uri=settings.warehouse_uri,
+        landing_uri=settings.landing_uri,
+        s3_endpoint=optional_env("AMAZING_S3_ENDPOINT"),
+        s3_region=os.environ.get("AWS_REGION", "us-east-1"),
+        aws_access_key_id=optional_env("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=optional_env("AWS_SECRET_ACCESS_KEY"),
     )
     key = PseudonymizationKeyResource(
-        key=dg.EnvVar(KEY_ENV_VAR).get_value(),
+        key=optional_env(KEY_ENV_VAR),
         local_key_file=str(settings.local_key_file) if settings.is_local else None,
     )
     return {
@@ -62,6 +75,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=ASSETS,
         jobs=[monthly_segments_job],
+        sensors=[build_landing_sensor(monthly_segments_job)],
         resources=build_resources(settings),
     )
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,11 @@ REAL_BOM = REAL_DATA / "2019-Oct-head-bom.csv"
 
 # The embedded default must never touch the developer's ./.amazing from tests.
 os.environ.setdefault("AMAZING_PSEUDONYMIZATION_KEY", "test-key-0123456789abcdef0123456789abcdef")
+# Spark's Python workers read S3 credentials from the environment they inherit when the JVM
+# starts, so the fake credentials of the test S3 server are set before any session exists.
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_REGION", "us-east-1")
 
 
 def real_file(path: Path) -> Path:
@@ -41,3 +50,56 @@ def landing_with_real_october(tmp_path: Path) -> Path:
     month.mkdir(parents=True)
     shutil.copy(real_file(REAL_17K), month / REAL_17K.name)
     return tmp_path / "landing"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_moto(extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """moto's S3 server as a subprocess on a free loopback port; returns (process, endpoint).
+
+    A subprocess, not moto's in-process thread: deltalake's native calls would otherwise wait on
+    a server that needs the same interpreter to answer.
+    """
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env={**os.environ, **(extra_env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return process, f"http://127.0.0.1:{port}"
+        if process.poll() is not None:
+            raise RuntimeError("the moto S3 server exited at start")
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the moto S3 server did not start within 60 s")
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3 protocol server (moto's server mode) for the whole session."""
+    process, endpoint = start_moto()
+    yield endpoint
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture
+def s3_bucket(s3_server, monkeypatch):
+    """A fresh bucket on the test server; AMAZING_S3_ENDPOINT points at it."""
+    import uuid
+
+    import boto3
+
+    monkeypatch.setenv("AMAZING_S3_ENDPOINT", s3_server)
+    name = f"amazing-{uuid.uuid4().hex[:10]}"
+    boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1").create_bucket(Bucket=name)
+    return name

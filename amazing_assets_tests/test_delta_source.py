@@ -101,6 +101,9 @@ def test_a_failure_in_the_middle_of_a_write_leaves_the_previous_version_intact(s
     after = sorted(r["label"] for r in read_spark(spark, location, ["2019-10"]).collect())
     assert after == before
     assert open_table(location).version() == 0
+    # A task still uploading when Spark aborted the job can leave a file behind (never part of
+    # any version); abort sweeps what it can, and the next write of the month removes the rest.
+    write_months(frame(spark, {"2019-10": 7}), location, ["2019-10"], "next")
     assert files_on_disk(location) == files_in_log(location)  # no orphan files left behind
 
 
@@ -115,3 +118,19 @@ def test_appends_are_refused(spark, tmp_path):
             .option("replace_months", "2019-10")
             .save()
         )
+
+
+def test_sweep_removes_only_files_of_writes_that_never_landed(spark, tmp_path):
+    from amazing_assets.io.delta_source import sweep_unlanded_files
+
+    location = Location.parse(str(tmp_path / "t"))
+    write_months(frame(spark, {"2019-10": 3}), location, ["2019-10"], "v0")
+    write_months(
+        frame(spark, {"2019-10": 2}), location, ["2019-10"], "v1"
+    )  # v0's files: time travel
+    stray = tmp_path / "t" / "month=2019-10" / "part-deadbeef0000-task-0000.parquet"
+    stray.write_bytes(b"left by a killed task")
+    removed = sweep_unlanded_files(location, ["2019-10"])
+    assert removed == [str(stray)]
+    assert files_on_disk(location) == files_in_log(location)
+    assert month_row_counts(location, version=0) == {"2019-10": 3}

@@ -5,7 +5,12 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.storagelevel import StorageLevel
 
-from amazing_assets.assets.common import markdown_table, preview_markdown, run_months
+from amazing_assets.assets.common import (
+    TRANSIENT_RETRY,
+    markdown_table,
+    preview_markdown,
+    run_months,
+)
 from amazing_assets.checks.events import CLEAN_CHECK_SPECS, clean_results
 from amazing_assets.partitions import monthly_partitions
 from amazing_assets.resources.pseudonymization import PseudonymizationKeyResource
@@ -93,6 +98,7 @@ def accounting(counts: dict[tuple[str, str | None], int], months: list[str]) -> 
     check_specs=CLEAN_CHECK_SPECS,
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=TRANSIENT_RETRY,
     can_subset=False,
 )
 def clean_events(

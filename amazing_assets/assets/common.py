@@ -33,3 +33,15 @@ def preview_markdown(spark_df, limit: int = 10) -> dg.MetadataValue:
     """A few rows as Markdown (``limit`` rows only are collected)."""
     rows = [r.asDict() for r in spark_df.limit(limit).collect()]
     return dg.MetadataValue.md(markdown_table(rows, spark_df.columns))
+
+
+# Transient faults (an S3 hiccup, a lost executor) get two more tries with backoff; the storage
+# clients retry individual requests underneath (pyarrow and object_store, 5 attempts).
+TRANSIENT_RETRY = dg.RetryPolicy(
+    max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
+
+
+def rejected(message: str) -> dg.Failure:
+    """A failure caused by the data or the configuration: retrying cannot fix it."""
+    return dg.Failure(description=message, allow_retries=False)

@@ -4,7 +4,7 @@ import dagster as dg
 from pyspark.sql import DataFrame
 from pyspark.storagelevel import StorageLevel
 
-from amazing_assets.assets.common import preview_markdown, run_months
+from amazing_assets.assets.common import TRANSIENT_RETRY, preview_markdown, run_months
 from amazing_assets.checks.features import (
     FEATURE_CHECK_SPECS,
     feature_results,
@@ -24,6 +24,7 @@ FEATURE_WINDOW_MONTHS = load_settings().feature_window_months
 @dg.asset(
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=TRANSIENT_RETRY,
     io_manager_key="spark_delta_io_manager",
     ins={
         "clean_events": dg.AssetIn(

@@ -8,7 +8,13 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.storagelevel import StorageLevel
 
-from amazing_assets.assets.common import markdown_table, preview_markdown, run_months
+from amazing_assets.assets.common import (
+    TRANSIENT_RETRY,
+    markdown_table,
+    preview_markdown,
+    rejected,
+    run_months,
+)
 from amazing_assets.checks.events import RAW_CHECK_SPECS, raw_results
 from amazing_assets.io.delta_source import arrow_schema_for
 from amazing_assets.io.delta_tables import month_row_counts, table_exists
@@ -53,7 +59,7 @@ def file_statistics(raw: DataFrame) -> list[dict]:
 def refuse_misplaced_files(files: list[dict], quality: QualityResource) -> None:
     for f in files:
         if f["rows"] and f["outside_month"] / f["rows"] > quality.file_outside_month_share:
-            raise dg.Failure(
+            raise rejected(
                 f"{f['_source_file']}: {f['outside_month']:,} of {f['rows']:,} rows are dated "
                 f"outside {f['month']}; the file is in the wrong month folder. Move it to the "
                 "folder of the month its events belong to, then re-run."
@@ -63,6 +69,7 @@ def refuse_misplaced_files(files: list[dict], quality: QualityResource) -> None:
 @dg.asset(
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=TRANSIENT_RETRY,
     io_manager_key="spark_delta_io_manager",
     kinds={"spark", "delta"},
     group_name="events",
@@ -82,9 +89,9 @@ def raw_events(
         try:
             files = list_month_files(landing, month)
         except LandingFormatError as error:
-            raise dg.Failure(f"{error} (the month's previous version stays in place)") from error
+            raise rejected(f"{error} (the month's previous version stays in place)") from error
         if not files:
-            raise dg.Failure(
+            raise rejected(
                 f"no export in {landing.child(month).uri}: drop the month's CSV (or .csv.gz) "
                 "files there, then re-run this partition"
             )
@@ -100,7 +107,7 @@ def raw_events(
         message = landing_read_error(error)
         if message is None:
             raise
-        raise dg.Failure(f"{message} (the month's previous version stays in place)") from error
+        raise rejected(f"{message} (the month's previous version stays in place)") from error
     refuse_misplaced_files(per_file, quality)
     per_month = {m: {"rows": 0, "defective": 0, "outside_month": 0} for m in files_by_month}
     for f in per_file:
@@ -108,7 +115,7 @@ def raw_events(
             per_month[f["month"]][key] += f[key]
     empty = [m for m, s in per_month.items() if s["rows"] == 0]
     if empty:
-        raise dg.Failure(
+        raise rejected(
             f"the exports of {empty} hold no data rows (header only?); re-export the month"
         )
     rows = []

@@ -4,7 +4,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from amazing_assets.assets.common import markdown_table, run_months
+from amazing_assets.assets.common import TRANSIENT_RETRY, markdown_table, run_months
 from amazing_assets.assets.plots import scree_plot, selection_plot
 from amazing_assets.checks.segments import (
     KMEANS_CHECK_SPECS,
@@ -38,6 +38,7 @@ def month_rows(frame: pd.DataFrame, month: str) -> pd.DataFrame:
 @dg.asset(
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=TRANSIENT_RETRY,
     io_manager_key="model_io_manager",
     kinds={"scikitlearn"},
     group_name="segments",
@@ -97,6 +98,7 @@ def pca_embedding(
 @dg.asset(
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=TRANSIENT_RETRY,
     io_manager_key="model_io_manager",
     kinds={"scikitlearn"},
     group_name="segments",

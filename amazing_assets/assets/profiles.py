@@ -3,7 +3,7 @@
 import dagster as dg
 import pandas as pd
 
-from amazing_assets.assets.common import markdown_table, run_months
+from amazing_assets.assets.common import TRANSIENT_RETRY, markdown_table, rejected, run_months
 from amazing_assets.assets.modeling import ASSIGNMENTS, month_rows
 from amazing_assets.checks.segments import PROFILE_CHECK_SPECS, profile_results
 from amazing_assets.io.delta_tables import read_months, table_exists
@@ -28,6 +28,7 @@ def stored_month(warehouse: WarehouseResource, table: str, month: str) -> pd.Dat
 @dg.asset(
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=TRANSIENT_RETRY,
     io_manager_key="model_io_manager",
     kinds={"pandas"},
     group_name="segments",
@@ -50,7 +51,7 @@ def cluster_profiles(
         assignments = kmeans_model[month].tables[ASSIGNMENTS]
         joined = features.merge(assignments[["user_key", "segment"]], on="user_key", how="inner")
         if len(joined) != len(features):
-            raise dg.Failure(
+            raise rejected(
                 f"{month}: {len(features) - len(joined)} customers have features but no segment"
             )
         profiles = profile_segments(joined, joined["segment"].to_numpy())
@@ -83,6 +84,7 @@ def cluster_profiles(
 @dg.asset(
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=TRANSIENT_RETRY,
     io_manager_key="model_io_manager",
     kinds={"pandas"},
     group_name="segments",

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import skops
 import skops.io as sio
 
-from amazing_assets.io.storage import Location, ensure_directory
+from amazing_assets.io.storage import Location, ensure_directory, upload_bytes
 
 MODEL_FILE = "model.skops"
 MANIFEST_FILE = "manifest.json"
@@ -40,11 +40,10 @@ def save_model(location: Location, model: object, metadata: dict | None = None) 
         **(metadata or {}),
     }
     ensure_directory(location)
-    fs = location.filesystem()
-    with fs.open_output_stream(f"{location.path}/{MODEL_FILE}") as out:
-        out.write(data)
-    with fs.open_output_stream(f"{location.path}/{MANIFEST_FILE}") as out:
-        out.write(json.dumps(manifest, indent=2).encode())
+    upload_bytes(location, f"{location.path}/{MODEL_FILE}", data)
+    upload_bytes(
+        location, f"{location.path}/{MANIFEST_FILE}", json.dumps(manifest, indent=2).encode()
+    )
     return manifest
 
 

@@ -40,7 +40,7 @@ from pyspark.sql.datasource import (
 )
 from pyspark.sql.types import StructType
 
-from amazing_assets.io.storage import LOCATION_OPTION, Location
+from amazing_assets.io.storage import LOCATION_OPTION, Location, stat_size, upload_bytes
 
 FORMAT_NAME = "amazing_delta"
 PARTITION_COLUMN = "month"
@@ -284,9 +284,11 @@ class _MonthFileWriter:
         self.files.append(record)
         if not self.writer.location.is_s3:
             self.fs.create_dir(full.rsplit("/", 1)[0], recursive=True)
-        with self.fs.open_output_stream(full) as out:
-            pq.write_table(table, out, row_group_size=ROW_GROUP_ROWS, compression="zstd")
-        record.size = self.fs.get_file_info(full).size
+        buffer = pa.BufferOutputStream()
+        pq.write_table(table, buffer, row_group_size=ROW_GROUP_ROWS, compression="zstd")
+        data = buffer.getvalue().to_pybytes()
+        upload_bytes(self.writer.location, full, data)
+        record.size = len(data)
 
 
 class DeltaWriter(DataSourceArrowWriter):
@@ -401,6 +403,8 @@ class DeltaWriter(DataSourceArrowWriter):
             partition_filters=[(PARTITION_COLUMN, "in", list(self.replace_months))],
             commit_properties=properties,
         )
+        # Hygiene: files of earlier writes to these months that never landed (killed tasks).
+        sweep_unlanded_files(self.location, self.replace_months)
 
     def _delta_schema(self):
         from deltalake import Schema
@@ -430,7 +434,6 @@ class DeltaWriter(DataSourceArrowWriter):
                     f"expected [{PARTITION_COLUMN!r}]"
                 )
         allowed = set(self.replace_months)
-        fs = self.location.filesystem()
         for f in files:
             prefix = f"{PARTITION_COLUMN}={f.month}/"
             if (
@@ -441,14 +444,15 @@ class DeltaWriter(DataSourceArrowWriter):
                 raise DeltaWriteError(
                     f"file {f.path} lies outside the months being replaced {sorted(allowed)}"
                 )
-            info = fs.get_file_info(f"{self.location.path}/{f.path}")
-            if info.type.name != "File" or info.size != f.size:
+            if stat_size(self.location, f"{self.location.path}/{f.path}") != f.size:
                 raise DeltaWriteError(f"file {f.path} is missing or changed before commit")
 
     def abort(self, messages: list[DeltaCommitMessage | None]) -> None:
         if commit_landed(self.location, self.write_id):
             return
         delete_files(self.location, [f for m in messages if m is not None for f in m.files])
+        # Tasks still running when Spark aborted the job leave files no message lists.
+        sweep_unlanded_files(self.location, self.replace_months)
 
 
 def app_transaction_id(write_id: str) -> str:
@@ -463,6 +467,36 @@ def commit_landed(location: Location, write_id: str) -> bool:
         return False
     table = DeltaTable(location.table_uri, storage_options=options)
     return table.transaction_version(app_transaction_id(write_id)) is not None
+
+
+def sweep_unlanded_files(location: Location, months: list[str]) -> list[str]:
+    """Delete data files in ``months`` whose write never committed; return their paths.
+
+    Files are named ``part-<write_id>-...``; a write id without a landed app transaction in the
+    log belongs to a failed write, so its files are garbage (never part of any version). Files of
+    landed writes are kept, including those only older versions use (time travel).
+    """
+    import pyarrow.fs as pafs
+
+    fs = location.filesystem()
+    landed: dict[str, bool] = {}
+    removed = []
+    for month in months:
+        selector = pafs.FileSelector(
+            f"{location.path}/{PARTITION_COLUMN}={month}", allow_not_found=True
+        )
+        for info in fs.get_file_info(selector):
+            name = info.base_name
+            if info.type != pafs.FileType.File or not name.startswith("part-"):
+                continue
+            write_id = name.split("-")[1]
+            if write_id not in landed:
+                landed[write_id] = commit_landed(location, write_id)
+            if not landed[write_id]:
+                with contextlib.suppress(FileNotFoundError, OSError):
+                    fs.delete_file(info.path)
+                    removed.append(info.path)
+    return removed
 
 
 def delete_files(location: Location, files: list[WrittenFile]) -> None:

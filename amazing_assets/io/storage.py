@@ -190,3 +190,71 @@ def ensure_directory(location: Location) -> None:
     """Create a local directory (S3 has no directories; nothing to do there)."""
     if not location.is_s3:
         Path(location.path).mkdir(parents=True, exist_ok=True)
+
+
+TRANSIENT_MARKERS = (
+    "SLOW_DOWN",
+    "SlowDown",
+    "503",
+    "500",
+    "SERVICE_UNAVAILABLE",
+    "INTERNAL_FAILURE",
+    "Connection reset",
+    "timed out",
+    "NETWORK_CONNECTION",
+    "Broken pipe",
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Throttling, 5xx and dropped connections: worth another try. Denials and 404s are not."""
+    text = str(error)
+    return isinstance(error, OSError) and any(marker in text for marker in TRANSIENT_MARKERS)
+
+
+def upload_bytes(
+    location: Location, path: str, data: bytes, attempts: int = 5, first_delay: float = 0.5
+) -> None:
+    """Write ``data`` to ``path`` (inside ``location``'s filesystem) as one object, retrying
+    transient failures with exponential backoff.
+
+    pyarrow's S3 client retries single requests, but a multipart upload whose part is throttled
+    (503 SlowDown) fails as a whole; re-sending the whole object is safe because objects are only
+    visible once complete.
+    """
+    import time
+
+    fs = location.filesystem()
+    for attempt in range(attempts):
+        try:
+            with fs.open_output_stream(path) as out:
+                out.write(data)
+            return
+        except OSError as error:
+            if attempt == attempts - 1 or not is_transient(error):
+                raise
+            time.sleep(first_delay * 2**attempt)
+
+
+def stat_size(
+    location: Location, path: str, attempts: int = 4, first_delay: float = 0.5
+) -> int | None:
+    """Size of the file at ``path``, or None when it does not exist.
+
+    A throttled or failed HEAD can look like a missing object; ask again (with backoff) before
+    concluding that a file is gone.
+    """
+    import time
+
+    fs = location.filesystem()
+    for attempt in range(attempts):
+        try:
+            info = fs.get_file_info(path)
+            if info.type.name == "File":
+                return info.size
+        except OSError as error:
+            if not is_transient(error) or attempt == attempts - 1:
+                raise
+        if attempt < attempts - 1:
+            time.sleep(first_delay * 2**attempt)
+    return None
