@@ -6,13 +6,12 @@ from pyspark.sql import functions as F
 from pyspark.storagelevel import StorageLevel
 
 from amazing_assets.assets.common import (
-    TRANSIENT_RETRY,
     markdown_table,
+    monthly_asset_options,
     preview_markdown,
     run_months,
 )
 from amazing_assets.checks.events import CLEAN_CHECK_SPECS, clean_results
-from amazing_assets.partitions import monthly_partitions
 from amazing_assets.resources.pseudonymization import PseudonymizationKeyResource
 from amazing_assets.resources.quality import QualityResource
 from amazing_assets.segmentation.cleaning import (
@@ -96,9 +95,7 @@ def accounting(counts: dict[tuple[str, str | None], int], months: list[str]) -> 
     },
     ins={"raw_events": dg.AssetIn("raw_events")},
     check_specs=CLEAN_CHECK_SPECS,
-    partitions_def=monthly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=TRANSIENT_RETRY,
+    **monthly_asset_options(),
     can_subset=False,
 )
 def clean_events(

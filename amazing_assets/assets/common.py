@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 import dagster as dg
 
-from amazing_assets.partitions import month_of
+from amazing_assets.partitions import month_of, monthly_partitions
 
 
 def run_months(context: dg.AssetExecutionContext) -> list[str]:
@@ -40,6 +40,15 @@ def preview_markdown(spark_df, limit: int = 10) -> dg.MetadataValue:
 TRANSIENT_RETRY = dg.RetryPolicy(
     max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
+
+
+def monthly_asset_options() -> dict:
+    """What every asset shares: monthly partitions, single-run backfills, transient retries."""
+    return {
+        "partitions_def": monthly_partitions,
+        "backfill_policy": dg.BackfillPolicy.single_run(),
+        "retry_policy": TRANSIENT_RETRY,
+    }
 
 
 def rejected(message: str) -> dg.Failure:

@@ -4,7 +4,7 @@ import dagster as dg
 from pyspark.sql import DataFrame
 from pyspark.storagelevel import StorageLevel
 
-from amazing_assets.assets.common import TRANSIENT_RETRY, preview_markdown, run_months
+from amazing_assets.assets.common import monthly_asset_options, preview_markdown, run_months
 from amazing_assets.checks.features import (
     FEATURE_CHECK_SPECS,
     feature_results,
@@ -12,7 +12,6 @@ from amazing_assets.checks.features import (
     window_customers,
 )
 from amazing_assets.io.delta_tables import read_months, table_exists
-from amazing_assets.partitions import monthly_partitions
 from amazing_assets.resources.quality import QualityResource
 from amazing_assets.resources.warehouse import WarehouseResource
 from amazing_assets.segmentation.features import add_months, compute_user_features
@@ -22,9 +21,7 @@ FEATURE_WINDOW_MONTHS = load_settings().feature_window_months
 
 
 @dg.asset(
-    partitions_def=monthly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=TRANSIENT_RETRY,
+    **monthly_asset_options(),
     io_manager_key="spark_delta_io_manager",
     ins={
         "clean_events": dg.AssetIn(

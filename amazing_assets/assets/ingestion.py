@@ -9,8 +9,8 @@ from pyspark.sql import functions as F
 from pyspark.storagelevel import StorageLevel
 
 from amazing_assets.assets.common import (
-    TRANSIENT_RETRY,
     markdown_table,
+    monthly_asset_options,
     preview_markdown,
     rejected,
     run_months,
@@ -22,7 +22,6 @@ from amazing_assets.io.landing import LandingFile, LandingFormatError, list_mont
 from amazing_assets.io.landing_source import FORMAT_NAME as LANDING_FORMAT
 from amazing_assets.io.landing_source import landing_read_error
 from amazing_assets.io.storage import LOCATION_OPTION, Location
-from amazing_assets.partitions import monthly_partitions
 from amazing_assets.resources.quality import QualityResource
 from amazing_assets.resources.spark import SparkResource
 from amazing_assets.resources.warehouse import WarehouseResource
@@ -67,9 +66,7 @@ def refuse_misplaced_files(files: list[dict], quality: QualityResource) -> None:
 
 
 @dg.asset(
-    partitions_def=monthly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=TRANSIENT_RETRY,
+    **monthly_asset_options(),
     io_manager_key="spark_delta_io_manager",
     kinds={"spark", "delta"},
     group_name="events",

@@ -4,7 +4,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from amazing_assets.assets.common import TRANSIENT_RETRY, markdown_table, run_months
+from amazing_assets.assets.common import markdown_table, monthly_asset_options, run_months
 from amazing_assets.assets.plots import scree_plot, selection_plot
 from amazing_assets.checks.segments import (
     KMEANS_CHECK_SPECS,
@@ -13,7 +13,6 @@ from amazing_assets.checks.segments import (
     pca_results,
 )
 from amazing_assets.io.model_io_manager import ModelOutput, MonthlyModels
-from amazing_assets.partitions import monthly_partitions
 from amazing_assets.resources.modeling import ModelingResource
 from amazing_assets.resources.quality import QualityResource
 from amazing_assets.segmentation.modeling import (
@@ -36,9 +35,7 @@ def month_rows(frame: pd.DataFrame, month: str) -> pd.DataFrame:
 
 
 @dg.asset(
-    partitions_def=monthly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=TRANSIENT_RETRY,
+    **monthly_asset_options(),
     io_manager_key="model_io_manager",
     kinds={"scikitlearn"},
     group_name="segments",
@@ -96,9 +93,7 @@ def pca_embedding(
 
 
 @dg.asset(
-    partitions_def=monthly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=TRANSIENT_RETRY,
+    **monthly_asset_options(),
     io_manager_key="model_io_manager",
     kinds={"scikitlearn"},
     group_name="segments",

@@ -3,12 +3,11 @@
 import dagster as dg
 import pandas as pd
 
-from amazing_assets.assets.common import TRANSIENT_RETRY, markdown_table, rejected, run_months
+from amazing_assets.assets.common import markdown_table, monthly_asset_options, rejected, run_months
 from amazing_assets.assets.modeling import ASSIGNMENTS, month_rows
 from amazing_assets.checks.segments import PROFILE_CHECK_SPECS, profile_results
 from amazing_assets.io.delta_tables import read_months, table_exists
 from amazing_assets.io.model_io_manager import MonthlyModels
-from amazing_assets.partitions import monthly_partitions
 from amazing_assets.resources.quality import QualityResource
 from amazing_assets.resources.warehouse import WarehouseResource
 from amazing_assets.segmentation.features import add_months
@@ -26,9 +25,7 @@ def stored_month(warehouse: WarehouseResource, table: str, month: str) -> pd.Dat
 
 
 @dg.asset(
-    partitions_def=monthly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=TRANSIENT_RETRY,
+    **monthly_asset_options(),
     io_manager_key="model_io_manager",
     kinds={"pandas"},
     group_name="segments",
@@ -82,9 +79,7 @@ def cluster_profiles(
 
 
 @dg.asset(
-    partitions_def=monthly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=TRANSIENT_RETRY,
+    **monthly_asset_options(),
     io_manager_key="model_io_manager",
     kinds={"pandas"},
     group_name="segments",

@@ -119,6 +119,18 @@ class GenerationResult:
     planted: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Sessions:
+    """Every session of the month, as parallel arrays (index = session)."""
+
+    user: np.ndarray  # customer index
+    code: np.ndarray  # archetype code
+    second: np.ndarray  # start, seconds into its day
+    views: np.ndarray  # views in the session
+    is_bot: np.ndarray
+    uuid: pa.Array  # REES46-style session id
+
+
 def customer_ids(users: int, seed: int) -> np.ndarray:
     """9-digit user ids like REES46's (5xxxxxxxx), distinct, fixed by the seed."""
     rng = np.random.default_rng([seed, 7])
@@ -268,7 +280,14 @@ def generate_month(
         is_bot_session = np.concatenate([is_bot_session, np.ones(bot_user.size, dtype=bool)])
         planted["bot_users"] = n_bots
 
-    session_uuid = _session_uuids(rng, session_user.size)
+    sessions = _Sessions(
+        user=session_user,
+        code=session_code,
+        second=session_second,
+        views=views,
+        is_bot=is_bot_session,
+        uuid=_session_uuids(rng, session_user.size),
+    )
     catalogue = _Catalogue(
         rng, n_products=max(2_000, min(200_000, spec.users // 10)), month=spec.month, seed=spec.seed
     )
@@ -289,21 +308,7 @@ def generate_month(
             if chosen.size == 0:
                 continue
             batch, day_counts = _day_events(
-                rng,
-                spec,
-                day,
-                year,
-                mon,
-                chosen,
-                session_user,
-                session_code,
-                session_second,
-                views,
-                is_bot_session,
-                session_uuid,
-                catalogue,
-                user_text,
-                table,
+                rng, spec, (year, mon, day), chosen, sessions, catalogue, user_text, table
             )
             for key, value in day_counts.items():
                 counts[key] += value
@@ -329,26 +334,14 @@ def generate_month(
     return GenerationResult(path, rows, truth_path, int(has_events.sum()), planted)
 
 
-def _day_events(
-    rng,
-    spec,
-    day,
-    year,
-    mon,
-    sessions,
-    session_user,
-    session_code,
-    session_second,
-    views,
-    is_bot_session,
-    session_uuid,
-    catalogue,
-    user_text,
-    table,
-):
-    """All events of the sessions starting on ``day``, sorted by time, as CSV-ready text."""
-    n_views = views[sessions]
-    view_session = np.repeat(sessions, n_views)
+def _day_events(rng, spec, date_parts, chosen, sessions: _Sessions, catalogue, user_text, table):
+    """All events of the ``chosen`` sessions (those starting on one day), sorted by time, as
+    CSV-ready text."""
+    year, mon, day = date_parts
+    session_user, session_code, session_second = sessions.user, sessions.code, sessions.second
+    views, is_bot_session, session_uuid = sessions.views, sessions.is_bot, sessions.uuid
+    n_views = views[chosen]
+    view_session = np.repeat(chosen, n_views)
     gaps = rng.exponential(40.0, size=view_session.size).astype(np.int64) + 1
     # Seconds since the session start: cumulative gaps within each session.
     running = np.cumsum(gaps)

@@ -13,7 +13,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructField, StructType
 
-from amazing_assets.segmentation.schema import EVENT_TYPES
+from amazing_assets.segmentation.schema import EVENT_COLUMNS, EVENT_TYPES
 
 UNKNOWN = "unknown"
 
@@ -36,17 +36,7 @@ RULE_REASONS: tuple[str, ...] = (
 )
 """Rule reasons; rows with an ingestion defect are dropped first, with their defect code."""
 
-EXPORT_COLUMNS = [
-    "event_time",
-    "event_type",
-    "product_id",
-    "category_id",
-    "category_code",
-    "brand",
-    "price",
-    "user_id",
-    "user_session",
-]
+EXPORT_COLUMNS = list(EVENT_COLUMNS)
 
 
 @dataclass(frozen=True)
