@@ -154,3 +154,18 @@ def test_behaviour_features_derive_rates_like_the_table():
     )
     with pytest.raises(ValueError, match="views"):
         behaviour_features(recency_days=3, orders=0, spend=0, views=-1, carts=0)
+
+
+def test_a_segment_without_buyers_never_gets_a_buyer_name():
+    from amazing_assets.segmentation.profiles import BUYER_NAMES
+
+    frame, labels = population()
+    lapsed = customers(5, recency_days=55, n_views=3, n_sessions=1, active_days=1, tenure_days=80)
+    light = customers(9, recency_days=20, n_views=2, n_sessions=2, active_days=2, tenure_days=60)
+    frame = pd.concat([frame, lapsed, light], ignore_index=True)
+    labels = np.concatenate([labels, np.full(5, 6), np.full(9, 7)])
+    profiles = profile_segments(frame, labels)
+    names = name_segments(profiles)
+    for segment, name in names.items():
+        buyers = profiles.set_index("segment").loc[segment, "buyer_share"]
+        assert buyers > 0 or name not in BUYER_NAMES, (segment, name)

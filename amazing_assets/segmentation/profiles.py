@@ -262,7 +262,9 @@ _RULES: dict[str, Callable[[pd.Series], float]] = {
     "Bargain hunters": lambda p: 2 * p.repeat_share - p.price_level,
     "Big spenders": lambda p: 2 * (p.buyer_share - p.repeat_share) + p.price_level - 0.5,
     "One-time buyers": lambda p: 2 * (p.buyer_share - p.repeat_share) - 0.5 * p.engagement_level,
-    "New customers": lambda p: p.buyer_share - 2 * p.tenure_level - 1.0,
+    "New customers": lambda p: (
+        p.buyer_share - 2 * p.tenure_level - 2 * max(p.tenure_level + 0.5, 0) - 1.0
+    ),
     "Cart abandoners": lambda p: 2 * (p.cart_share - p.buyer_share) + 0.5 * p.engagement_level,
     "Window shoppers": lambda p: (
         2 * (1 - p.cart_share) - 2 * p.buyer_share + p.engagement_level - p.recency_level
@@ -279,13 +281,35 @@ _RULES: dict[str, Callable[[pd.Series], float]] = {
 }
 
 
+# Names that only fit buyers, and names that only fit customers who do not buy: a segment pays
+# for what it lacks, so the one-to-one assignment can never hand a buyer name to non-buyers
+# (or the reverse) just because every better name was taken.
+BUYER_NAMES = (
+    "Champions",
+    "Loyal customers",
+    "Bargain hunters",
+    "Big spenders",
+    "One-time buyers",
+    "At risk",
+)
+NON_BUYER_NAMES = ("Cart abandoners", "Window shoppers", "Occasional browsers", "Dormant")
+GATE_WEIGHT = 10.0  # a buyer/non-buyer mismatch is the last resort, below any other name
+
+
 def name_scores(profiles: pd.DataFrame) -> pd.DataFrame:
-    """Segments × names matrix of rule scores."""
-    return pd.DataFrame(
-        [[float(rule(p)) for rule in _RULES.values()] for p in profiles.itertuples()],
-        index=profiles["segment"],
-        columns=list(_RULES),
-    )
+    """Segments × names matrix of rule scores, gated by the segment's buyer share."""
+    rows = []
+    for p in profiles.itertuples():
+        scores = {}
+        for name, rule in _RULES.items():
+            score = float(rule(p))
+            if name in BUYER_NAMES:
+                score -= GATE_WEIGHT * (1 - p.buyer_share)
+            elif name in NON_BUYER_NAMES:
+                score -= GATE_WEIGHT * p.buyer_share
+            scores[name] = score
+        rows.append(scores)
+    return pd.DataFrame(rows, index=profiles["segment"], columns=list(_RULES))
 
 
 def name_segments(profiles: pd.DataFrame, previous: pd.DataFrame | None = None) -> dict[int, str]:
