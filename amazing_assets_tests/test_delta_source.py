@@ -1,36 +1,17 @@
 """The Delta data source: exact month replacement, time travel, failed writes leave no trace."""
 
-import pyarrow.fs as pafs
 import pytest
 from pyspark.sql import functions as F
 
 from amazing_assets.io.delta_tables import month_row_counts, open_table, read_months
 from amazing_assets.io.io_managers import read_spark, write_months
 from amazing_assets.io.storage import LOCATION_OPTION, Location
+from amazing_assets_tests.delta_files import files_in_log, files_on_store
 
 
 def frame(spark, months: dict[str, int], tag: str = "a"):
     rows = [(m, i, f"{tag}{i}") for m, n in months.items() for i in range(n)]
     return spark.createDataFrame(rows, "month string, id long, label string")
-
-
-def files_on_disk(location: Location) -> set[str]:
-    selector = pafs.FileSelector(location.path, recursive=True)
-    return {
-        i.path[len(location.path) + 1 :]
-        for i in pafs.LocalFileSystem().get_file_info(selector)
-        if i.path.endswith(".parquet")
-    }
-
-
-def files_in_log(location: Location) -> set[str]:
-    table = open_table(location)
-    referenced = set()
-    for version in range(table.version() + 1):
-        referenced |= set(
-            open_table(location, version).get_add_actions(flatten=True).column("path").to_pylist()
-        )
-    return referenced
 
 
 def test_overwrite_replaces_only_the_months_written(spark, tmp_path):
@@ -60,7 +41,7 @@ def test_rows_outside_the_replaced_months_are_refused(spark, tmp_path):
     with pytest.raises(Exception, match="outside the months being replaced"):
         write_months(frame(spark, {"2019-11": 2}), location, ["2019-10"], "wrong month")
     assert month_row_counts(location) == {"2019-10": 2}
-    assert files_on_disk(location) == files_in_log(location)
+    assert files_on_store(location) == files_in_log(location)
 
 
 def test_a_schema_change_is_refused_at_commit(spark, tmp_path):
@@ -70,7 +51,7 @@ def test_a_schema_change_is_refused_at_commit(spark, tmp_path):
     with pytest.raises(Exception, match="schema of the write does not match"):
         write_months(other, location, ["2019-10"], "wrong schema")
     assert open_table(location).version() == 0
-    assert files_on_disk(location) == files_in_log(location)
+    assert files_on_store(location) == files_in_log(location)
 
 
 def test_a_failure_in_the_middle_of_a_write_leaves_the_previous_version_intact(spark, tmp_path):
@@ -104,7 +85,7 @@ def test_a_failure_in_the_middle_of_a_write_leaves_the_previous_version_intact(s
     # A task still uploading when Spark aborted the job can leave a file behind (never part of
     # any version); abort sweeps what it can, and the next write of the month removes the rest.
     write_months(frame(spark, {"2019-10": 7}), location, ["2019-10"], "next")
-    assert files_on_disk(location) == files_in_log(location)  # no orphan files left behind
+    assert files_on_store(location) == files_in_log(location)  # no orphan files left behind
 
 
 def test_appends_are_refused(spark, tmp_path):
@@ -132,5 +113,5 @@ def test_sweep_removes_only_files_of_writes_that_never_landed(spark, tmp_path):
     stray.write_bytes(b"left by a killed task")
     removed = sweep_unlanded_files(location, ["2019-10"])
     assert removed == [str(stray)]
-    assert files_on_disk(location) == files_in_log(location)
+    assert files_on_store(location) == files_in_log(location)
     assert month_row_counts(location, version=0) == {"2019-10": 3}

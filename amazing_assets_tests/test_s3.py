@@ -4,14 +4,12 @@ Exactly the code used locally: only the URIs and AMAZING_S3_ENDPOINT change.
 """
 
 import os
-import socket
 import time
 import uuid
 from pathlib import Path
 
 import boto3
 import dagster as dg
-import pyarrow.fs as pafs
 import pytest
 from pyspark.sql import functions as F
 
@@ -27,7 +25,8 @@ from amazing_assets.resources.warehouse import StorageAccessError, WarehouseReso
 from amazing_assets.segmentation.prediction import behaviour_features
 from amazing_assets.sensors import build_landing_sensor
 from amazing_assets.settings import load_settings
-from amazing_assets_tests.conftest import REAL_17K, real_file, start_moto
+from amazing_assets_tests.conftest import REAL_17K, free_port, real_file, start_moto
+from amazing_assets_tests.delta_files import files_in_log, files_on_store
 from amazing_assets_tests.flaky_proxy import FlakyProxy
 
 pytestmark = pytest.mark.slow
@@ -144,10 +143,7 @@ def test_sensor_requests_one_run_per_new_month_file(s3_bucket, tmp_path):
 
 
 def test_unreachable_endpoint_fails_fast_naming_the_setting(monkeypatch):
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    port = closed.getsockname()[1]
-    closed.close()
+    port = free_port()  # nothing listens there
     warehouse = WarehouseResource(
         warehouse_uri="s3://amazing/warehouse",
         landing_uri="s3://amazing/landing",
@@ -258,15 +254,4 @@ def test_a_write_killed_midway_on_s3_leaves_the_previous_version(s3_bucket, spar
     write_months(
         spark.createDataFrame([("2019-10", 1)], "month string, id long"), table, ["2019-10"], "next"
     )
-    fs = table.filesystem()
-    on_store = {
-        i.path
-        for i in fs.get_file_info(pafs.FileSelector(table.path, recursive=True))
-        if i.path.endswith(".parquet")
-    }
-    live = {
-        f"{table.path}/{p}"
-        for version in range(open_table(table).version() + 1)
-        for p in open_table(table, version).get_add_actions(flatten=True).column("path").to_pylist()
-    }
-    assert on_store == live  # no orphan objects left by the failed write
+    assert files_on_store(table) == files_in_log(table)  # no orphan objects left behind

@@ -69,7 +69,7 @@ def month_row_counts(location: Location, version: int | None = None) -> dict[str
     return dict(sorted(counts.items()))
 
 
-def write_months(location: Location, table: pa.Table, months: list[str]) -> None:
+def write_arrow_months(location: Location, table: pa.Table, months: list[str]) -> None:
     """Replace ``months`` of a (driver-side, small) Delta table with ``table`` in one commit."""
     from deltalake import write_deltalake
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from amazing_assets.io.artifacts import load_model, save_model
-from amazing_assets.io.delta_tables import read_months, table_exists, write_months
+from amazing_assets.io.delta_tables import read_months, table_exists, write_arrow_months
 from amazing_assets.io.io_managers import partition_months, table_name
 from amazing_assets.io.storage import Location
 from amazing_assets.resources.warehouse import WarehouseResource
@@ -50,7 +50,7 @@ class ModelIOManager(dg.ConfigurableIOManager):
         months = partition_months(context)
         root = self.warehouse.table(table_name(context.asset_key))
         if isinstance(obj, pd.DataFrame):
-            write_months(root, to_arrow(obj), months)
+            write_arrow_months(root, to_arrow(obj), months)
             context.add_output_metadata(
                 {"table_uri": dg.MetadataValue.path(root.uri), "rows": len(obj)}
             )
@@ -67,7 +67,9 @@ class ModelIOManager(dg.ConfigurableIOManager):
             for name, frame in output.tables.items():
                 tables.setdefault(name, []).append(frame.assign(month=month))
         for name, frames in tables.items():
-            write_months(root.child(name), to_arrow(pd.concat(frames, ignore_index=True)), months)
+            write_arrow_months(
+                root.child(name), to_arrow(pd.concat(frames, ignore_index=True)), months
+            )
         context.add_output_metadata(
             {
                 "model_uri": dg.MetadataValue.path(model_location(root, months[-1]).uri),

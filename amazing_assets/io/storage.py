@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
@@ -222,8 +223,6 @@ def upload_bytes(
     (503 SlowDown) fails as a whole; re-sending the whole object is safe because objects are only
     visible once complete.
     """
-    import time
-
     fs = location.filesystem()
     for attempt in range(attempts):
         try:
@@ -244,8 +243,6 @@ def stat_size(
     A throttled or failed HEAD can look like a missing object; ask again (with backoff) before
     concluding that a file is gone.
     """
-    import time
-
     fs = location.filesystem()
     for attempt in range(attempts):
         try:
