@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export AMAZING_HOME ?= $(CURDIR)/.amazing
 export DAGSTER_HOME ?= $(AMAZING_HOME)/dagster_home
 
-.PHONY: setup run test test-fast lint format ui app bench clean
+.PHONY: setup browser run test test-fast lint format ui app bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v java >/dev/null || { echo "Java 17 is required by Spark (apt-get install openjdk-17-jre-headless)"; exit 1; }
@@ -18,10 +18,16 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)  ## create .venv with the pinned dependencies
 
+CHROMIUM ?= /usr/bin/chromium
+browser:  ## Debian's Chromium for the browser tests (Playwright cannot download its own here)
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
+
 run: setup  ## generate a 3-month demo landing zone and materialise the pipeline (embedded default)
 	$(BIN)/amazing-demo
 
-test: setup  ## the whole suite, slow end-to-end tests included (what CI runs)
+test: setup browser  ## the whole suite, slow end-to-end tests included (what CI runs)
 	$(BIN)/pytest
 
 test-fast: setup  ## skip the slow end-to-end suites
@@ -38,6 +44,12 @@ format: setup
 ui: setup  ## Dagster UI on http://localhost:3000 (same instance as `make run`)
 	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/dagster dev -m amazing_assets.definitions -h 0.0.0.0 -p 3000
+
+APP_PORT ?= 5006
+app: setup  ## the Panel app for business users on http://localhost:5006 (the demo warehouse)
+	$(BIN)/panel serve panel_app/app.py --port $(APP_PORT) --address 0.0.0.0 --warm --liveness \
+	  --allow-websocket-origin localhost:$(APP_PORT) --allow-websocket-origin 127.0.0.1:$(APP_PORT) \
+	  $(if $(PANEL_BASIC_AUTH_FILE),--basic-auth $(PANEL_BASIC_AUTH_FILE) --cookie-secret $$PANEL_COOKIE_SECRET,)
 
 bench: setup  ## performance benchmarks; results in benchmarks/results/
 	$(BIN)/python -m benchmarks.run

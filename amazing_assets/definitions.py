@@ -9,6 +9,7 @@ import dagster as dg
 from amazing_assets.assets.cleaning import clean_events
 from amazing_assets.assets.features import user_features_rfm
 from amazing_assets.assets.ingestion import raw_events
+from amazing_assets.assets.kpis import monthly_kpis
 from amazing_assets.assets.modeling import kmeans_model, pca_embedding
 from amazing_assets.assets.profiles import cluster_profiles, segment_migration
 from amazing_assets.io.io_managers import SparkDeltaIOManager
@@ -26,6 +27,7 @@ ASSETS = [
     raw_events,
     clean_events,
     user_features_rfm,
+    monthly_kpis,
     pca_embedding,
     kmeans_model,
     cluster_profiles,
@@ -46,7 +48,7 @@ def optional_env(name: str) -> dg.EnvVar | None:
 
 
 def build_resources(settings: Settings) -> dict[str, object]:
-    spark = SparkResource(master=settings.spark_master)
+    spark = SparkResource(master=settings.spark_master, conf=settings.spark_conf)
     warehouse = WarehouseResource(
         warehouse_uri=settings.warehouse_uri,
         landing_uri=settings.landing_uri,

@@ -43,6 +43,14 @@ def spark():
     session.stop()
 
 
+@pytest.fixture(scope="session")
+def backfilled(tmp_path_factory, spark):
+    """Two generated months through the whole pipeline, once per session (see pipeline_run)."""
+    from amazing_assets_tests.pipeline_run import backfill_generated_months
+
+    return backfill_generated_months(tmp_path_factory.mktemp("pipeline"))
+
+
 @pytest.fixture
 def landing_with_real_october(tmp_path: Path) -> Path:
     """A landing zone whose 2019-10 folder holds the real 17k-row excerpt."""

@@ -8,6 +8,7 @@ ASSETS = {
     "clean_events",
     "event_quarantine",
     "user_features_rfm",
+    "monthly_kpis",
     "pca_embedding",
     "kmeans_model",
     "cluster_profiles",

@@ -2,60 +2,23 @@
 
 from pathlib import Path
 
-import dagster as dg
 import pyarrow.compute as pc
 import pytest
 
-from amazing_assets.datagen.generator import GenerationSpec, generate_month
-from amazing_assets.definitions import build_definitions
-from amazing_assets.demo import RANGE_END_TAG, RANGE_START_TAG, quarantine_reasons
+from amazing_assets.demo import quarantine_reasons
+from amazing_assets.io.artifacts import load_predictor
 from amazing_assets.io.delta_tables import month_row_counts, open_table, read_months
-from amazing_assets.io.model_io_manager import load_predictor
 from amazing_assets.io.storage import Location
 from amazing_assets.segmentation.migration import GONE, NEW
 from amazing_assets.segmentation.prediction import behaviour_features
-from amazing_assets.settings import load_settings
+from amazing_assets_tests.pipeline_run import MONTHS, definitions_for, run
 
 pytestmark = pytest.mark.slow
-MONTHS = ["2019-10", "2019-11"]
-
-
-def definitions_for(tmp: Path, landing: Path) -> dg.Definitions:
-    settings = load_settings(
-        {
-            "AMAZING_HOME": str(tmp / "home"),
-            "AMAZING_LANDING": str(landing),
-            "AMAZING_WAREHOUSE": str(tmp / "warehouse"),
-        }
-    )
-    return build_definitions(settings)
-
-
-def run(defs: dg.Definitions, **kwargs) -> dg.ExecuteInProcessResult:
-    result = defs.resolve_job_def("monthly_segments").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, **kwargs
-    )
-    return result
 
 
 def export_rows(path: Path) -> int:
     data = path.read_bytes()
     return data.count(b"\n") - 1 + (not data.endswith(b"\n"))
-
-
-@pytest.fixture(scope="module")
-def backfilled(tmp_path_factory, spark):
-    tmp = tmp_path_factory.mktemp("pipeline")
-    landing = tmp / "landing"
-    for index, month in enumerate(MONTHS):
-        generate_month(
-            GenerationSpec(month=month, events=20_000, users=2_000, seed=9, month_index=index),
-            landing,
-        )
-    defs = definitions_for(tmp, landing)
-    result = run(defs, tags={RANGE_START_TAG: "2019-10-01", RANGE_END_TAG: "2019-11-01"})
-    assert result.success, [e.message for e in result.all_events if e.is_failure]
-    return tmp, landing, defs, result
 
 
 def table(tmp: Path, name: str) -> Location:
@@ -74,6 +37,7 @@ def test_a_two_month_backfill_is_one_run_that_fills_every_month(backfilled):
         "clean_events",
         "event_quarantine",
         "user_features_rfm",
+        "monthly_kpis",
         "pca_embedding",
         "kmeans_model",
         "cluster_profiles",
@@ -125,6 +89,27 @@ def test_no_raw_identifier_reaches_clean_events_or_later(backfilled):
         for column in data.column_names:
             if data.schema.field(column).type == "string":
                 assert not raw_ids & set(data[column].unique().to_pylist()), (name, column)
+
+
+def test_monthly_kpis_match_the_clean_events_of_each_month(backfilled):
+    tmp, _, _, result = backfilled
+    kpis = read_months(table(tmp, "monthly_kpis"), MONTHS).to_pandas().set_index("month")
+    events = read_months(
+        table(tmp, "clean_events"),
+        MONTHS,
+        columns=["month", "event_type", "price", "user_key", "session_key"],
+    ).to_pandas()
+    for month in MONTHS:
+        month_events = events[events["month"] == month]
+        purchases = month_events[month_events["event_type"] == "purchase"]
+        row = kpis.loc[month]
+        assert row["customers"] == month_events["user_key"].nunique()
+        assert row["purchasers"] == purchases["user_key"].nunique() > 0
+        assert row["orders"] == purchases["session_key"].nunique()
+        assert row["revenue"] == pytest.approx(purchases["price"].sum(), abs=0.01)
+        assert row["avg_order_value"] == pytest.approx(row["revenue"] / row["orders"], abs=0.01)
+    checks = [c for c in result.get_asset_check_evaluations() if c.check_name == "kpis_consistent"]
+    assert checks and all(c.passed for c in checks)
 
 
 def test_every_month_has_named_segments_and_a_usable_model(backfilled):

@@ -25,8 +25,8 @@ import psutil
 
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
 from amazing_assets.definitions import build_definitions
+from amazing_assets.io.artifacts import load_predictor
 from amazing_assets.io.delta_tables import month_row_counts
-from amazing_assets.io.model_io_manager import load_predictor
 from amazing_assets.io.storage import Location
 from amazing_assets.segmentation.prediction import behaviour_features
 from amazing_assets.settings import load_settings

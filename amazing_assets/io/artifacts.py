@@ -18,7 +18,9 @@ from datetime import UTC, datetime
 import skops
 import skops.io as sio
 
+from amazing_assets.io.delta_tables import read_months
 from amazing_assets.io.storage import Location, ensure_directory, upload_bytes
+from amazing_assets.segmentation.prediction import SegmentPredictor
 
 MODEL_FILE = "model.skops"
 MANIFEST_FILE = "manifest.json"
@@ -73,3 +75,21 @@ def load_model(location: Location) -> tuple[object, dict]:
             f"{untrusted}; refusing to load it (it could run code). Re-materialise the asset."
         )
     return sio.loads(data), manifest
+
+
+def model_location(asset_root: Location, month: str) -> Location:
+    """Where an asset's model for ``month`` lives: ``<asset>/model/month=YYYY-MM/``."""
+    return asset_root.child("model", f"month={month}")
+
+
+def load_predictor(warehouse: Location, month: str) -> SegmentPredictor:
+    """The month's real-time predictor: the stored pipeline (integrity-checked) and profiles.
+
+    No Dagster import on this path: the Panel app loads models with it.
+    """
+
+    model, _ = load_model(model_location(warehouse.child("kmeans_model"), month))
+    profiles = read_months(warehouse.child("cluster_profiles"), [month]).to_pandas()
+    if profiles.empty:
+        raise FileNotFoundError(f"no cluster_profiles for {month}: materialise it first")
+    return SegmentPredictor(model, profiles)

@@ -40,10 +40,15 @@ from pyspark.sql.datasource import (
 )
 from pyspark.sql.types import StructType
 
-from amazing_assets.io.storage import LOCATION_OPTION, Location, stat_size, upload_bytes
+from amazing_assets.io.storage import (
+    LOCATION_OPTION,
+    PARTITION_COLUMN,
+    Location,
+    stat_size,
+    upload_bytes,
+)
 
 FORMAT_NAME = "amazing_delta"
-PARTITION_COLUMN = "month"
 APP_ID = "amazing-segments"
 DEFAULT_ROWS_PER_FILE = 1_000_000
 ROW_GROUP_ROWS = 131_072  # read parallelism: a reader task takes a few row groups, not a file

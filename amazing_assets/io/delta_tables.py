@@ -13,8 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
-from amazing_assets.io.delta_source import PARTITION_COLUMN
-from amazing_assets.io.storage import Location
+from amazing_assets.io.storage import PARTITION_COLUMN, Location
 
 
 def open_table(location: Location, version: int | None = None):

@@ -13,7 +13,7 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
-from amazing_assets.io.artifacts import load_model, save_model
+from amazing_assets.io.artifacts import load_model, model_location, save_model
 from amazing_assets.io.delta_tables import read_months, table_exists, write_arrow_months
 from amazing_assets.io.io_managers import partition_months, table_name
 from amazing_assets.io.storage import Location
@@ -31,10 +31,6 @@ class ModelOutput:
 
 class MonthlyModels(dict):
     """month (``YYYY-MM``) → :class:`ModelOutput`."""
-
-
-def model_location(asset_root: Location, month: str) -> Location:
-    return asset_root.child("model", f"month={month}")
 
 
 def to_arrow(frame: pd.DataFrame) -> pa.Table:
@@ -104,14 +100,3 @@ class ModelIOManager(dg.ConfigurableIOManager):
             and i.base_name != "model"
             and table_exists(root.child(i.base_name))
         )
-
-
-def load_predictor(warehouse: Location, month: str):
-    """The month's real-time predictor: the stored pipeline (integrity-checked) and profiles."""
-    from amazing_assets.segmentation.prediction import SegmentPredictor
-
-    model, _ = load_model(model_location(warehouse.child("kmeans_model"), month))
-    profiles = read_months(warehouse.child("cluster_profiles"), [month]).to_pandas()
-    if profiles.empty:
-        raise FileNotFoundError(f"no cluster_profiles for {month}: materialise it first")
-    return SegmentPredictor(model, profiles)

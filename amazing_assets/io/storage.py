@@ -17,6 +17,9 @@ from urllib.parse import urlparse
 
 import pyarrow.fs as pafs
 
+PARTITION_COLUMN = "month"
+"""Every warehouse table is partitioned by this column (``YYYY-MM``)."""
+
 LOCATION_OPTION = "location"
 """Name of the Spark data-source option that carries a serialised :class:`Location`."""
 

@@ -1,17 +1,17 @@
 """Dagster resource providing the pseudonymisation key (never stored in the warehouse)."""
 
-import logging
 import os
-import secrets
 from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
 
-from amazing_assets.segmentation.pseudonymize import PseudonymizationKeyError, Pseudonymizer
-
-KEY_ENV_VAR = "AMAZING_PSEUDONYMIZATION_KEY"
-logger = logging.getLogger(__name__)
+from amazing_assets.segmentation.pseudonymize import (
+    KEY_ENV_VAR,
+    PseudonymizationKeyError,
+    Pseudonymizer,
+    load_or_create_key_file,
+)
 
 
 class PseudonymizationKeyResource(dg.ConfigurableResource):
@@ -42,18 +42,3 @@ class PseudonymizationKeyResource(dg.ConfigurableResource):
 
     def pseudonymizer(self) -> Pseudonymizer:
         return Pseudonymizer(self.key_bytes())
-
-
-def load_or_create_key_file(path: Path) -> bytes:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        logger.warning(
-            "Created a local pseudonymisation key at %s (embedded default). Back it up: without it "
-            "customer lookups cannot be matched to stored tokens. Set %s in deployments.",
-            path,
-            KEY_ENV_VAR,
-        )
-    return path.read_text().strip().encode()

@@ -10,13 +10,19 @@ what the Panel app's lookup does), without it they cannot be linked back.
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import secrets
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 TOKEN_HEX_DIGITS = 32
 MIN_KEY_BYTES = 16
+KEY_ENV_VAR = "AMAZING_PSEUDONYMIZATION_KEY"
+logger = logging.getLogger(__name__)
 
 
 class PseudonymizationKeyError(ValueError):
@@ -87,3 +93,37 @@ def batch_pseudonymizer(
             yield pa.RecordBatch.from_arrays(arrays, schema=output_schema)
 
     return transform
+
+
+def load_or_create_key_file(path: Path) -> bytes:
+    """The embedded default's key file, created (mode 0600) with a random key on first use."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        logger.warning(
+            "Created a local pseudonymisation key at %s (embedded default). Back it up: without it "
+            "customer lookups cannot be matched to stored tokens. Set %s in deployments.",
+            path,
+            KEY_ENV_VAR,
+        )
+    return path.read_text().strip().encode()
+
+
+def existing_key(local_key_file: Path | None, environ: dict[str, str] | None = None) -> bytes:
+    """The key for readers (the Panel app's lookup): never creates one.
+
+    A reader that made up a new key would silently match nobody; it fails and says where the
+    pipeline's key is expected instead.
+    """
+    env = os.environ if environ is None else environ
+    if env.get(KEY_ENV_VAR):
+        return env[KEY_ENV_VAR].encode()
+    if local_key_file is not None and local_key_file.exists():
+        return local_key_file.read_text().strip().encode()
+    where = f" nor is there a key file at {local_key_file}" if local_key_file else ""
+    raise PseudonymizationKeyError(
+        f"{KEY_ENV_VAR} is not set{where}: customer lookup needs the pipeline's key "
+        "(run the pipeline once, or set the variable the pipeline uses)"
+    )

@@ -1,0 +1,71 @@
+"""A real two-month pipeline run on generated data, shared by the end-to-end suites.
+
+One single-run backfill of the whole chain (Spark, Delta, scikit-learn) per test session: the
+pipeline tests assert on it, the Panel app's browser tests serve its warehouse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from amazing_assets.datagen.generator import GenerationSpec, generate_month
+from amazing_assets.definitions import build_definitions
+from amazing_assets.demo import RANGE_END_TAG, RANGE_START_TAG
+from amazing_assets.settings import load_settings
+
+MONTHS = ["2019-10", "2019-11"]
+
+
+def definitions_for(tmp: Path, landing: Path) -> dg.Definitions:
+    settings = load_settings(
+        {
+            "AMAZING_HOME": str(tmp / "home"),
+            "AMAZING_LANDING": str(landing),
+            "AMAZING_WAREHOUSE": str(tmp / "warehouse"),
+        }
+    )
+    return build_definitions(settings)
+
+
+def run(defs: dg.Definitions, **kwargs) -> dg.ExecuteInProcessResult:
+    result = defs.resolve_job_def("monthly_segments").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, **kwargs
+    )
+    return result
+
+
+@dataclass(frozen=True)
+class Backfilled:
+    """A warehouse filled by one real run: where it is and what the run reported."""
+
+    tmp: Path
+    landing: Path
+    defs: dg.Definitions
+    result: dg.ExecuteInProcessResult
+
+    def __iter__(self):  # unpacks as (tmp, landing, defs, result)
+        return iter((self.tmp, self.landing, self.defs, self.result))
+
+    @property
+    def warehouse(self) -> Path:
+        return self.tmp / "warehouse"
+
+    @property
+    def home(self) -> Path:
+        return self.tmp / "home"
+
+
+def backfill_generated_months(tmp: Path) -> Backfilled:
+    landing = tmp / "landing"
+    for index, month in enumerate(MONTHS):
+        generate_month(
+            GenerationSpec(month=month, events=20_000, users=2_000, seed=9, month_index=index),
+            landing,
+        )
+    defs = definitions_for(tmp, landing)
+    result = run(defs, tags={RANGE_START_TAG: "2019-10-01", RANGE_END_TAG: "2019-11-01"})
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    return Backfilled(tmp, landing, defs, result)

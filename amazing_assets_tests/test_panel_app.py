@@ -1,0 +1,333 @@
+"""The Panel app in a real browser (Debian's Chromium, Playwright) on a real pipeline's warehouse.
+
+The app is served exactly as users start it (``panel serve panel_app/app.py``) on the warehouse of
+the session's two-month pipeline run. Expected values come from the warehouse tables and the
+generator's ground truth, never from the app's own code.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from amazing_assets.io.delta_tables import read_months
+from amazing_assets.io.storage import Location
+from amazing_assets.segmentation.pseudonymize import Pseudonymizer
+from amazing_assets_tests.browser import (
+    ARTIFACTS,
+    ConsoleErrors,
+    chromium,
+    screenshot,
+    start_server,
+)
+from amazing_assets_tests.conftest import free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+REPO = Path(__file__).resolve().parents[1]
+PANEL = str(Path(sys.executable).parent / "panel")
+LATEST, EARLIER = "2019-11", "2019-10"
+PAGES = {  # page key → its French label in the sidebar
+    "overview": "Vue d'ensemble",
+    "profiles": "Profils des segments",
+    "explorer": "Explorateur",
+    "migration": "Migrations",
+    "customer": "Client",
+}
+
+
+def serve_app(warehouse: Path, home: Path, log: Path, extra_args=(), extra_env=None):
+    port = free_port()
+    env = {
+        **os.environ,
+        "AMAZING_HOME": str(home),
+        "AMAZING_WAREHOUSE": str(warehouse),
+        "AMAZING_LANDING": str(warehouse.parent / "landing"),
+        **(extra_env or {}),
+    }
+    command = [
+        PANEL,
+        "serve",
+        str(REPO / "panel_app" / "app.py"),
+        "--port",
+        str(port),
+        "--address",
+        "127.0.0.1",
+        "--allow-websocket-origin",
+        f"127.0.0.1:{port}",
+        "--warm",  # as deployed: imports and the first render happen before the port opens
+        "--liveness",
+        *extra_args,
+    ]
+    root = f"http://127.0.0.1:{port}"
+    # Readiness from the health endpoint: loading /app would warm the first session's caches.
+    return start_server(command, f"{root}/app", log, env, ready_url=f"{root}/liveness")
+
+
+def table(warehouse: Path, name: str, months: list[str] | None = None) -> pd.DataFrame:
+    return read_months(Location.parse(str(warehouse / name)), months).to_pandas()
+
+
+def french_thousands(value: float) -> str:
+    return f"{value:,.0f}".replace(",", "\u202f")
+
+
+@pytest.fixture(scope="module")
+def app(backfilled, tmp_path_factory):
+    server = serve_app(
+        backfilled.warehouse, backfilled.home, tmp_path_factory.mktemp("app") / "panel.log"
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as instance:
+        yield instance
+
+
+@pytest.fixture
+def page(browser, app):
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(app.url)
+    page.locator("[data-testid=kpi-customers]").wait_for()
+    yield page
+    context.close()
+
+
+def open_page(page, key: str) -> None:
+    page.get_by_role("button", name=PAGES[key], exact=True).click()
+
+
+def kpi_value(page, name: str) -> str:
+    return page.locator(f"[data-testid=kpi-{name}] .value").inner_text().strip()
+
+
+def test_every_page_renders_without_console_errors(browser, app, backfilled):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    errors = ConsoleErrors().attach(page)
+    page.goto(app.url)
+    ready = {
+        "overview": "[data-testid=segment-card]",
+        "profiles": "[data-testid=action-offer]",
+        "explorer": ".swatch",
+        "migration": "text=Segment de départ",
+        "customer": "[data-testid=predicted-name]",
+    }
+    shots = {}
+    for key, selector in ready.items():
+        open_page(page, key)
+        page.locator(selector).first.wait_for()
+        page.wait_for_timeout(1500)  # let plots finish drawing before the screenshot
+        shots[key] = screenshot(page, f"panel-{key}")
+        assert errors.take() == [], key
+    context.close()
+    profiles = table(backfilled.warehouse, "cluster_profiles", [LATEST])
+    assert all(path.stat().st_size > 10_000 for path in shots.values())
+    assert profiles["name_fr"].notna().all()
+
+
+def test_overview_shows_the_month_kpis_and_the_month_selector_changes_them(page, backfilled):
+    kpis = table(backfilled.warehouse, "monthly_kpis").set_index("month")
+    profiles = table(backfilled.warehouse, "cluster_profiles", [LATEST])
+    assert kpi_value(page, "customers") == french_thousands(kpis.loc[LATEST, "customers"])
+    assert kpi_value(page, "orders") == french_thousands(kpis.loc[LATEST, "orders"])
+    assert page.locator("[data-testid=segment-card]").count() == len(profiles)
+    for name in profiles["name_fr"]:
+        assert page.locator("[data-testid=segment-card]", has_text=name).count() == 1
+
+    page.locator("select").first.select_option(EARLIER)
+    expected = french_thousands(kpis.loc[EARLIER, "customers"])
+    page.locator("[data-testid=kpi-customers] .value", has_text=expected).wait_for()
+    assert kpi_value(page, "purchasers") == french_thousands(kpis.loc[EARLIER, "purchasers"])
+    assert "pas de mois précédent" in page.locator("[data-testid=kpi-customers]").inner_text()
+
+
+def test_the_language_switch_turns_labels_and_segment_names_to_english(page, backfilled):
+    profiles = table(backfilled.warehouse, "cluster_profiles", [LATEST])
+    page.get_by_role("button", name="EN", exact=True).click()
+    page.locator("[data-testid=kpi-customers]", has_text="Active customers").wait_for()
+    for name in profiles["name"]:
+        assert page.locator("[data-testid=segment-card]", has_text=name).count() == 1
+    page.get_by_role("button", name="Segment profiles", exact=True).wait_for()
+
+
+def test_the_export_downloads_exactly_the_segment_keys(page, backfilled):
+    assignments = table(backfilled.warehouse, "kmeans_model/assignments", [LATEST])
+    profiles = table(backfilled.warehouse, "cluster_profiles", [LATEST])
+    chosen = profiles.sort_values("size").iloc[0]  # the smallest segment, not the default one
+    open_page(page, "profiles")
+    page.locator("select").nth(1).select_option(label=chosen["name_fr"])
+    page.get_by_role("heading", name=chosen["name_fr"]).wait_for()
+    with page.expect_download() as download_info:
+        page.get_by_text(re.compile("Exporter les clés clients")).click()
+    path = download_info.value.path()
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    expected = set(assignments.loc[assignments["segment"] == chosen["segment"], "user_key"])
+    assert len(rows) == chosen["size"] == len(expected)
+    assert {r["user_key"] for r in rows} == expected
+    assert list(rows[0]) == ["user_key"]
+
+
+def archetype_customers(backfilled, archetype: str, month: str) -> list[str]:
+    truth = pd.read_csv(backfilled.landing / "_ground_truth" / f"{month}.csv")
+    return truth.loc[truth["archetype"] == archetype, "user_id"].astype(str).tolist()
+
+
+def test_prediction_form_returns_the_segment_of_a_planted_archetype(page, backfilled):
+    pseudonymizer = Pseudonymizer(os.environ["AMAZING_PSEUDONYMIZATION_KEY"].encode())
+    keys = {
+        pseudonymizer.token(i) for i in archetype_customers(backfilled, "cart_abandoner", LATEST)
+    }
+    features = table(backfilled.warehouse, "user_features_rfm", [LATEST])
+    features = features[features["user_key"].isin(keys)]
+    assignments = table(backfilled.warehouse, "kmeans_model/assignments", [LATEST])
+    profiles = table(backfilled.warehouse, "cluster_profiles", [LATEST]).set_index("segment")
+    majority = assignments[assignments["user_key"].isin(keys)]["segment"].mode().iloc[0]
+    expected = profiles.loc[majority, "name_fr"]
+    typical = features[["recency_days", "frequency", "monetary", "n_views", "n_carts"]].median()
+    assert len(features) > 50 and typical["n_carts"] > 0
+
+    open_page(page, "customer")
+    values = {
+        "Jours depuis la dernière visite": typical["recency_days"],
+        "Commandes": typical["frequency"],
+        "Dépense totale (€)": typical["monetary"],
+        "Produits vus": typical["n_views"],
+        "Ajouts au panier": typical["n_carts"],
+    }
+    for label, value in values.items():
+        field = page.get_by_label(label, exact=True)
+        field.fill(f"{value:g}")
+        field.press("Enter")
+    page.locator("[data-testid=predicted-name]", has_text=expected).wait_for()
+    assert page.locator("[data-testid=predicted-name]").inner_text().strip() == expected
+
+
+def test_lookup_of_a_known_customer_shows_their_segment_history(page, backfilled, app):
+    pseudonymizer = Pseudonymizer(os.environ["AMAZING_PSEUDONYMIZATION_KEY"].encode())
+    both = set(archetype_customers(backfilled, "loyal_big_spender", EARLIER)) & set(
+        archetype_customers(backfilled, "loyal_big_spender", LATEST)
+    )
+    raw_id = sorted(both)[0]
+    key = pseudonymizer.token(raw_id)
+    assignments = table(backfilled.warehouse, "kmeans_model/assignments")
+    profiles = table(backfilled.warehouse, "cluster_profiles")
+    history = assignments[assignments["user_key"] == key].merge(profiles, on=["month", "segment"])
+    assert len(history) == 2
+
+    open_page(page, "customer")
+    page.get_by_label("Identifiant client", exact=True).fill(raw_id)
+    page.get_by_role("button", name="Rechercher").click()
+    result = page.locator("text=Historique des segments")
+    result.wait_for()
+    text = page.locator("table", has_text="2019-10").last.inner_text()
+    for row in history.itertuples():
+        assert re.search(rf"{row.month}\s+{re.escape(row.name_fr)}", text), (row, text)
+    assert raw_id not in app.output()  # the raw id reaches no log line
+
+
+def test_lookup_of_an_unknown_customer_says_so(page):
+    open_page(page, "customer")
+    page.get_by_label("Identifiant client", exact=True).fill("999999999999")
+    page.get_by_role("button", name="Rechercher").click()
+    page.locator("text=Aucun segment pour ce client").wait_for()
+
+
+def test_outside_the_demo_the_app_refuses_to_open_without_authentication(
+    browser, backfilled, tmp_path
+):
+    deployment = {"AMAZING_ENV": "docker"}
+    server = serve_app(backfilled.warehouse, backfilled.home, tmp_path / "open.log", (), deployment)
+    try:
+        page = browser.new_page()
+        page.goto(server.url)
+        page.locator("text=Accès non configuré").wait_for(timeout=60_000)
+        assert page.locator("[data-testid=kpi-customers]").count() == 0
+        page.close()
+    finally:
+        server.stop()
+
+    users = tmp_path / "users.json"
+    users.write_text(json.dumps({"marketing": "a-long-test-password"}))
+    args = ("--basic-auth", str(users), "--cookie-secret", "test-cookie-secret-0123456789")
+    server = serve_app(
+        backfilled.warehouse, backfilled.home, tmp_path / "auth.log", args, deployment
+    )
+    try:
+        page = browser.new_page()
+        page.goto(server.url)
+        page.locator("input[name=username]").fill("marketing")
+        page.locator("input[name=password]").fill("wrong")
+        page.locator("input[name=password]").press("Enter")
+        page.wait_for_load_state()
+        assert page.locator("[data-testid=kpi-customers]").count() == 0
+        page.goto(server.url)
+        page.locator("input[name=username]").fill("marketing")
+        page.locator("input[name=password]").fill("a-long-test-password")
+        page.locator("input[name=password]").press("Enter")
+        page.locator("[data-testid=kpi-customers]").wait_for(timeout=60_000)
+        page.close()
+    finally:
+        server.stop()
+
+
+def test_first_page_load_time_on_a_million_customer_month(browser, million_customers, tmp_path):
+    """Measured and reported (test artefact), not asserted: the machine is shared."""
+    warehouse, home = million_customers
+    server = serve_app(warehouse, home, tmp_path / "million.log")
+    timings = {}
+    try:
+        for attempt in ("cold", "warm"):
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            page = context.new_page()
+            page.set_default_timeout(120_000)
+            started = page.evaluate("performance.now()")
+            page.goto(server.url)
+            page.locator("[data-testid=segment-card]").first.wait_for()
+            shown = page.evaluate("performance.now()")
+            page.locator("select").first.select_option(EARLIER)
+            page.locator("[data-testid=kpi-customers]", has_text="pas de mois précédent").wait_for()
+            answered = page.evaluate("performance.now()")
+            timings[attempt] = {
+                "first_page_interactive_s": round((shown - started) / 1000, 2),
+                "month_change_s": round((answered - shown) / 1000, 2),
+            }
+            if attempt == "warm":
+                page.locator("select").first.select_option(LATEST)
+                open_page(page, "explorer")
+                before = page.evaluate("performance.now()")
+                page.locator(".swatch").first.wait_for()
+                timings["explorer_1M_points_s"] = round(
+                    (page.evaluate("performance.now()") - before) / 1000, 2
+                )
+                screenshot(page, "panel-explorer-1M")
+            context.close()
+    finally:
+        server.stop()
+    report = ARTIFACTS / "panel-load-times-1000000-customers.json"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(timings, indent=2))
+    print(json.dumps(timings, indent=2))
+    assert timings["cold"]["first_page_interactive_s"] > 0
+
+
+@pytest.fixture(scope="module")
+def million_customers(backfilled, tmp_path_factory):
+    from amazing_assets_tests.million_warehouse import build
+
+    out = tmp_path_factory.mktemp("million") / "warehouse"
+    return build(backfilled.warehouse, out, [EARLIER, LATEST]), backfilled.home

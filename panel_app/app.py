@@ -1,0 +1,115 @@
+"""Amazing Segments for business users: ``panel serve panel_app/app.py``.
+
+The warehouse comes from the same settings as the pipeline (``AMAZING_WAREHOUSE``, or the
+embedded default under ``AMAZING_HOME``); S3 credentials from the usual ``AWS_*`` variables.
+Pages are built on first visit, so opening the app reads only the small overview tables.
+"""
+
+from __future__ import annotations
+
+import html
+
+import panel as pn
+import param
+
+from amazing_assets.settings import load_settings
+from panel_app.access import may_open
+from panel_app.i18n import LANGUAGES, label
+from panel_app.pages.customer import CustomerPage
+from panel_app.pages.explorer import Explorer
+from panel_app.pages.migration import Migration
+from panel_app.pages.overview import Overview
+from panel_app.pages.profiles import SegmentProfiles
+from panel_app.state import PAGES, AppState
+
+PAGE_CLASSES = {
+    "overview": Overview,
+    "profiles": SegmentProfiles,
+    "explorer": Explorer,
+    "migration": Migration,
+    "customer": CustomerPage,
+}
+
+pn.extension("tabulator", notifications=True, loading_indicator=True, sizing_mode="stretch_width")
+
+
+class SegmentsApp(pn.viewable.Viewer):
+    """Language, month and page in the sidebar; the chosen page in the main area."""
+
+    state = param.ClassSelector(class_=AppState)
+
+    def __init__(self, **params) -> None:
+        super().__init__(**params)
+        state = self.state
+        self._pages: dict[str, pn.viewable.Viewer] = {}
+        self.language = pn.widgets.RadioButtonGroup(
+            options=LANGUAGES, value=state.language, button_type="default"
+        )
+        self.month = pn.widgets.Select(options=state.months, value=state.month)
+        self.page = pn.widgets.RadioButtonGroup(
+            value=state.page, orientation="vertical", button_type="light", button_style="outline"
+        )
+        self.language.link(state, value="language")
+        self.month.link(state, value="month")
+        self.page.link(state, value="page")
+        state.param.watch(self._relabel, ["language"])
+        self._relabel()
+
+    def _relabel(self, *_events) -> None:
+        language = self.state.language
+        self.language.name = label("language", language)
+        self.month.name = label("month", language)
+        self.page.options = {label(p, language): p for p in PAGES}
+        self.page.value = self.state.page
+
+    def page_view(self, page: str) -> pn.viewable.Viewer:
+        if page not in self._pages:
+            self._pages[page] = PAGE_CLASSES[page](state=self.state)
+        return self._pages[page]
+
+    @param.depends("state.page", "state.language")
+    def main(self) -> pn.viewable.Viewable:
+        page = self.state.page
+        return pn.Column(
+            pn.pane.Markdown(f"## {label(page, self.state.language)}"),
+            self.page_view(page),
+            sizing_mode="stretch_width",
+        )
+
+    def template(self) -> pn.template.BootstrapTemplate:
+        return template(
+            sidebar=[self.language, self.month, self.page],
+            main=[pn.panel(self.main, loading_indicator=True)],
+        )
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self.template()
+
+
+def template(**areas) -> pn.template.BootstrapTemplate:
+    """The Bootstrap template: unlike the Fast ones it loads no web font from Google, so the app
+    works on an intranet without internet access (and shows no failed requests)."""
+    return pn.template.BootstrapTemplate(
+        title="Amazing Segments", header_background="#0969da", sidebar_width=280, **areas
+    )
+
+
+def refused() -> pn.template.BootstrapTemplate:
+    message = " / ".join(label("access_denied", language) for language in LANGUAGES.values())
+    hint = (
+        "Start the app with `panel serve panel_app/app.py --basic-auth <password or users.json> "
+        "--cookie-secret <secret>` or an OAuth provider (`--oauth-provider`)."
+    )
+    return template(main=[pn.pane.Alert(f"{html.escape(message)}<br>{hint}", alert_type="danger")])
+
+
+def build() -> pn.viewable.Viewable:
+    if not may_open(pn.state.user):
+        return refused()
+    settings = load_settings()
+    state = AppState(warehouse_uri=settings.warehouse_uri, home=settings.home)
+    return SegmentsApp(state=state).template()
+
+
+if pn.state.served:
+    build().servable()

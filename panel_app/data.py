@@ -1,0 +1,160 @@
+"""Read-only access to the warehouse for the app, cached per server process with ``pn.cache``.
+
+Every read goes through :mod:`amazing_assets.io` (deltalake/pyarrow, local or S3): no Spark, no
+Dagster. Readers take the warehouse URI (a string, so the cache can key on it) and only ever read.
+Caches expire after :data:`CACHE_SECONDS` so a month re-materialised by the pipeline shows up
+without restarting the app.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import panel as pn
+import pyarrow.compute as pc
+import pyarrow.dataset as pads
+
+from amazing_assets.io.artifacts import load_predictor
+from amazing_assets.io.delta_tables import month_row_counts, read_months, table_exists
+from amazing_assets.io.storage import Location
+from amazing_assets.segmentation.kpis import KPI_COLUMNS
+from amazing_assets.segmentation.migration import GONE, NEW
+from amazing_assets.segmentation.prediction import SegmentPredictor
+from amazing_assets.segmentation.pseudonymize import Pseudonymizer, existing_key
+
+CACHE_SECONDS = 300
+PROFILES = "cluster_profiles"
+ASSIGNMENTS = "kmeans_model/assignments"
+COORDINATES = "pca_embedding/coordinates"
+KPIS = "monthly_kpis"
+MIGRATION = "segment_migration"
+
+
+def table(warehouse_uri: str, name: str) -> Location:
+    return Location.parse(warehouse_uri, setting="AMAZING_WAREHOUSE").child(name)
+
+
+@pn.cache(ttl=CACHE_SECONDS)
+def available_months(warehouse_uri: str) -> list[str]:
+    """Months with named segments, newest last (from the commit log: no data file is read)."""
+    location = table(warehouse_uri, PROFILES)
+    if not table_exists(location):
+        return []
+    return [m for m, rows in month_row_counts(location).items() if rows]
+
+
+@pn.cache(ttl=CACHE_SECONDS)
+def profiles(warehouse_uri: str, month: str) -> pd.DataFrame:
+    frame = read_months(table(warehouse_uri, PROFILES), [month]).to_pandas()
+    return frame.sort_values("size", ascending=False).reset_index(drop=True)
+
+
+@pn.cache(ttl=CACHE_SECONDS)
+def kpis(warehouse_uri: str, month: str) -> dict[str, float] | None:
+    """The month's KPIs, or None when ``monthly_kpis`` was not materialised for it."""
+    location = table(warehouse_uri, KPIS)
+    if not table_exists(location):
+        return None
+    rows = read_months(location, [month], columns=list(KPI_COLUMNS)).to_pylist()
+    return rows[0] if rows else None
+
+
+@pn.cache(ttl=CACHE_SECONDS)
+def segment_keys_csv(warehouse_uri: str, month: str, segment: int) -> str:
+    """The segment's pseudonymous customer keys, one per line under a ``user_key`` header."""
+    dataset = pads.dataset(
+        read_months(table(warehouse_uri, ASSIGNMENTS), [month], columns=["user_key", "segment"])
+    )
+    keys = dataset.to_table(columns=["user_key"], filter=pc.field("segment") == segment)
+    buffer = io.StringIO()
+    keys.to_pandas().sort_values("user_key").to_csv(buffer, index=False)
+    return buffer.getvalue()
+
+
+@pn.cache(ttl=CACHE_SECONDS, max_items=3)
+def embedding(warehouse_uri: str, month: str) -> pd.DataFrame:
+    """Each customer's first two PCA coordinates and segment number (float32: 12 B/customer)."""
+    coordinates = read_months(
+        table(warehouse_uri, COORDINATES), [month], columns=["user_key", "pc_1", "pc_2"]
+    ).to_pandas()
+    segments = read_months(
+        table(warehouse_uri, ASSIGNMENTS), [month], columns=["user_key", "segment"]
+    ).to_pandas()
+    joined = coordinates.merge(segments, on="user_key", how="inner", validate="one_to_one")
+    return pd.DataFrame(
+        {
+            "pc_1": joined["pc_1"].to_numpy(np.float32),
+            "pc_2": joined["pc_2"].to_numpy(np.float32),
+            "segment": joined["segment"].to_numpy(np.int16),
+        }
+    )
+
+
+@pn.cache(ttl=CACHE_SECONDS)
+def migration(warehouse_uri: str, month: str) -> pd.DataFrame:
+    location = table(warehouse_uri, MIGRATION)
+    if not table_exists(location):
+        return pd.DataFrame(columns=["from_name", "to_name", "customers"])
+    frame = read_months(location, [month]).to_pandas()
+    return frame.drop(columns="month")
+
+
+@pn.cache(ttl=CACHE_SECONDS, max_items=12)
+def predictor(warehouse_uri: str, month: str) -> SegmentPredictor:
+    """The month's model, integrity-checked once and then answering in milliseconds."""
+    return load_predictor(Location.parse(warehouse_uri, setting="AMAZING_WAREHOUSE"), month)
+
+
+def segment_history(warehouse_uri: str, user_key: str) -> pd.DataFrame:
+    """Every month's segment (number and names) of one pseudonymous customer, oldest first.
+
+    Not cached: the argument is a customer's token, which must not linger in a cache.
+    """
+    assignments = read_months(
+        table(warehouse_uri, ASSIGNMENTS), columns=["month", "user_key", "segment"]
+    )
+    rows = assignments.filter(pc.equal(assignments["user_key"], user_key)).to_pandas()
+    if rows.empty:
+        return pd.DataFrame(columns=["month", "segment", "name", "name_fr"])
+    names = read_months(
+        table(warehouse_uri, PROFILES),
+        sorted(set(rows["month"])),
+        columns=["month", "segment", "name", "name_fr"],
+    ).to_pandas()
+    history = rows.drop(columns="user_key").merge(names, on=["month", "segment"], how="left")
+    return history.sort_values("month").reset_index(drop=True)
+
+
+def pseudonymizer(home: Path | None) -> Pseudonymizer:
+    """The pipeline's keyed hash (the key from the environment, or the embedded default file)."""
+    key_file = home / "secrets" / "pseudonymization.key" if home is not None else None
+    return Pseudonymizer(existing_key(key_file))
+
+
+def previous_month(months: list[str], month: str) -> str | None:
+    index = months.index(month)
+    return months[index - 1] if index > 0 else None
+
+
+def migration_labels(
+    flows: pd.DataFrame, names: dict[str, str], before: str, after: str, new: str, gone: str
+) -> pd.DataFrame:
+    """Flows with translated names, made acyclic for a Sankey: each side carries its month."""
+
+    def side(name: str, month: str) -> str:
+        if name == NEW:
+            return new
+        if name == GONE:
+            return gone
+        return f"{names.get(name, name)} · {month}"
+
+    return pd.DataFrame(
+        {
+            "source": [side(n, before) for n in flows["from_name"]],
+            "target": [side(n, after) for n in flows["to_name"]],
+            "customers": flows["customers"].astype(int),
+        }
+    )

@@ -1,0 +1,163 @@
+"""Labels in French (the marketplace teams' language, the default) and English, and number formats.
+
+Segment names, descriptions and actions come translated from the warehouse (``cluster_profiles``
+has ``name``/``name_fr``, ``offer``/``offer_fr``...): :func:`localized` picks the column.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+LANGUAGES = {"FR": "fr", "EN": "en"}
+DEFAULT_LANGUAGE = "fr"
+
+LABELS: dict[str, dict[str, str]] = {
+    "title": {"fr": "Amazing Segments — segments clients", "en": "Amazing Segments — customers"},
+    "month": {"fr": "Mois", "en": "Month"},
+    "language": {"fr": "Langue", "en": "Language"},
+    "page": {"fr": "Page", "en": "Page"},
+    "overview": {"fr": "Vue d'ensemble", "en": "Overview"},
+    "profiles": {"fr": "Profils des segments", "en": "Segment profiles"},
+    "explorer": {"fr": "Explorateur", "en": "Explorer"},
+    "migration": {"fr": "Migrations", "en": "Migration"},
+    "customer": {"fr": "Client", "en": "Customer"},
+    "customers": {"fr": "Clients actifs", "en": "Active customers"},
+    "purchasers": {"fr": "Acheteurs", "en": "Purchasers"},
+    "revenue": {"fr": "Chiffre d'affaires", "en": "Revenue"},
+    "orders": {"fr": "Commandes", "en": "Orders"},
+    "avg_order_value": {"fr": "Panier moyen", "en": "Average order value"},
+    "vs_previous": {"fr": "vs mois précédent", "en": "vs previous month"},
+    "no_previous": {"fr": "pas de mois précédent", "en": "no previous month"},
+    "segments": {"fr": "Segments", "en": "Segments"},
+    "size": {"fr": "Clients", "en": "Customers"},
+    "share": {"fr": "Part des clients", "en": "Share of customers"},
+    "revenue_share": {"fr": "Part du CA", "en": "Share of revenue"},
+    "segment": {"fr": "Segment", "en": "Segment"},
+    "medians": {"fr": "Valeurs médianes", "en": "Median values"},
+    "z_scores": {
+        "fr": "Écart à la population (z-score)",
+        "en": "Difference from the population (z-score)",
+    },
+    "actions": {"fr": "Actions recommandées", "en": "Recommended actions"},
+    "channel": {"fr": "Canal", "en": "Channel"},
+    "offer": {"fr": "Offre", "en": "Offer"},
+    "timing": {"fr": "Moment", "en": "Timing"},
+    "kpi": {"fr": "Indicateur à suivre", "en": "KPI to track"},
+    "export": {"fr": "Exporter les clés clients (CSV)", "en": "Export customer keys (CSV)"},
+    "export_help": {
+        "fr": "Clés pseudonymes, pour l'outil de campagne : aucun identifiant direct.",
+        "en": "Pseudonymous keys for the campaign tool: no direct identifier.",
+    },
+    "filter_segments": {"fr": "Segments affichés", "en": "Segments shown"},
+    "explorer_help": {
+        "fr": "Chaque point est un client, projeté sur les deux premiers axes de l'ACP.",
+        "en": "Each point is a customer, on the first two principal components.",
+    },
+    "migration_help": {
+        "fr": "Clients passés d'un segment à l'autre depuis le mois précédent.",
+        "en": "Customers who moved between segments since the previous month.",
+    },
+    "from_segment": {"fr": "Segment de départ", "en": "From segment"},
+    "to_segment": {"fr": "Segment d'arrivée", "en": "To segment"},
+    "new": {"fr": "(nouveaux)", "en": "(new)"},
+    "gone": {"fr": "(partis)", "en": "(gone)"},
+    "no_migration": {
+        "fr": "Pas de mois précédent à comparer.",
+        "en": "No previous month to compare with.",
+    },
+    "lookup": {"fr": "Retrouver un client", "en": "Look up a customer"},
+    "customer_id": {"fr": "Identifiant client", "en": "Customer id"},
+    "search": {"fr": "Rechercher", "en": "Search"},
+    "lookup_help": {
+        "fr": "L'identifiant est pseudonymisé avant la recherche ; "
+        "il n'est ni stocké ni journalisé.",
+        "en": "The id is pseudonymised before the search; it is never stored or logged.",
+    },
+    "not_found": {
+        "fr": "Aucun segment pour ce client sur les mois disponibles.",
+        "en": "No segment for this customer in the available months.",
+    },
+    "history": {"fr": "Historique des segments", "en": "Segment history"},
+    "lookup_unavailable": {
+        "fr": "Recherche indisponible : clé de pseudonymisation absente.",
+        "en": "Lookup unavailable: the pseudonymisation key is missing.",
+    },
+    "predict": {"fr": "Prédire le segment", "en": "Predict the segment"},
+    "predict_help": {
+        "fr": "Comportement sur la fenêtre glissante du modèle ; "
+        "le résultat se met à jour aussitôt.",
+        "en": "Behaviour over the model's trailing window; the result updates at once.",
+    },
+    "recency_days": {"fr": "Jours depuis la dernière visite", "en": "Days since last visit"},
+    "orders_input": {"fr": "Commandes", "en": "Orders"},
+    "spend": {"fr": "Dépense totale (€)", "en": "Total spend (€)"},
+    "views": {"fr": "Produits vus", "en": "Product views"},
+    "carts": {"fr": "Ajouts au panier", "en": "Add-to-carts"},
+    "purchases": {"fr": "Articles achetés (0 = commandes)", "en": "Items bought (0 = orders)"},
+    "predicted": {"fr": "Segment prédit", "en": "Predicted segment"},
+    "invalid_input": {"fr": "Valeurs invalides", "en": "Invalid values"},
+    "no_data": {
+        "fr": "Aucun segment dans l'entrepôt : matérialisez le pipeline d'abord.",
+        "en": "No segments in the warehouse yet: materialise the pipeline first.",
+    },
+    "access_denied": {
+        "fr": "Accès non configuré : l'application exige une authentification hors démo.",
+        "en": "Access is not configured: the app requires authentication outside the demo.",
+    },
+}
+
+# Medians shown on the profiles page (column suffix → label).
+MEDIAN_LABELS: dict[str, dict[str, str]] = {
+    "recency_days": {"fr": "Jours depuis la dernière visite", "en": "Days since last visit"},
+    "frequency": {"fr": "Commandes", "en": "Orders"},
+    "monetary": {"fr": "Dépense (€)", "en": "Spend (€)"},
+    "avg_order_value": {"fr": "Panier moyen (€)", "en": "Average order value (€)"},
+    "n_views": {"fr": "Produits vus", "en": "Product views"},
+    "n_carts": {"fr": "Ajouts au panier", "en": "Add-to-carts"},
+    "n_sessions": {"fr": "Visites", "en": "Sessions"},
+    "view_to_cart_rate": {"fr": "Taux vue → panier", "en": "View-to-cart rate"},
+    "cart_to_purchase_rate": {"fr": "Taux panier → achat", "en": "Cart-to-purchase rate"},
+    "active_days": {"fr": "Jours actifs", "en": "Active days"},
+}
+
+
+def label(key: str, language: str) -> str:
+    """The label in ``language``; an unknown key is a programming error, not a blank label."""
+    return LABELS[key][language]
+
+
+def localized(row: Mapping[str, object], field: str, language: str) -> str:
+    """A translated warehouse field: ``field_fr`` in French when present, else ``field``."""
+    if language == "fr" and row.get(f"{field}_fr"):
+        return str(row[f"{field}_fr"])
+    return str(row[field])
+
+
+def format_number(value: float, language: str, decimals: int = 0) -> str:
+    """Thousands grouped the local way: ``1 234 567,5`` (fr) or ``1,234,567.5`` (en)."""
+    text = f"{value:,.{decimals}f}"
+    if language == "fr":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def format_money(value: float, language: str) -> str:
+    number = format_number(value, language, 2)
+    return f"{number} €" if language == "fr" else f"€{number}"
+
+
+def format_percent(share: float, language: str, decimals: int = 1) -> str:
+    number = format_number(100 * share, language, decimals)
+    return f"{number}\u202f%" if language == "fr" else f"{number}%"
+
+
+def format_change(current: float, previous: float | None, language: str) -> str:
+    """Relative change against the previous month (``+12,3 %``), or a note that there is none."""
+    if previous is None or not math.isfinite(previous):
+        return label("no_previous", language)
+    if previous == 0:
+        return "—" if current == 0 else "+∞"
+    change = (current - previous) / previous
+    sign = "+" if change >= 0 else "−"
+    return f"{sign}{format_percent(abs(change), language)} {label('vs_previous', language)}"

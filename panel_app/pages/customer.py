@@ -1,0 +1,149 @@
+"""One customer: look up their segment history by id, or predict a segment from behaviour.
+
+The id typed in is pseudonymised with the pipeline's key at once and only the token is used; the
+id itself is never stored, cached or logged (GDPR: the warehouse and the logs hold no direct
+identifier, and neither does this app).
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import panel as pn
+import param
+
+from amazing_assets.segmentation.prediction import behaviour_features
+from amazing_assets.segmentation.pseudonymize import PseudonymizationKeyError
+from panel_app import data
+from panel_app.i18n import localized
+from panel_app.pages.style import CARD_CSS, empty_warehouse
+from panel_app.state import AppState
+
+FORM_FIELDS = {  # widget key → (label key, default, is_money)
+    "recency_days": ("recency_days", 7.0, False),
+    "orders": ("orders_input", 0.0, False),
+    "spend": ("spend", 0.0, True),
+    "views": ("views", 10.0, False),
+    "carts": ("carts", 0.0, False),
+    "purchases": ("purchases", 0.0, False),
+}
+
+
+class CustomerPage(pn.viewable.Viewer):
+    state = param.ClassSelector(class_=AppState)
+
+    def __init__(self, **params) -> None:
+        super().__init__(**params)
+        self.customer_id = pn.widgets.TextInput(width=260)
+        self.search = pn.widgets.Button(button_type="primary")
+        self.lookup_result = pn.Column(sizing_mode="stretch_width")
+        self.search.on_click(self._lookup)
+        self.customer_id.param.watch(self._lookup, "enter_pressed")
+        self.inputs = {
+            key: pn.widgets.FloatInput(value=default, start=0, step=1.0, width=200)
+            for key, (_, default, _) in FORM_FIELDS.items()
+        }
+        self.state.param.watch(self._relabel, ["language"])
+        self._relabel()
+
+    def _relabel(self, *_events) -> None:
+        state = self.state
+        self.customer_id.name = state.t("customer_id")
+        self.search.name = state.t("search")
+        for key, (label_key, _, _) in FORM_FIELDS.items():
+            self.inputs[key].name = state.t(label_key)
+
+    def _lookup(self, *_events) -> None:
+        raw_id = (self.customer_id.value_input or self.customer_id.value or "").strip()
+        state = self.state
+        if not raw_id:
+            self.lookup_result.objects = []
+            return
+        try:
+            token = data.pseudonymizer(state.home).token(raw_id)
+        except PseudonymizationKeyError:
+            self.lookup_result.objects = [
+                pn.pane.Alert(state.t("lookup_unavailable"), alert_type="danger")
+            ]
+            return
+        finally:
+            raw_id = ""  # the raw id goes no further than the token
+        with self.lookup_result.param.update(loading=True):
+            history = data.segment_history(state.warehouse_uri, token)
+        if history.empty:
+            self.lookup_result.objects = [pn.pane.Alert(state.t("not_found"), alert_type="info")]
+            return
+        table = pd.DataFrame(
+            {
+                state.t("month"): history["month"],
+                state.t("segment"): [
+                    localized(r, "name", state.language) for r in history.to_dict("records")
+                ],
+            }
+        )
+        self.lookup_result.objects = [
+            pn.pane.Markdown(f"### {state.t('history')}"),
+            pn.pane.DataFrame(table, index=False, name="history"),
+        ]
+
+    def prediction(self, *values: float) -> pn.viewable.Viewable:
+        state, language = self.state, self.state.language
+        if not state.month:
+            return empty_warehouse(state)
+        form = dict(zip(FORM_FIELDS, values, strict=True))
+        try:
+            features = behaviour_features(
+                recency_days=form["recency_days"],
+                orders=int(form["orders"]),
+                spend=form["spend"],
+                views=int(form["views"]),
+                carts=int(form["carts"]),
+                purchases=int(form["purchases"] or form["orders"]),
+            )
+        except (TypeError, ValueError) as error:
+            return pn.pane.Alert(f"{state.t('invalid_input')}: {error}", alert_type="warning")
+        result = data.predictor(state.warehouse_uri, state.month).predict(features)
+        row = (
+            data.profiles(state.warehouse_uri, state.month)
+            .set_index("segment")
+            .loc[result.segment]
+            .to_dict()
+        )
+        name = localized(row, "name", language)
+        actions = "".join(
+            f"<li><b>{html.escape(state.t(f))}</b> : "
+            f"{html.escape(localized(row, f, language))}</li>"
+            for f in ("channel", "offer", "timing", "kpi")
+        )
+        return pn.pane.HTML(
+            f'<div class="card" data-testid="prediction"><div class="label">'
+            f"{html.escape(state.t('predicted'))} ({html.escape(state.month)})</div>"
+            f'<div class="value" data-testid="predicted-name">{html.escape(name)}</div>'
+            f'<div class="note">{html.escape(localized(row, "description", language))}</div>'
+            f"<ul>{actions}</ul></div>",
+            stylesheets=[CARD_CSS],
+            sizing_mode="stretch_width",
+        )
+
+    @param.depends("state.month", "state.language")
+    def view(self) -> pn.viewable.Viewable:
+        state = self.state
+        return pn.Row(
+            pn.Column(
+                pn.pane.Markdown(f"### {state.t('lookup')}\n{state.t('lookup_help')}"),
+                pn.Row(self.customer_id, self.search),
+                self.lookup_result,
+                width=480,
+            ),
+            pn.Column(
+                pn.pane.Markdown(f"### {state.t('predict')}\n{state.t('predict_help')}"),
+                pn.GridBox(*self.inputs.values(), ncols=2),
+                pn.panel(pn.bind(self.prediction, *self.inputs.values()), loading_indicator=True),
+                sizing_mode="stretch_width",
+            ),
+            sizing_mode="stretch_width",
+        )
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return pn.panel(self.view)

@@ -1,0 +1,120 @@
+"""Segment profiles: medians, a z-score chart, the recommended action and the key export."""
+
+from __future__ import annotations
+
+import html
+import io
+
+import hvplot.pandas  # noqa: F401  (registers .hvplot)
+import pandas as pd
+import panel as pn
+import param
+
+from panel_app import data
+from panel_app.i18n import MEDIAN_LABELS, format_number, localized
+from panel_app.pages.style import CARD_CSS, empty_warehouse
+from panel_app.state import AppState
+
+ACTION_FIELDS = ("channel", "offer", "timing", "kpi")
+
+
+class SegmentProfiles(pn.viewable.Viewer):
+    state = param.ClassSelector(class_=AppState)
+
+    def __init__(self, **params) -> None:
+        super().__init__(**params)
+        self.segment = pn.widgets.Select(width=320)
+        self.state.param.watch(self._refresh_choices, ["month", "language"])
+        self._refresh_choices()
+
+    def _refresh_choices(self, *_events) -> None:
+        state = self.state
+        self.segment.name = state.t("segment")
+        if not state.month:
+            self.segment.options = {}
+            return
+        rows = data.profiles(state.warehouse_uri, state.month).to_dict("records")
+        current = self.segment.value
+        self.segment.options = {localized(r, "name", state.language): r["segment"] for r in rows}
+        choices = list(self.segment.options.values())
+        self.segment.value = current if current in choices else choices[0]
+
+    @param.depends("state.month", "state.language")
+    def view(self) -> pn.viewable.Viewable:
+        if not self.state.month:
+            return empty_warehouse(self.state)
+        return pn.Column(
+            self.segment,
+            pn.panel(pn.bind(self.segment_view, self.segment), loading_indicator=True),
+            sizing_mode="stretch_width",
+        )
+
+    def segment_view(self, segment: int | None) -> pn.viewable.Viewable:
+        state, language = self.state, self.state.language
+        frame = data.profiles(state.warehouse_uri, state.month)
+        chosen = frame[frame["segment"] == segment]
+        if chosen.empty:
+            return pn.pane.Markdown("")
+        row = chosen.iloc[0].to_dict()
+        name = localized(row, "name", language)
+        medians = pd.DataFrame(
+            {
+                state.t("medians"): [MEDIAN_LABELS[c][language] for c in MEDIAN_LABELS],
+                name: [
+                    format_number(row[f"median_{c}"], language, 2 if "rate" in c else 0)
+                    for c in MEDIAN_LABELS
+                ],
+            }
+        )
+        z_columns = [c for c in frame.columns if c.startswith("z_")]
+        z_scores = pd.DataFrame(
+            {
+                "feature": [MEDIAN_LABELS[c[2:]][language] for c in z_columns],
+                "z": [float(row[c]) for c in z_columns],
+            }
+        )
+        chart = z_scores.hvplot.barh(
+            x="feature",
+            y="z",
+            title=state.t("z_scores"),
+            xlabel="",
+            ylabel="z",
+            height=320,
+            responsive=True,
+            color="#0969da",
+        )
+        actions = "".join(
+            f'<div class="card" data-testid="action-{field}"><div class="label">'
+            f"{html.escape(state.t(field))}</div><div>"
+            f"{html.escape(localized(row, field, language))}</div></div>"
+            for field in ACTION_FIELDS
+        )
+        export = pn.widgets.FileDownload(
+            callback=lambda: io.StringIO(
+                data.segment_keys_csv(state.warehouse_uri, state.month, int(segment))
+            ),
+            filename=f"segment-{row['name'].lower().replace(' ', '-')}-{state.month}.csv",
+            label=f"{state.t('export')} — {format_number(row['size'], language)}",
+            button_type="primary",
+            embed=False,
+        )
+        return pn.Column(
+            pn.pane.Markdown(f"## {html.escape(name)}\n{localized(row, 'description', language)}"),
+            pn.Row(
+                pn.pane.DataFrame(medians, index=False, width=380),
+                pn.pane.HoloViews(chart, sizing_mode="stretch_width"),
+                sizing_mode="stretch_width",
+            ),
+            pn.pane.Markdown(f"### {state.t('actions')}"),
+            pn.pane.HTML(
+                f'<div class="cards">{actions}</div>',
+                stylesheets=[CARD_CSS],
+                sizing_mode="stretch_width",
+            ),
+            export,
+            pn.pane.Markdown(state.t("export_help")),
+            sizing_mode="stretch_width",
+        )
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return pn.panel(self.view, loading_indicator=True)
