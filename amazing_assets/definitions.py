@@ -79,6 +79,10 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         jobs=[monthly_segments_job],
         sensors=[build_landing_sensor(monthly_segments_job)],
         resources=build_resources(settings),
+        # Every run (the job, the sensor's, UI materialisations and backfills) executes its steps
+        # in the run process: one SparkSession, one Spark application on a cluster, per run,
+        # instead of a JVM and an application per step with the multiprocess default.
+        executor=dg.in_process_executor,
     )
 
 

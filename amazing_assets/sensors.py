@@ -3,6 +3,10 @@
 Works the same on a local directory and on S3 (it lists through the storage layer). The cursor
 remembers each file's size and modification time, so a file is processed once, and again only if
 it is replaced. Files for a month that has not ended yet wait until its partition exists.
+
+A month is not requested again while a run or a backfill already covers it (e.g. a backfill
+launched from the UI), nor when ``raw_events`` was materialised after its newest file (the sensor
+starting on a landing zone whose months are already in the warehouse).
 """
 
 import hashlib
@@ -11,6 +15,7 @@ import re
 
 import dagster as dg
 import pyarrow.fs as pafs
+from dagster._core.execution.backfill import BulkActionStatus
 
 from amazing_assets.io.landing import CSV_SUFFIXES
 from amazing_assets.io.storage import Location
@@ -18,6 +23,7 @@ from amazing_assets.partitions import monthly_partitions, partition_key_of
 from amazing_assets.resources.warehouse import WarehouseResource
 
 MONTH_FOLDER = re.compile(r"^\d{4}-\d{2}$")
+RAW_EVENTS = dg.AssetKey("raw_events")
 
 
 def landing_signatures(landing: Location) -> dict[str, dict[str, str]]:
@@ -39,12 +45,24 @@ def landing_signatures(landing: Location) -> dict[str, dict[str, str]]:
     return months
 
 
+def newest_mtime_ns(files: dict[str, str]) -> int:
+    return max(int(signature.split(":")[1]) for signature in files.values())
+
+
 def plan_runs(
     signatures: dict[str, dict[str, str]],
     cursor: dict[str, dict[str, str]],
     known_partitions: set[str],
+    in_flight: frozenset[str] = frozenset(),
+    ingested_ns: dict[str, int] | None = None,
 ) -> tuple[list[dg.RunRequest], dict[str, dict[str, str]], list[str]]:
-    """Run requests for months whose files changed; the new cursor; months left waiting."""
+    """Run requests for months whose files changed; the new cursor; months left waiting.
+
+    ``in_flight``: partition keys a queued or running run or backfill already covers (left out
+    of the cursor, so reconsidered once it is over). ``ingested_ns``: partition key → when
+    ``raw_events`` was last materialised for it; a month ingested after its newest file is
+    recorded as processed without a run.
+    """
     requests, waiting, new_cursor = [], [], dict(cursor)
     for month, files in sorted(signatures.items()):
         if files == cursor.get(month):
@@ -52,6 +70,11 @@ def plan_runs(
         key = partition_key_of(month)
         if key not in known_partitions:
             waiting.append(month)  # not in the cursor: reconsidered on a later tick
+            continue
+        if key in in_flight:
+            continue
+        if (ingested_ns or {}).get(key, 0) >= newest_mtime_ns(files):
+            new_cursor[month] = files
             continue
         digest = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
         requests.append(
@@ -77,16 +100,64 @@ def build_landing_sensor(job) -> dg.SensorDefinition:
     def landing_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
         cursor = json.loads(context.cursor) if context.cursor else {}
         known = set(monthly_partitions.get_partition_keys())
+        signatures = landing_signatures(warehouse.landing())
+        changed = [partition_key_of(m) for m, files in signatures.items() if files != cursor.get(m)]
+        in_flight = months_in_flight(context.instance, job.name) if changed else frozenset()
         requests, new_cursor, waiting = plan_runs(
-            landing_signatures(warehouse.landing()), cursor, known
+            signatures,
+            cursor,
+            known,
+            in_flight=in_flight,
+            ingested_ns={k: last_ingestion_ns(context.instance, k) for k in changed if k in known},
         )
+        if new_cursor != cursor:
+            context.update_cursor(json.dumps(new_cursor, sort_keys=True))
+        notes = []
         if waiting:
-            context.log.info(f"exports for {waiting} wait until those months end")
+            notes.append(f"waiting until these months end: {waiting}")
+        if busy := sorted(k[:7] for k in changed if k in in_flight):
+            notes.append(f"already being materialised by a run or backfill: {busy}")
         if not requests:
-            return dg.SkipReason(
-                f"no new or changed exports{f' (waiting: {waiting})' if waiting else ''}"
-            )
-        context.update_cursor(json.dumps(new_cursor, sort_keys=True))
+            return dg.SkipReason("no exports to run" + (f" ({'; '.join(notes)})" if notes else ""))
         return requests
 
     return landing_sensor
+
+
+ACTIVE_RUN_STATUSES = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def months_in_flight(instance: dg.DagsterInstance, job_name: str) -> frozenset[str]:
+    """Partition keys covered by a queued/running run of ``job_name`` or a requested backfill."""
+    keys: set[str] = set()
+    all_keys = monthly_partitions.get_partition_keys()
+    for run in instance.get_runs(
+        filters=dg.RunsFilter(job_name=job_name, statuses=ACTIVE_RUN_STATUSES)
+    ):
+        tags = run.tags
+        if tags.get("dagster/partition"):
+            keys.add(tags["dagster/partition"])
+        start = tags.get("dagster/asset_partition_range_start")
+        end = tags.get("dagster/asset_partition_range_end")
+        if start and end:
+            keys.update(k for k in all_keys if start <= k <= end)
+    for backfill in instance.get_backfills(status=BulkActionStatus.REQUESTED):
+        if backfill.asset_backfill_data is not None:
+            subset = backfill.asset_backfill_data.get_target_partitions_subset(RAW_EVENTS)
+            keys.update(subset.get_partition_keys())
+        elif backfill.partition_names:
+            keys.update(backfill.partition_names)
+    return frozenset(keys)
+
+
+def last_ingestion_ns(instance: dg.DagsterInstance, partition_key: str) -> int:
+    """When ``raw_events`` was last materialised for the month (0: never), in nanoseconds."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=RAW_EVENTS, asset_partitions=[partition_key]), limit=1
+    ).records
+    return int(records[0].timestamp * 1e9) if records else 0

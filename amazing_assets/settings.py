@@ -27,6 +27,7 @@ class Settings:
     landing_uri: str
     feature_window_months: int
     spark_master: str
+    spark_conf: dict[str, str]
 
     @property
     def is_local(self) -> bool:
@@ -73,4 +74,23 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         landing_uri=landing_uri,
         feature_window_months=window,
         spark_master=env_vars.get("AMAZING_SPARK_MASTER", "local[*]"),
+        spark_conf=parse_spark_conf(env_vars.get("AMAZING_SPARK_CONF", "")),
     )
+
+
+def parse_spark_conf(text: str) -> dict[str, str]:
+    """``AMAZING_SPARK_CONF``: ``spark.key=value`` pairs separated by spaces or newlines.
+
+    For what a cluster needs from the driver (``spark.driver.host``, executor memory and cores);
+    secrets never go here (executors read credentials from their own environment).
+    """
+    conf = {}
+    for pair in text.split():
+        key, sep, value = pair.partition("=")
+        if not sep or not key.startswith("spark.") or not value:
+            raise SettingsError(
+                f"AMAZING_SPARK_CONF: {pair!r} is not spark.key=value "
+                "(pairs separated by spaces, e.g. 'spark.executor.memory=2g spark.cores.max=4')"
+            )
+        conf[key] = value
+    return conf

@@ -17,6 +17,18 @@ from amazing_assets.demo import RANGE_END_TAG, RANGE_START_TAG
 from amazing_assets.settings import load_settings
 
 MONTHS = ["2019-10", "2019-11"]
+ASSETS = {
+    "raw_events",
+    "clean_events",
+    "event_quarantine",
+    "user_features_rfm",
+    "monthly_kpis",
+    "pca_embedding",
+    "kmeans_model",
+    "cluster_profiles",
+    "segment_migration",
+}
+"""Every asset of the code location."""
 
 
 def definitions_for(tmp: Path, landing: Path) -> dg.Definitions:

@@ -2,18 +2,7 @@
 
 from amazing_assets.definitions import defs
 from amazing_assets.partitions import monthly_partitions
-
-ASSETS = {
-    "raw_events",
-    "clean_events",
-    "event_quarantine",
-    "user_features_rfm",
-    "monthly_kpis",
-    "pca_embedding",
-    "kmeans_model",
-    "cluster_profiles",
-    "segment_migration",
-}
+from amazing_assets_tests.pipeline_run import ASSETS
 
 
 def test_definitions_load_with_every_asset_monthly():

@@ -1,9 +1,16 @@
 """docker-compose.yml and friends, validated statically (no Docker engine runs here)."""
 
 import json
+import logging.config
+import os
 import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import dagster as dg
+import jsonschema
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +50,210 @@ def test_minio_users_have_least_privilege():
     resources = {r for s in pipeline["Statement"] for r in s["Resource"]}
     assert "arn:aws:s3:::*" not in resources and "arn:aws:s3:::amazing/*" not in resources
     assert "minio-init" in COMPOSE["services"]
-    assert (
-        COMPOSE["services"]["dagster"]["depends_on"]["minio-init"]["condition"]
-        == "service_completed_successfully"
+    for service in ("dagster-code", "panel"):
+        assert (
+            COMPOSE["services"][service]["depends_on"]["minio-init"]["condition"]
+            == "service_completed_successfully"
+        )
+    panel_env = COMPOSE["services"]["panel"]["environment"]
+    assert "DASHBOARD" in panel_env["AWS_ACCESS_KEY_ID"]  # the app reads with the read-only user
+
+
+def interpolated_compose() -> dict:
+    """The compose file as ``docker compose config`` sees it: every ${VAR} given a value."""
+    text = VARIABLE.sub(lambda m: f"value-of-{m.group(1).lower()}", COMPOSE_TEXT)
+    return yaml.safe_load(text)
+
+
+COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
+
+
+def test_compose_file_follows_the_compose_specification():
+    schema = json.loads((ROOT / "deploy/schemas/compose-spec.json").read_text())
+    validator = jsonschema.Draft201909Validator(schema)
+    errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(interpolated_compose())]
+    assert errors == []
+
+
+def test_the_compose_schema_check_catches_a_misspelt_key():
+    schema = json.loads((ROOT / "deploy/schemas/compose-spec.json").read_text())
+    broken = interpolated_compose()
+    broken["services"]["postgres"]["healthchek"] = broken["services"]["postgres"].pop("healthcheck")
+    assert list(jsonschema.Draft201909Validator(schema).iter_errors(broken))
+
+
+def test_services_start_in_order_on_health_checks():
+    services = COMPOSE["services"]
+    for name, service in services.items():
+        for dependency, rule in service.get("depends_on", {}).items():
+            assert dependency in services, (name, dependency)
+            if rule["condition"] == "service_healthy":
+                assert "healthcheck" in services[dependency], f"{dependency} has no health check"
+            if rule["condition"] == "service_completed_successfully":
+                assert services[dependency].get("restart") == "no", dependency
+    long_running = [n for n, s in services.items() if s.get("restart") != "no"]
+    assert all("healthcheck" in services[n] for n in long_running if n != "filebeat")
+
+
+def test_the_stack_has_every_component_and_spark_runs_on_the_project_image():
+    services = COMPOSE["services"]
+    expected = {
+        "minio", "minio-init", "spark-master", "spark-worker-1", "spark-worker-2", "postgres",
+        "dagster-code", "dagster-webserver", "dagster-daemon", "elasticsearch", "logstash",
+        "kibana", "filebeat", "grafana", "panel",
+    }  # fmt: skip
+    assert expected <= set(services)
+    image = services["dagster-code"]["image"]
+    for name in ("spark-master", "spark-worker-1", "spark-worker-2", "panel"):
+        assert services[name]["image"] == image, name
+    code_env = services["dagster-code"]["environment"]
+    assert code_env["AMAZING_SPARK_MASTER"] == "spark://spark-master:7077"
+    assert "spark.driver.host=dagster-code" in code_env["AMAZING_SPARK_CONF"]
+    for name in ("dagster-webserver", "dagster-daemon", "dagster-code"):
+        assert services[name]["command"][-2:] == ["--log-format", "json"], name
+
+
+def test_hadolint_passes_on_the_dockerfile():
+    hadolint = Path(sys.executable).parent / "hadolint"
+    result = subprocess.run(
+        [str(hadolint), str(ROOT / "Dockerfile")], capture_output=True, text=True, check=False
     )
+    assert result.returncode == 0, result.stdout + result.stderr
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^USER \d+", dockerfile, re.M), "the image must not run as root"
+    copied = re.findall(r"^COPY (?!.*--from)(?:--\S+ )*(.+) \S+$", dockerfile, re.M)
+    for sources in copied:
+        for source in sources.split():
+            assert (ROOT / source).exists(), f"COPY {source}: not in the repository"
+
+
+def test_dagster_yaml_is_accepted_by_dagster(monkeypatch, tmp_path):
+    from dagster._core.instance.config import dagster_instance_config
+    from dagster._serdes.config_class import ConfigurableClassData
+
+    for name in ("DAGSTER_POSTGRES_DB", "DAGSTER_POSTGRES_USER", "DAGSTER_POSTGRES_PASSWORD"):
+        monkeypatch.setenv(name, "x")
+    monkeypatch.setenv("AMAZING_HOME", str(tmp_path))  # where the handler's queue would live
+    config, _ = dagster_instance_config(str(ROOT / "deploy/dagster"))
+    assert config["storage"]["postgres"]["postgres_db"]["hostname"] == "postgres"
+    storage = ConfigurableClassData(
+        "dagster_postgres", "DagsterPostgresStorage", yaml.safe_dump(config["storage"]["postgres"])
+    )
+    assert storage.info_dict()  # the class and its config resolve (no connection is made)
+    handlers = config["python_logs"]["dagster_handler_config"]["handlers"]
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            **config["python_logs"]["dagster_handler_config"],
+            "loggers": {"deploy_config_check": {"handlers": list(handlers)}},
+        }
+    )
+    built = logging.getLogger("deploy_config_check").handlers
+    assert {type(h).__name__ for h in built} == {"StreamHandler", "LogstashHttpHandler"}
+    for handler in built:
+        logging.getLogger("deploy_config_check").removeHandler(handler)
+        handler.close()
+
+
+def test_compose_workspace_points_at_the_grpc_code_location():
+    workspace = yaml.safe_load((ROOT / "deploy/dagster/workspace.yaml").read_text())
+    server = workspace["load_from"][0]["grpc_server"]
+    code = COMPOSE["services"]["dagster-code"]
+    assert server["host"] == code["hostname"] == "dagster-code"
+    assert str(server["port"]) == code["command"][code["command"].index("-p") + 1]
+
+
+def test_compose_workspace_loads_the_definitions_from_a_grpc_server(tmp_path):
+    """Serve the code location the way dagster-code does and load it through the workspace."""
+    from dagster._core.workspace.context import WorkspaceProcessContext
+    from dagster._core.workspace.load_target import WorkspaceFileTarget
+
+    from amazing_assets_tests.conftest import free_port
+
+    port = free_port()
+    workspace = yaml.safe_load((ROOT / "deploy/dagster/workspace.yaml").read_text())
+    workspace["load_from"][0]["grpc_server"]["host"] = "127.0.0.1"
+    workspace["load_from"][0]["grpc_server"]["port"] = port
+    local = tmp_path / "workspace.yaml"
+    local.write_text(yaml.safe_dump(workspace))
+    env = {**os.environ, "AMAZING_HOME": str(tmp_path / "home")}
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "dagster"),
+            "api",
+            "grpc",
+            "-m",
+            "amazing_assets.definitions",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        health = [str(Path(sys.executable).parent / "dagster"), "api", "grpc-health-check"]
+        for _ in range(120):
+            if subprocess.run([*health, "-p", str(port)], capture_output=True).returncode == 0:
+                break
+            time.sleep(0.5)
+        with (
+            dg.instance_for_test(temp_dir=str(tmp_path)) as instance,
+            WorkspaceProcessContext(instance, WorkspaceFileTarget(paths=[str(local)])) as context,
+        ):
+            location = context.create_request_context().get_code_location("amazing_assets")
+            repository = next(iter(location.get_repositories().values()))
+            assert repository.has_job("monthly_segments")
+            assert {s.name for s in repository.get_sensors()} >= {"landing_sensor"}
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def test_grafana_provisioning_and_dashboard_load():
+    provisioning = ROOT / "deploy/grafana/provisioning"
+    datasources = yaml.safe_load((provisioning / "datasources/elasticsearch.yaml").read_text())
+    providers = yaml.safe_load((provisioning / "dashboards/amazing.yaml").read_text())
+    assert datasources["apiVersion"] == providers["apiVersion"] == 1
+    uids = {d["uid"] for d in datasources["datasources"]}
+    mounts = COMPOSE["services"]["grafana"]["volumes"]
+    dashboards_dir = providers["providers"][0]["options"]["path"]
+    assert f"./deploy/grafana/dashboards:{dashboards_dir}:ro" in mounts
+    dashboards = list((ROOT / "deploy/grafana/dashboards").glob("*.json"))
+    assert dashboards
+    for path in dashboards:
+        dashboard = json.loads(path.read_text())
+        assert dashboard["uid"] and dashboard["panels"]
+        titles = {p["title"] for p in dashboard["panels"]}
+        assert {"Runs failed", "Step duration per asset", "Rows per asset and month"} <= titles
+        assert any("check" in t.lower() for t in titles)
+        for panel in dashboard["panels"]:
+            assert panel["datasource"]["uid"] in uids, panel["title"]
+            for target in panel["targets"]:
+                assert target["datasource"]["uid"] in uids
+                for field in re.findall(r"(dagster\.[a-z_.]+|log\.level)", target["query"]):
+                    assert field in ECS_FIELDS, (panel["title"], field)
+
+
+# Fields the ECS formatter writes that dashboards may query (see observability/ecs.py).
+ECS_FIELDS = {
+    "dagster.event_type",
+    "dagster.asset_key",
+    "dagster.partition",
+    "dagster.run_id",
+    "dagster.check.passed",
+    "dagster.check.name",
+    "log.level",
+}
+
+
+def test_logstash_indexes_each_record_under_its_own_id():
+    pipeline = (ROOT / "deploy/logstash/pipeline/amazing.conf").read_text()
+    assert "codec => json" in pipeline
+    assert 'document_id => "%{[event][id]}"' in pipeline
+    assert COMPOSE["services"]["logstash"]["environment"]["QUEUE_TYPE"] == "persisted"
+    template = json.loads((ROOT / "deploy/elasticsearch/amazing-logs-template.json").read_text())
+    assert template["template"]["mappings"]["properties"]["dagster"]["properties"]["asset_key"]

@@ -11,7 +11,7 @@ from amazing_assets.io.delta_tables import month_row_counts, open_table, read_mo
 from amazing_assets.io.storage import Location
 from amazing_assets.segmentation.migration import GONE, NEW
 from amazing_assets.segmentation.prediction import behaviour_features
-from amazing_assets_tests.pipeline_run import MONTHS, definitions_for, run
+from amazing_assets_tests.pipeline_run import ASSETS, MONTHS, definitions_for, run
 
 pytestmark = pytest.mark.slow
 
@@ -32,17 +32,7 @@ def test_a_two_month_backfill_is_one_run_that_fills_every_month(backfilled):
         for m in result.get_asset_materialization_events()
         for m in [m.event_specific_data.materialization]
     }
-    for asset in (
-        "raw_events",
-        "clean_events",
-        "event_quarantine",
-        "user_features_rfm",
-        "monthly_kpis",
-        "pca_embedding",
-        "kmeans_model",
-        "cluster_profiles",
-        "segment_migration",
-    ):
+    for asset in ASSETS:
         assert {(asset, f"{m}-01") for m in MONTHS} <= materialized
     raw = month_row_counts(table(tmp, "raw_events"))
     assert raw == {m: export_rows(landing / m / "events.csv") for m in MONTHS}

@@ -39,11 +39,21 @@ def table(warehouse_uri: str, name: str) -> Location:
 
 @pn.cache(ttl=CACHE_SECONDS)
 def available_months(warehouse_uri: str) -> list[str]:
-    """Months with named segments, newest last (from the commit log: no data file is read)."""
+    """Ingested months with named segments, newest last (read from the commit logs only).
+
+    A backfill also refreshes the trailing-window features (and segments) of the months after
+    the ones it ingested; those months have no events of their own yet, so no KPIs, and are
+    not shown until they are ingested.
+    """
     location = table(warehouse_uri, PROFILES)
     if not table_exists(location):
         return []
-    return [m for m, rows in month_row_counts(location).items() if rows]
+    months = [m for m, rows in month_row_counts(location).items() if rows]
+    kpis = table(warehouse_uri, KPIS)
+    if table_exists(kpis):
+        ingested = {m for m, rows in month_row_counts(kpis).items() if rows}
+        months = [m for m in months if m in ingested]
+    return months
 
 
 @pn.cache(ttl=CACHE_SECONDS)

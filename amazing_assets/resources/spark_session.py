@@ -5,12 +5,16 @@ Kept free of Dagster so tests, benchmarks and the demo share the exact session t
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
 from pyspark.sql import SparkSession
 
+logger = logging.getLogger(__name__)
+
 # Tuned for the 2-core / 24 GiB machines this project runs on; every key can be overridden.
+
 DEFAULT_SPARK_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.shuffle.partitions": "8",
@@ -44,6 +48,9 @@ def build_spark_session(
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("WARN")
     register_data_sources(session)
+    logger.info(
+        "Spark %s session on %s (%s)", session.version, session.sparkContext.master, app_name
+    )
     return session
 
 

@@ -11,28 +11,25 @@ import html
 
 import pandas as pd
 import panel as pn
-import param
 
 from amazing_assets.segmentation.prediction import behaviour_features
 from amazing_assets.segmentation.pseudonymize import PseudonymizationKeyError
 from panel_app import data
 from panel_app.i18n import localized
-from panel_app.pages.style import CARD_CSS, empty_warehouse
-from panel_app.state import AppState
+from panel_app.pages.base import Page
+from panel_app.pages.style import CARD_CSS
 
-FORM_FIELDS = {  # widget key → (label key, default, is_money)
-    "recency_days": ("recency_days", 7.0, False),
-    "orders": ("orders_input", 0.0, False),
-    "spend": ("spend", 0.0, True),
-    "views": ("views", 10.0, False),
-    "carts": ("carts", 0.0, False),
-    "purchases": ("purchases", 0.0, False),
+FORM_FIELDS = {  # widget key → (label key, default value)
+    "recency_days": ("recency_days", 7.0),
+    "orders": ("orders_input", 0.0),
+    "spend": ("spend", 0.0),
+    "views": ("views", 10.0),
+    "carts": ("carts", 0.0),
+    "purchases": ("purchases", 0.0),
 }
 
 
-class CustomerPage(pn.viewable.Viewer):
-    state = param.ClassSelector(class_=AppState)
-
+class CustomerPage(Page):
     def __init__(self, **params) -> None:
         super().__init__(**params)
         self.customer_id = pn.widgets.TextInput(width=260)
@@ -42,7 +39,7 @@ class CustomerPage(pn.viewable.Viewer):
         self.customer_id.param.watch(self._lookup, "enter_pressed")
         self.inputs = {
             key: pn.widgets.FloatInput(value=default, start=0, step=1.0, width=200)
-            for key, (_, default, _) in FORM_FIELDS.items()
+            for key, (_, default) in FORM_FIELDS.items()
         }
         self.state.param.watch(self._relabel, ["language"])
         self._relabel()
@@ -51,7 +48,7 @@ class CustomerPage(pn.viewable.Viewer):
         state = self.state
         self.customer_id.name = state.t("customer_id")
         self.search.name = state.t("search")
-        for key, (label_key, _, _) in FORM_FIELDS.items():
+        for key, (label_key, _) in FORM_FIELDS.items():
             self.inputs[key].name = state.t(label_key)
 
     def _lookup(self, *_events) -> None:
@@ -90,7 +87,7 @@ class CustomerPage(pn.viewable.Viewer):
     def prediction(self, *values: float) -> pn.viewable.Viewable:
         state, language = self.state, self.state.language
         if not state.month:
-            return empty_warehouse(state)
+            return self.empty_warehouse()
         form = dict(zip(FORM_FIELDS, values, strict=True))
         try:
             features = behaviour_features(
@@ -126,7 +123,6 @@ class CustomerPage(pn.viewable.Viewer):
             sizing_mode="stretch_width",
         )
 
-    @param.depends("state.month", "state.language")
     def view(self) -> pn.viewable.Viewable:
         state = self.state
         return pn.Row(
@@ -144,6 +140,3 @@ class CustomerPage(pn.viewable.Viewer):
             ),
             sizing_mode="stretch_width",
         )
-
-    def __panel__(self) -> pn.viewable.Viewable:
-        return pn.panel(self.view)

@@ -11,13 +11,10 @@ import html
 import hvplot.pandas  # noqa: F401  (registers .hvplot)
 import pandas as pd
 import panel as pn
-import param
 from bokeh.palettes import Category10_10
 
 from panel_app import data
-from panel_app.i18n import localized
-from panel_app.pages.style import empty_warehouse
-from panel_app.state import AppState
+from panel_app.pages.base import Page
 
 LEGEND_CSS = """
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px;
@@ -30,9 +27,7 @@ def segment_colours(segments: list[int]) -> dict[int, str]:
     return {s: Category10_10[s % len(Category10_10)] for s in segments}
 
 
-class Explorer(pn.viewable.Viewer):
-    state = param.ClassSelector(class_=AppState)
-
+class Explorer(Page):
     def __init__(self, **params) -> None:
         super().__init__(**params)
         self.shown = pn.widgets.MultiChoice(width=420)
@@ -40,19 +35,13 @@ class Explorer(pn.viewable.Viewer):
         self._refresh_choices()
 
     def _refresh_choices(self, *_events) -> None:
-        state = self.state
-        self.shown.name = state.t("filter_segments")
-        if not state.month:
-            self.shown.options = {}
-            return
-        rows = data.profiles(state.warehouse_uri, state.month).to_dict("records")
-        self.shown.options = {localized(r, "name", state.language): r["segment"] for r in rows}
-        self.shown.value = [r["segment"] for r in rows]
+        self.shown.name = self.state.t("filter_segments")
+        self.shown.options = self.segment_options()
+        self.shown.value = list(self.shown.options.values())
 
-    @param.depends("state.month", "state.language")
     def view(self) -> pn.viewable.Viewable:
         if not self.state.month:
-            return empty_warehouse(self.state)
+            return self.empty_warehouse()
         return pn.Column(
             pn.pane.Markdown(self.state.t("explorer_help")),
             self.shown,
@@ -65,10 +54,7 @@ class Explorer(pn.viewable.Viewer):
         if not segments:
             return pn.pane.Markdown("")
         points = data.embedding(state.warehouse_uri, state.month)
-        names = {
-            r["segment"]: localized(r, "name", state.language)
-            for r in data.profiles(state.warehouse_uri, state.month).to_dict("records")
-        }
+        names = {segment: name for name, segment in self.segment_options().items()}
         chosen = points[points["segment"].isin(segments)]
         order = [names[s] for s in sorted(names) if s in set(segments)]
         frame = pd.DataFrame(
@@ -102,6 +88,3 @@ class Explorer(pn.viewable.Viewer):
             pn.pane.HoloViews(plot, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
-
-    def __panel__(self) -> pn.viewable.Viewable:
-        return pn.panel(self.view, loading_indicator=True)

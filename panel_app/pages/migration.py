@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import holoviews as hv
 import panel as pn
-import param
 
 from panel_app import data
-from panel_app.pages.style import empty_warehouse
-from panel_app.state import AppState
+from panel_app.pages.base import Page
 
 
-class Migration(pn.viewable.Viewer):
-    state = param.ClassSelector(class_=AppState)
-
-    @param.depends("state.month", "state.language")
+class Migration(Page):
     def view(self) -> pn.viewable.Viewable:
         state = self.state
         if not state.month:
-            return empty_warehouse(state)
+            return self.empty_warehouse()
         before = state.previous_month
         flows = data.migration(state.warehouse_uri, state.month)
         if before is None or flows.empty:
@@ -49,6 +44,3 @@ class Migration(pn.viewable.Viewer):
             pn.pane.DataFrame(table, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
-
-    def __panel__(self) -> pn.viewable.Viewable:
-        return pn.panel(self.view, loading_indicator=True)

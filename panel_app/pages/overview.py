@@ -5,12 +5,11 @@ from __future__ import annotations
 import html
 
 import panel as pn
-import param
 
 from panel_app import data
 from panel_app.i18n import format_change, format_money, format_number, format_percent, localized
-from panel_app.pages.style import CARD_CSS, empty_warehouse
-from panel_app.state import AppState
+from panel_app.pages.base import Page
+from panel_app.pages.style import CARD_CSS
 
 KPI_FORMATS = {
     "customers": "count",
@@ -21,14 +20,11 @@ KPI_FORMATS = {
 }
 
 
-class Overview(pn.viewable.Viewer):
-    state = param.ClassSelector(class_=AppState)
-
-    @param.depends("state.month", "state.language")
+class Overview(Page):
     def view(self) -> pn.viewable.Viewable:
         state = self.state
         if not state.month:
-            return empty_warehouse(state)
+            return self.empty_warehouse()
         return pn.Column(
             pn.pane.HTML(self.kpi_cards(), stylesheets=[CARD_CSS], sizing_mode="stretch_width"),
             pn.pane.Markdown(f"### {state.t('segments')}"),
@@ -78,6 +74,3 @@ class Overview(pn.viewable.Viewer):
                 "</div>"
             )
         return f'<div class="cards">{"".join(cards)}</div>'
-
-    def __panel__(self) -> pn.viewable.Viewable:
-        return pn.panel(self.view, loading_indicator=True)

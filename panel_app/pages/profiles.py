@@ -8,19 +8,16 @@ import io
 import hvplot.pandas  # noqa: F401  (registers .hvplot)
 import pandas as pd
 import panel as pn
-import param
 
 from panel_app import data
 from panel_app.i18n import MEDIAN_LABELS, format_number, localized
-from panel_app.pages.style import CARD_CSS, empty_warehouse
-from panel_app.state import AppState
+from panel_app.pages.base import Page
+from panel_app.pages.style import CARD_CSS
 
 ACTION_FIELDS = ("channel", "offer", "timing", "kpi")
 
 
-class SegmentProfiles(pn.viewable.Viewer):
-    state = param.ClassSelector(class_=AppState)
-
+class SegmentProfiles(Page):
     def __init__(self, **params) -> None:
         super().__init__(**params)
         self.segment = pn.widgets.Select(width=320)
@@ -28,21 +25,15 @@ class SegmentProfiles(pn.viewable.Viewer):
         self._refresh_choices()
 
     def _refresh_choices(self, *_events) -> None:
-        state = self.state
-        self.segment.name = state.t("segment")
-        if not state.month:
-            self.segment.options = {}
-            return
-        rows = data.profiles(state.warehouse_uri, state.month).to_dict("records")
+        self.segment.name = self.state.t("segment")
         current = self.segment.value
-        self.segment.options = {localized(r, "name", state.language): r["segment"] for r in rows}
+        self.segment.options = self.segment_options()
         choices = list(self.segment.options.values())
-        self.segment.value = current if current in choices else choices[0]
+        self.segment.value = current if current in choices or not choices else choices[0]
 
-    @param.depends("state.month", "state.language")
     def view(self) -> pn.viewable.Viewable:
         if not self.state.month:
-            return empty_warehouse(self.state)
+            return self.empty_warehouse()
         return pn.Column(
             self.segment,
             pn.panel(pn.bind(self.segment_view, self.segment), loading_indicator=True),
@@ -115,6 +106,3 @@ class SegmentProfiles(pn.viewable.Viewer):
             pn.pane.Markdown(state.t("export_help")),
             sizing_mode="stretch_width",
         )
-
-    def __panel__(self) -> pn.viewable.Viewable:
-        return pn.panel(self.view, loading_indicator=True)

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
-import panel as pn
-
-from panel_app.state import AppState
-
 CARD_CSS = """
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap: 12px; }
 .card { border: 1px solid #d0d7de; border-radius: 8px; padding: 12px 16px; background: #fff; }
@@ -16,7 +10,3 @@ CARD_CSS = """
 .card .note { color: #57606a; font-size: 0.85em; }
 .error { color: #b42318; }
 """
-
-
-def empty_warehouse(state: AppState) -> pn.viewable.Viewable:
-    return pn.pane.Alert(html.escape(state.t("no_data")), alert_type="warning")

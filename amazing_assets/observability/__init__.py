@@ -1,0 +1,1 @@
+"""Operations: Dagster and project logs as ECS JSON, shipped to ELK without losing records."""

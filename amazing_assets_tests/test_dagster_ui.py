@@ -1,0 +1,181 @@
+"""The Dagster UI as data engineers use it: a two-month backfill launched from the browser.
+
+``dagster-webserver`` and ``dagster-daemon`` run on the project's ``workspace.yaml`` with a
+persistent instance, as ``make ui`` runs them; Debian's Chromium clicks *Materialize all*, picks
+the months and launches the backfill; the daemon runs it and evaluates the landing sensor.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from amazing_assets.datagen.generator import GenerationSpec, generate_month
+from amazing_assets_tests.browser import ConsoleErrors, chromium, screenshot, start_server
+from amazing_assets_tests.conftest import free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+INSTANCE = """
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 1
+telemetry:
+  enabled: false
+"""
+
+
+@pytest.fixture
+def deployment(tmp_path):
+    landing = tmp_path / "landing"
+    for index, month in enumerate(("2019-10", "2019-11")):
+        generate_month(
+            GenerationSpec(month=month, events=8_000, users=800, seed=11, month_index=index),
+            landing,
+        )
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(INSTANCE)
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "AMAZING_HOME": str(tmp_path / "amazing"),
+        "AMAZING_LANDING": str(landing),
+        "AMAZING_WAREHOUSE": str(tmp_path / "warehouse"),
+    }
+    port = free_port()
+    webserver = start_server(
+        [
+            str(BIN / "dagster-webserver"),
+            "-w",
+            str(REPO / "workspace.yaml"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        f"http://127.0.0.1:{port}",
+        tmp_path / "webserver.log",
+        env,
+        timeout=180,
+        ready_url=f"http://127.0.0.1:{port}/server_info",
+    )
+    daemon = []
+
+    def start_daemon():
+        daemon.append(
+            start_server(
+                [str(BIN / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")],
+                webserver.url,
+                tmp_path / "daemon.log",
+                env,
+            )
+        )
+
+    try:
+        yield webserver, start_daemon, home
+    finally:
+        for server in [*daemon, webserver]:
+            server.stop()
+
+
+def dismiss_first_visit_prompt(page) -> None:
+    """A new instance's UI asks once, a moment after loading, to join a newsletter."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    skip = page.get_by_role("button", name="Skip")
+    try:
+        skip.wait_for(timeout=10_000)
+    except PlaywrightTimeout:
+        return
+    skip.click()
+    skip.wait_for(state="detached")
+
+
+def backfill_status(page_text: str) -> str:
+    """The value under the "Status" heading of a backfill's page."""
+    lines = [line.strip() for line in page_text.splitlines()]
+    return lines[lines.index("Status") + 1] if "Status" in lines else ""
+
+
+def sensor_ticks(instance: dg.DagsterInstance) -> list:
+    states = [s for s in instance.all_instigator_state() if s.instigator_name == "landing_sensor"]
+    if not states:
+        return []
+    return list(instance.get_ticks(states[0].instigator_origin_id, states[0].selector_id))
+
+
+def test_a_two_month_backfill_launched_from_the_ui_succeeds_with_checks(deployment, monkeypatch):
+    webserver, start_daemon, home = deployment
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1500, "height": 950})
+        page.set_default_timeout(60_000)
+        errors = ConsoleErrors().attach(page)
+        page.goto(f"{webserver.url}/asset-groups")
+        materialize_all = page.get_by_role("button", name="Materialize all…")
+        materialize_all.wait_for()
+        dismiss_first_visit_prompt(page)
+        materialize_all.click()
+        dialog = page.get_by_role("dialog").filter(has_text="Launch runs to materialize")
+        dialog.get_by_text("Show all partitions").click()
+        partitions = dialog.locator("input[type=text]").first
+        partitions.fill("[2019-10-01...2019-11-01]")
+        partitions.press("Enter")
+        dialog.get_by_text("2 partitions").wait_for()
+        screenshot(page, "dagster-launch-backfill")
+        dialog.get_by_role("button", name="Launch backfill").click()
+        page.get_by_text("Created backfill").wait_for()
+        page.get_by_text("View", exact=True).first.click()  # the toast's link to the backfill
+        page.get_by_text("Partition selection").wait_for()
+        backfill_url = page.url
+
+        # The daemon starts after the backfill exists: its sensor must not ask for the same months.
+        start_daemon()
+        deadline = time.time() + 900
+        status = text = ""
+        while time.time() < deadline:
+            page.goto(backfill_url)
+            page.get_by_text("Partition selection").wait_for()
+            text = page.locator("body").inner_text()
+            status = backfill_status(text)
+            if status not in ("", "In progress", "Requested"):
+                break
+            page.wait_for_timeout(10_000)
+        screenshot(page, "dagster-backfill-done")
+        assert status == "Succeeded", text[:1500]
+        assert "2019-10-01...2019-11-01" in text
+
+        page.goto(f"{webserver.url}/assets/clean_events?view=checks")
+        page.get_by_text("accounting_identity").first.wait_for()
+        page.get_by_text("Passed").first.wait_for()
+        screenshot(page, "dagster-asset-checks")
+        assert [e for e in errors.take() if "favicon" not in e] == []
+
+    instance = dg.DagsterInstance.get()  # DAGSTER_HOME=home
+    runs = instance.get_runs()
+    assert runs and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+    assert all(r.tags.get("dagster/backfill") for r in runs)  # the sensor asked for nothing
+    checks = [
+        e
+        for r in runs
+        for e in instance.all_logs(r.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    ]
+    assert checks and all(
+        e.dagster_event.event_specific_data.passed
+        for e in checks
+        if e.dagster_event.event_specific_data.check_name == "accounting_identity"
+    )
+    ticks = sensor_ticks(instance)
+    assert ticks, "the daemon never evaluated landing_sensor"
+    reasons = " ".join(t.skip_reason or "" for t in ticks)
+    assert "already being materialised" in reasons or "no exports to run" in reasons

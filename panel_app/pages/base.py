@@ -1,0 +1,37 @@
+"""What every page shares: the app state, re-rendering on month or language, segment choices."""
+
+from __future__ import annotations
+
+import html
+
+import panel as pn
+import param
+
+from panel_app import data
+from panel_app.i18n import localized
+from panel_app.state import AppState
+
+
+class Page(pn.viewable.Viewer):
+    """A page of the app; :meth:`view` is re-rendered when the month or the language changes."""
+
+    state = param.ClassSelector(class_=AppState)
+
+    def view(self) -> pn.viewable.Viewable:
+        raise NotImplementedError
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        state = self.state.param
+        render = pn.bind(lambda _month, _language: self.view(), state.month, state.language)
+        return pn.panel(render, loading_indicator=True)
+
+    def segment_options(self) -> dict[str, int]:
+        """The month's segments, localised name → segment number, biggest first."""
+        state = self.state
+        if not state.month:
+            return {}
+        rows = data.profiles(state.warehouse_uri, state.month).to_dict("records")
+        return {localized(r, "name", state.language): r["segment"] for r in rows}
+
+    def empty_warehouse(self) -> pn.viewable.Viewable:
+        return pn.pane.Alert(html.escape(self.state.t("no_data")), alert_type="warning")
