@@ -16,7 +16,7 @@ from amazing_assets.settings import load_settings
 from panel_app.access import may_open
 from panel_app.i18n import LANGUAGES, label
 from panel_app.pages.customer import CustomerPage
-from panel_app.pages.explorer import Explorer
+from panel_app.pages.explorer import Explorer, warm_up
 from panel_app.pages.migration import Migration
 from panel_app.pages.overview import Overview
 from panel_app.pages.profiles import SegmentProfiles
@@ -112,4 +112,5 @@ def build() -> pn.viewable.Viewable:
 
 
 if pn.state.served:
+    warm_up()  # once per process: datashader's JIT, before the first Explorer visit
     build().servable()
