@@ -20,11 +20,8 @@ from amazing_assets.datagen.cli import add_months
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
 from amazing_assets.io.delta_tables import month_row_counts, read_months, scan_months
 from amazing_assets.io.storage import Location
-from amazing_assets.partitions import partition_key_of
+from amazing_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_key_of
 from amazing_assets.settings import load_settings
-
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def ensure_demo_landing(

@@ -19,7 +19,13 @@ from dagster._core.execution.backfill import BulkActionStatus
 
 from amazing_assets.io.landing import CSV_SUFFIXES
 from amazing_assets.io.storage import Location
-from amazing_assets.partitions import monthly_partitions, partition_key_of
+from amazing_assets.partitions import (
+    PARTITION_TAG,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    monthly_partitions,
+    partition_key_of,
+)
 from amazing_assets.resources.warehouse import WarehouseResource
 
 MONTH_FOLDER = re.compile(r"^\d{4}-\d{2}$")
@@ -140,10 +146,9 @@ def months_in_flight(instance: dg.DagsterInstance, job_name: str) -> frozenset[s
         filters=dg.RunsFilter(job_name=job_name, statuses=ACTIVE_RUN_STATUSES)
     ):
         tags = run.tags
-        if tags.get("dagster/partition"):
-            keys.add(tags["dagster/partition"])
-        start = tags.get("dagster/asset_partition_range_start")
-        end = tags.get("dagster/asset_partition_range_end")
+        if tags.get(PARTITION_TAG):
+            keys.add(tags[PARTITION_TAG])
+        start, end = tags.get(RANGE_START_TAG), tags.get(RANGE_END_TAG)
         if start and end:
             keys.update(k for k in all_keys if start <= k <= end)
     for backfill in instance.get_backfills(status=BulkActionStatus.REQUESTED):

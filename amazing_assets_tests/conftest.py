@@ -66,6 +66,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_until(predicate, what: str, timeout: float = 90) -> None:
+    """Poll ``predicate`` (connection errors count as "not yet") until true, or fail saying what."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if predicate():
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{what} within {timeout:.0f} s")
+
+
 def start_moto(extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     """moto's S3 server as a subprocess on a free loopback port; returns (process, endpoint).
 

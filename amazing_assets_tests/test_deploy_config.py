@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import dagster as dg
@@ -169,7 +168,7 @@ def test_compose_workspace_loads_the_definitions_from_a_grpc_server(tmp_path):
     from dagster._core.workspace.context import WorkspaceProcessContext
     from dagster._core.workspace.load_target import WorkspaceFileTarget
 
-    from amazing_assets_tests.conftest import free_port
+    from amazing_assets_tests.conftest import free_port, wait_until
 
     port = free_port()
     workspace = yaml.safe_load((ROOT / "deploy/dagster/workspace.yaml").read_text())
@@ -196,10 +195,11 @@ def test_compose_workspace_loads_the_definitions_from_a_grpc_server(tmp_path):
     )
     try:
         health = [str(Path(sys.executable).parent / "dagster"), "api", "grpc-health-check"]
-        for _ in range(120):
-            if subprocess.run([*health, "-p", str(port)], capture_output=True).returncode == 0:
-                break
-            time.sleep(0.5)
+        wait_until(
+            lambda: subprocess.run([*health, "-p", str(port)], capture_output=True).returncode == 0,
+            "the code location's gRPC server is not healthy",
+            timeout=180,
+        )
         with (
             dg.instance_for_test(temp_dir=str(tmp_path)) as instance,
             WorkspaceProcessContext(instance, WorkspaceFileTarget(paths=[str(local)])) as context,

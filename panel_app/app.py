@@ -107,7 +107,11 @@ def build() -> pn.viewable.Viewable:
     if not may_open(pn.state.user):
         return refused()
     settings = load_settings()
-    state = AppState(warehouse_uri=settings.warehouse_uri, home=settings.home)
+    state = AppState(
+        warehouse_uri=settings.warehouse_uri,
+        # Same rule as the pipeline's key resource: a key file only on the embedded default.
+        key_file=settings.local_key_file if settings.is_local else None,
+    )
     return SegmentsApp(state=state).template()
 
 

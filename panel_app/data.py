@@ -15,10 +15,9 @@ import numpy as np
 import pandas as pd
 import panel as pn
 import pyarrow.compute as pc
-import pyarrow.dataset as pads
 
 from amazing_assets.io.artifacts import load_predictor
-from amazing_assets.io.delta_tables import month_row_counts, read_months, table_exists
+from amazing_assets.io.delta_tables import month_row_counts, read_months, scan_months, table_exists
 from amazing_assets.io.storage import Location
 from amazing_assets.segmentation.kpis import KPI_COLUMNS
 from amazing_assets.segmentation.migration import GONE, NEW
@@ -75,10 +74,8 @@ def kpis(warehouse_uri: str, month: str) -> dict[str, float] | None:
 @pn.cache(ttl=CACHE_SECONDS)
 def segment_keys_csv(warehouse_uri: str, month: str, segment: int) -> str:
     """The segment's pseudonymous customer keys, one per line under a ``user_key`` header."""
-    dataset = pads.dataset(
-        read_months(table(warehouse_uri, ASSIGNMENTS), [month], columns=["user_key", "segment"])
-    )
-    keys = dataset.to_table(columns=["user_key"], filter=pc.field("segment") == segment)
+    assignments = scan_months(table(warehouse_uri, ASSIGNMENTS), [month])
+    keys = assignments.to_table(columns=["user_key"], filter=pc.field("segment") == segment)
     buffer = io.StringIO()
     keys.to_pandas().sort_values("user_key").to_csv(buffer, index=False)
     return buffer.getvalue()
@@ -142,9 +139,8 @@ def segment_history(warehouse_uri: str, user_key: str) -> pd.DataFrame:
     return history.sort_values("month").reset_index(drop=True)
 
 
-def pseudonymizer(home: Path | None) -> Pseudonymizer:
+def pseudonymizer(key_file: Path | None) -> Pseudonymizer:
     """The pipeline's keyed hash (the key from the environment, or the embedded default file)."""
-    key_file = home / "secrets" / "pseudonymization.key" if home is not None else None
     return Pseudonymizer(existing_key(key_file))
 
 

@@ -20,7 +20,9 @@ class AppState(param.Parameterized):
     """One per browser session; pages watch ``month`` and ``language``."""
 
     warehouse_uri = param.String(doc="warehouse root (local directory or s3://bucket/prefix)")
-    home = param.ClassSelector(class_=Path, allow_None=True, doc="embedded default's home")
+    key_file = param.ClassSelector(
+        class_=Path, allow_None=True, doc="embedded default's pseudonymisation key file"
+    )
     month = param.Selector(objects=[], allow_None=True)
     language = param.Selector(objects=list(LANGUAGES.values()), default=DEFAULT_LANGUAGE)
     page = param.Selector(objects=list(PAGES), default="overview")

@@ -30,6 +30,8 @@ SERVICE_NAME = "amazing-segments"
 DAGSTER_META = "dagster_meta"
 # Attributes Dagster sets on its records (objects, not JSON): read through DAGSTER_META.
 DAGSTER_RECORD_ATTRS = (DAGSTER_META, "dagster_event", "dagster_event_batch_metadata")
+# Dagster's run tags (amazing_assets.partitions names them too); spelt out here because the
+# formatter is loaded by logging configuration and stays free of the dagster import.
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"

@@ -48,22 +48,23 @@ class LogstashHttpHandler(AsynchronousLogstashHandler):
         flush_seconds: float | None = None,
     ) -> None:
         url = url or os.environ.get(URL_ENV, "")
-        parsed = urlparse(url) if url else None
-        if parsed is not None and (parsed.scheme not in ("http", "https") or not parsed.hostname):
+        parsed = urlparse(url or "http://disabled")
+        if url and (parsed.scheme not in ("http", "https") or not parsed.hostname):
             raise ValueError(f"{URL_ENV}={url!r}: use http(s)://host:port of Logstash's http input")
+        https = parsed.scheme == "https"
         queue = Path(queue_path or os.environ.get(QUEUE_ENV) or default_queue_path())
         queue.parent.mkdir(parents=True, exist_ok=True)
         constants.QUEUED_EVENTS_FLUSH_INTERVAL = float(
             flush_seconds or os.environ.get(FLUSH_ENV, "5")
         )
         super().__init__(
-            host=parsed.hostname if parsed else "localhost",
-            port=parsed.port or (443 if parsed.scheme == "https" else 80) if parsed else 0,
+            host=parsed.hostname,
+            port=parsed.port or (443 if https else 80),
             database_path=str(queue),
             transport="logstash_async.transport.HttpTransport",
-            ssl_enable=bool(parsed and parsed.scheme == "https"),
-            enable=parsed is not None,
-            path=(parsed.path or "").lstrip("/") if parsed else "",
+            ssl_enable=https,
+            enable=bool(url),  # no URL: records only go to the other handlers
+            path=parsed.path.lstrip("/"),
         )
         self.setFormatter(DagsterEcsFormatter())
         _HANDLERS.append(self)

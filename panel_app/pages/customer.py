@@ -58,7 +58,7 @@ class CustomerPage(Page):
             self.lookup_result.objects = []
             return
         try:
-            token = data.pseudonymizer(state.home).token(raw_id)
+            token = data.pseudonymizer(state.key_file).token(raw_id)
         except PseudonymizationKeyError:
             self.lookup_result.objects = [
                 pn.pane.Alert(state.t("lookup_unavailable"), alert_type="danger")
