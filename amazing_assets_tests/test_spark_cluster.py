@@ -12,16 +12,16 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
+import pyspark
 import pytest
 
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
 from amazing_assets.io.delta_tables import month_row_counts
 from amazing_assets.io.storage import Location
-from amazing_assets_tests.conftest import free_port
+from amazing_assets_tests.conftest import free_port, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -37,22 +37,17 @@ def master_state(ui_port: int) -> dict:
         return json.load(response)
 
 
-def wait_until(predicate, what: str, timeout: float = 90) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if predicate():
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError(f"{what} within {timeout:.0f} s")
-
-
 @pytest.fixture
 def standalone_cluster(tmp_path):
     port, ui_port, worker_ui = free_port(), free_port(), free_port()
-    env = {**os.environ, "SPARK_LOG_DIR": str(tmp_path / "logs"), "SPARK_NO_DAEMONIZE": "1"}
+    env = {
+        **os.environ,
+        # spark-class finds Spark through the `python` on PATH unless told: name this venv's.
+        "SPARK_HOME": str(Path(pyspark.__file__).parent),
+        "PYSPARK_PYTHON": sys.executable,
+        "SPARK_LOG_DIR": str(tmp_path / "logs"),
+        "SPARK_NO_DAEMONIZE": "1",
+    }
     master = subprocess.Popen(
         [
             SPARK_CLASS,
