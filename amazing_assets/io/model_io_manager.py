@@ -79,12 +79,13 @@ class ModelIOManager(dg.ConfigurableIOManager):
         if context.dagster_type.typing_type is pd.DataFrame:
             return read_months(root, months).to_pandas()
         loaded = MonthlyModels()
+        names = self._table_names(root)  # one listing of the asset's tables, not one per month
         for month in months:
             model, manifest = load_model(model_location(root, month))
-            tables = {}
-            for name in self._table_names(root):
-                frame = read_months(root.child(name), [month]).to_pandas()
-                tables[name] = frame.drop(columns="month")
+            tables = {
+                name: read_months(root.child(name), [month]).to_pandas().drop(columns="month")
+                for name in names
+            }
             loaded[month] = ModelOutput(model=model, tables=tables, manifest=manifest)
         return loaded
 
