@@ -18,6 +18,7 @@ from amazing_assets.resources.quality import QualityResource
 from amazing_assets.segmentation.modeling import (
     bootstrap_stability,
     canonical_order,
+    component_names,
     fit_embedding,
     fit_kmeans,
     loadings,
@@ -53,7 +54,7 @@ def pca_embedding(
     for month in run_months(context):
         features = month_rows(user_features_rfm, month)
         embedding, coordinates = fit_embedding(features, config)
-        columns = [f"pc_{i + 1}" for i in range(coordinates.shape[1])]
+        columns = component_names(embedding)
         table = pd.DataFrame(coordinates, columns=columns).assign(user_key=features["user_key"])
         outputs[month] = ModelOutput(
             model=embedding, tables={COORDINATES: table[["user_key", *columns]]}
@@ -111,7 +112,9 @@ def kmeans_model(
     for month in run_months(context):
         embedded = pca_embedding[month]
         coordinates = embedded.tables[COORDINATES]
-        Z = coordinates.drop(columns="user_key").to_numpy()
+        # The month's own components: the stored table has the union over months (null beyond
+        # a month's dimension), so never take "every column but the key".
+        Z = coordinates[component_names(embedded.model)].to_numpy()
         selection = select_k(Z, config)
         kmeans = canonical_order(fit_kmeans(Z, selection.k, config))
         distances = kmeans.transform(Z)

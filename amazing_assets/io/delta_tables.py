@@ -69,7 +69,12 @@ def month_row_counts(location: Location, version: int | None = None) -> dict[str
 
 
 def write_arrow_months(location: Location, table: pa.Table, months: list[str]) -> None:
-    """Replace ``months`` of a (driver-side, small) Delta table with ``table`` in one commit."""
+    """Replace ``months`` of a (driver-side, small) Delta table with ``table`` in one commit.
+
+    The schema merges: a month may bring columns the table lacks (a PCA that kept one more
+    component, a profile column added by a newer release) or lack some (they read as null for
+    it). Earlier months are never rewritten for that.
+    """
     from deltalake import write_deltalake
 
     if PARTITION_COLUMN not in table.column_names:
@@ -84,5 +89,6 @@ def write_arrow_months(location: Location, table: pa.Table, months: list[str]) -
         mode="overwrite",
         partition_by=[PARTITION_COLUMN],
         predicate=f"{PARTITION_COLUMN} IN ({quoted})",
+        schema_mode="merge",
         storage_options=location.storage_options() or None,
     )

@@ -202,11 +202,19 @@ def assign(pipeline: Pipeline, features: pd.DataFrame) -> tuple[np.ndarray, np.n
     return np.concatenate(labels), np.concatenate(distances)
 
 
+def component_names(embedding: Pipeline) -> list[str]:
+    """Coordinate columns of a fitted embedding: ``pc_1`` … ``pc_n``.
+
+    ``n`` is the month's own: PCA keeps as many components as its variance share needs, so two
+    months can differ. Readers of a coordinates table select these columns (a table holding
+    several months has the union of them, null where a month has fewer).
+    """
+    return [f"pc_{i + 1}" for i in range(embedding.named_steps["pca"].n_components_)]
+
+
 def loadings(embedding: Pipeline, top: int = 3) -> pd.DataFrame:
     """Feature loadings of the first ``top`` principal components."""
     pca: PCA = embedding.named_steps["pca"]
     names = list(embedding.named_steps["preprocess"].get_feature_names_out())
     n = min(top, pca.n_components_)
-    return pd.DataFrame(
-        pca.components_[:n].T, index=names, columns=[f"pc_{i + 1}" for i in range(n)]
-    )
+    return pd.DataFrame(pca.components_[:n].T, index=names, columns=component_names(embedding)[:n])
