@@ -20,7 +20,7 @@ from amazing_assets.datagen.cli import add_months
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
 from amazing_assets.io.delta_tables import month_row_counts, read_months, scan_months
 from amazing_assets.io.storage import Location
-from amazing_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_key_of
+from amazing_assets.partitions import partition_key_of
 from amazing_assets.settings import load_settings
 
 
@@ -43,20 +43,39 @@ def ensure_demo_landing(
         )
 
 
-def materialize_range(
-    first_month: str, last_month: str, instance: dg.DagsterInstance | None = None
-):
-    """One Dagster run over the month range (single-run backfill) of every asset."""
-    from amazing_assets.definitions import defs
+def materialize_months(
+    months: list[str],
+    instance: dg.DagsterInstance | None = None,
+    defs: dg.Definitions | None = None,
+) -> dict[str, dg.ExecuteInProcessResult]:
+    """One Dagster run per month, oldest first, as a backfill runs them.
 
+    A rejected month fails its own run and the next months still run (their features report
+    the gap); months run in order because a month's features read the earlier months.
+    """
+    if defs is None:
+        from amazing_assets.definitions import defs
     job = defs.resolve_job_def("monthly_segments")
-    return job.execute_in_process(
-        instance=instance,
-        tags={
-            RANGE_START_TAG: partition_key_of(first_month),
-            RANGE_END_TAG: partition_key_of(last_month),
-        },
-    )
+    return {
+        month: job.execute_in_process(
+            instance=instance, partition_key=partition_key_of(month), raise_on_error=False
+        )
+        for month in sorted(months)
+    }
+
+
+def failure_summary(result: dg.ExecuteInProcessResult) -> str:
+    """What a failed run says to fix: the rejection's message, or the first step error."""
+    for event in result.all_events:
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        data = event.event_specific_data
+        if data.user_failure_data is not None and data.user_failure_data.description:
+            return data.user_failure_data.description
+        if data.error is not None:
+            cause = f" ({data.error.cause.message.strip()})" if data.error.cause else ""
+            return f"{event.step_key}: {data.error.message.strip()}{cause}"
+    return "the run failed before any step (see the Dagster logs above)"
 
 
 def summarize(warehouse: Location, months: list[str]) -> list[dict]:
@@ -134,18 +153,23 @@ def main(argv: list[str] | None = None) -> int:
             Path(landing.path), args.first_month, args.months, args.events, args.users, args.seed
         )
 
+    from amazing_assets.definitions import build_definitions  # reads settings at import
+
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
-        result = materialize_range(months[0], months[-1], instance)
-    if not result.success:
-        print("the run failed; see the Dagster logs above", file=sys.stderr)
-        return 1
+        results = materialize_months(months, instance, build_definitions(settings))
+    done = [m for m, r in results.items() if r.success]
+    failed = {m: failure_summary(r) for m, r in results.items() if not r.success}
     print(
-        f"\nmaterialised {len(months)} month(s) in one run in {time.perf_counter() - started:.1f}s "
-        f"(warehouse: {warehouse.uri}; DAGSTER_HOME={os.environ['DAGSTER_HOME']})"
+        f"\nmaterialised {len(done)} of {len(months)} month(s), one run each, in "
+        f"{time.perf_counter() - started:.1f}s (warehouse: {warehouse.uri}; "
+        f"DAGSTER_HOME={os.environ['DAGSTER_HOME']})"
     )
-    print_summary(summarize(warehouse, months))
-    return 0
+    if done:
+        print_summary(summarize(warehouse, done))
+    for month, message in failed.items():
+        print(f"\n== {month}: FAILED ==\n{message}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ def table(tmp: Path, name: str) -> Location:
     return Location.parse(str(tmp / "warehouse" / name))
 
 
-def test_a_two_month_backfill_is_one_run_that_fills_every_month(backfilled):
+def test_a_two_month_backfill_fills_every_month_with_its_own_checks(backfilled):
     tmp, landing, _, result = backfilled
     materialized = {
         (m.asset_key.to_user_string(), m.partition)
@@ -36,6 +36,13 @@ def test_a_two_month_backfill_is_one_run_that_fills_every_month(backfilled):
         assert {(asset, f"{m}-01") for m in MONTHS} <= materialized
     raw = month_row_counts(table(tmp, "raw_events"))
     assert raw == {m: export_rows(landing / m / "events.csv") for m in MONTHS}
+    # One run per month: every check result is tied to its month (Dagster ties them only when a
+    # run covers a single partition), and each month's figures are its own.
+    for month, month_result in result.by_month.items():
+        evaluations = month_result.get_asset_check_evaluations()
+        assert evaluations and {c.partition for c in evaluations} == {f"{month}-01"}
+        identity = next(c for c in evaluations if c.check_name == "accounting_identity")
+        assert identity.metadata["raw_rows"].value == {month: raw[month]}
 
 
 def test_accounting_identity_holds_per_month(backfilled):

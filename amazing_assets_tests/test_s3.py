@@ -15,12 +15,13 @@ from pyspark.sql import functions as F
 
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
 from amazing_assets.definitions import build_definitions
-from amazing_assets.demo import RANGE_END_TAG, RANGE_START_TAG, quarantine_reasons
+from amazing_assets.demo import quarantine_reasons
 from amazing_assets.io.artifacts import load_predictor
 from amazing_assets.io.delta_tables import month_row_counts, open_table, read_months
 from amazing_assets.io.io_managers import read_spark, write_months
 from amazing_assets.io.landing import list_month_files
 from amazing_assets.io.storage import LOCATION_OPTION, Location, s3_settings_from_env
+from amazing_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from amazing_assets.resources.warehouse import StorageAccessError, WarehouseResource
 from amazing_assets.segmentation.prediction import behaviour_features
 from amazing_assets.sensors import build_landing_sensor

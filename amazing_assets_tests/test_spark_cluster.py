@@ -27,8 +27,8 @@ pytestmark = pytest.mark.slow
 
 SPARK_CLASS = str(Path(sys.executable).parent / "spark-class")
 RUN_ONE_MONTH = (
-    "import sys; from amazing_assets.demo import materialize_range; "
-    "sys.exit(0 if materialize_range('2019-10', '2019-10').success else 1)"
+    "import sys; from amazing_assets.demo import materialize_months; "
+    "sys.exit(0 if materialize_months(['2019-10'])['2019-10'].success else 1)"
 )
 
 

@@ -20,8 +20,8 @@ import dagster as dg
 
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
 from amazing_assets.definitions import build_definitions
-from amazing_assets.demo import RANGE_END_TAG, RANGE_START_TAG
 from amazing_assets.io.storage import Location
+from amazing_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from amazing_assets.resources.spark_session import build_spark_session
 from amazing_assets.settings import load_settings
 from benchmarks.run import RESULTS

@@ -11,9 +11,11 @@ from amazing_assets.assets.common import (
     preview_markdown,
     run_months,
 )
+from amazing_assets.assets.rejections import examples_of, record_rejected_rows, reject_months
 from amazing_assets.checks.events import CLEAN_CHECK_SPECS, clean_results
 from amazing_assets.resources.pseudonymization import PseudonymizationKeyResource
 from amazing_assets.resources.quality import QualityResource
+from amazing_assets.resources.warehouse import WarehouseResource
 from amazing_assets.segmentation.cleaning import (
     EXPORT_COLUMNS,
     CleaningRules,
@@ -23,6 +25,7 @@ from amazing_assets.segmentation.cleaning import (
     quarantine_view,
 )
 from amazing_assets.segmentation.pseudonymize import batch_pseudonymizer
+from amazing_assets.segmentation.rejection import rejection_message
 from amazing_assets.segmentation.schema import EVENT_TYPES
 
 IDENTIFIER_TOKENS = {"user_id": "user_key", "user_session": "session_key"}
@@ -78,6 +81,77 @@ def accounting(counts: dict[tuple[str, str | None], int], months: list[str]) -> 
     return rows
 
 
+def month_problems(
+    report: list[dict], raw_rows: dict[str, int], min_kept_share: float
+) -> dict[str, str]:
+    """month → why it cannot be cleaned: rows lost without a reason, or too few rows kept."""
+    problems = {}
+    for row in report:
+        month, rows_in = row["month"], raw_rows.get(row["month"], 0)
+        if rows_in != row["rows_in"]:
+            problems[month] = (
+                f"accounting does not balance: {rows_in:,} raw rows but {row['rows_in']:,} kept "
+                "or dropped (a defect of the pipeline: report it)"
+            )
+        elif row["rows_in"] and row["kept"] / row["rows_in"] < min_kept_share:
+            problems[month] = (
+                f"cleaning keeps {row['kept']:,} of {row['rows_in']:,} rows "
+                f"({row['kept'] / row['rows_in']:.1%}); at least {min_kept_share:.0%} must remain"
+            )
+    return problems
+
+
+def refuse_unusable_months(
+    context: dg.AssetExecutionContext,
+    classified: DataFrame,
+    report: list[dict],
+    raw_rows: dict[str, int],
+    warehouse: WarehouseResource,
+    quality: QualityResource,
+) -> None:
+    """Reject months the rules cannot use, before clean_events or the quarantine change.
+
+    raw_events was replaced earlier in this run: it is rolled back, so every table of a
+    rejected month stays at its previous version. The dropped rows go to ``rejected_events``.
+    """
+    problems = month_problems(report, raw_rows, quality.min_kept_share)
+    if not problems:
+        return
+    bad = sorted(problems)
+    dropped = classified.where(F.col("month").isin(bad) & F.col("drop_reason").isNotNull())
+    line = F.coalesce(
+        F.col("_raw_line"), F.concat_ws(",", *[F.col(c).cast("string") for c in EXPORT_COLUMNS])
+    )
+    table_uri = record_rejected_rows(
+        warehouse, dropped, bad, "clean_events", reason=F.col("drop_reason"), line=line
+    )
+    by_month = {r["month"]: r for r in report}
+    per_file = (
+        classified.where(F.col("month").isin(bad))
+        .groupBy("month", "_source_file")
+        .agg(F.count("*").alias("rows"), F.count("drop_reason").alias("dropped"))
+        .collect()
+    )
+    messages = {}
+    for month in bad:
+        codes = by_month[month]["dropped_by_reason"]
+        top = sorted(codes, key=lambda c: -codes[c])[:2]
+        messages[month] = rejection_message(
+            month=month,
+            problem=problems[month],
+            files={
+                r["_source_file"]: (r["rows"], r["dropped"])
+                for r in per_file
+                if r["month"] == month
+            },
+            codes=codes,
+            examples=examples_of(dropped.where(F.col("month") == month), top, "drop_reason", line),
+            rows_table=table_uri,
+            threshold_setting="the quality resource's min_kept_share",
+        )
+    raise reject_months(context, warehouse, messages, roll_back=("raw_events",))
+
+
 @dg.multi_asset(
     outs={
         "clean_events": dg.AssetOut(
@@ -103,6 +177,7 @@ def clean_events(
     raw_events: DataFrame,
     pseudonymization_key: PseudonymizationKeyResource,
     quality: QualityResource,
+    warehouse: WarehouseResource,
 ):
     """Apply the cleaning rules of DESIGN §5 and pseudonymise identifiers; count every drop."""
     key = pseudonymization_key.key_bytes()  # fail before any Spark work when the key is missing
@@ -119,6 +194,7 @@ def clean_events(
     raw.unpersist()  # the classified rows are cached now; the raw copy is no longer needed
     report = accounting(counts, months)
     raw_by_month = {r["month"]: r["count"] for r in raw_rows}
+    refuse_unusable_months(context, classified, report, raw_by_month, warehouse, quality)
     for row in report:
         context.log.info(
             f"clean_events {row['month']}: {row['rows_in']:,} in, {row['kept']:,} kept, "

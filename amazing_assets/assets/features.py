@@ -1,7 +1,6 @@
 """``user_features_rfm``: one row per pseudonymous customer as of each month's end."""
 
 import dagster as dg
-from pyspark.sql import DataFrame
 from pyspark.storagelevel import StorageLevel
 
 from amazing_assets.assets.common import monthly_asset_options, preview_markdown, run_months
@@ -11,39 +10,61 @@ from amazing_assets.checks.features import (
     feature_statistics,
     window_customers,
 )
-from amazing_assets.io.delta_tables import read_months, table_exists
+from amazing_assets.io.delta_tables import month_row_counts, read_months, table_exists
+from amazing_assets.io.io_managers import read_spark
 from amazing_assets.resources.quality import QualityResource
+from amazing_assets.resources.spark import SparkResource
 from amazing_assets.resources.warehouse import WarehouseResource
-from amazing_assets.segmentation.features import add_months, compute_user_features
+from amazing_assets.segmentation.features import (
+    add_months,
+    compute_user_features,
+    window_gaps,
+    window_months,
+)
+from amazing_assets.sensors import landing_signatures
 from amazing_assets.settings import load_settings
 
 FEATURE_WINDOW_MONTHS = load_settings().feature_window_months
 
 
+def window_inputs(
+    warehouse: WarehouseResource, months: list[str], window: int
+) -> tuple[list[str], dict[str, list[str]]]:
+    """Every month the run's windows read, and each as-of month's gaps (months lacking events)."""
+    needed = sorted({w for m in months for w in window_months(m, window)})
+    with_events = {m for m, n in month_row_counts(warehouse.table("clean_events")).items() if n}
+    with_exports = set(landing_signatures(warehouse.landing()))
+    gaps = {m: window_gaps(m, window, with_events, with_exports) for m in months}
+    return needed, gaps
+
+
+# The window's earlier months are read from the warehouse, not declared as a partition mapping:
+# with one, a rejected month would mark the next months' features "failed upstream" in every
+# backfill, and one bad month would block three. A gap is reported instead (complete_window).
 @dg.asset(
     **monthly_asset_options(),
     io_manager_key="spark_delta_io_manager",
-    ins={
-        "clean_events": dg.AssetIn(
-            partition_mapping=dg.TimeWindowPartitionMapping(
-                start_offset=-(FEATURE_WINDOW_MONTHS - 1),
-                end_offset=0,
-                allow_nonexistent_upstream_partitions=True,
-            )
-        )
-    },
+    deps=["clean_events"],
     kinds={"spark", "delta"},
     group_name="features",
     check_specs=FEATURE_CHECK_SPECS,
 )
 def user_features_rfm(
     context: dg.AssetExecutionContext,
-    clean_events: DataFrame,
+    spark: SparkResource,
     quality: QualityResource,
     warehouse: WarehouseResource,
 ):
     """Each customer's recency, frequency, spend and behaviour over the trailing months."""
     months = run_months(context)
+    needed, gaps = window_inputs(warehouse, months, FEATURE_WINDOW_MONTHS)
+    for month, missing in gaps.items():
+        if missing:
+            context.log.warning(
+                f"user_features_rfm {month}: partial window, no clean events for {missing}; "
+                "materialise those months, then re-run this one"
+            )
+    clean_events = read_spark(spark.session(), warehouse.table("clean_events"), needed)
     features = compute_user_features(clean_events, months, window=FEATURE_WINDOW_MONTHS)
     features = features.persist(StorageLevel.MEMORY_AND_DISK)
     stats = feature_statistics(features)
@@ -58,6 +79,8 @@ def user_features_rfm(
             "users": sum(users.values()),
             "users_by_month": dg.MetadataValue.json(users),
             "window_months": FEATURE_WINDOW_MONTHS,
+            "partial_window": any(gaps.values()),
+            "missing_window_months": dg.MetadataValue.json(gaps),
             "preview": preview_markdown(features),
         },
     )
@@ -65,6 +88,7 @@ def user_features_rfm(
         stats,
         window_customers(clean_events, months, FEATURE_WINDOW_MONTHS),
         {m: stored_purchaser_share(warehouse, add_months(m, -1)) for m in months},
+        gaps,
         quality,
     )
 

@@ -15,6 +15,7 @@ from amazing_assets.assets.common import (
     rejected,
     run_months,
 )
+from amazing_assets.assets.rejections import examples_of, record_rejected_rows, reject_months
 from amazing_assets.checks.events import RAW_CHECK_SPECS, raw_results
 from amazing_assets.io.delta_source import arrow_schema_for
 from amazing_assets.io.delta_tables import month_row_counts, table_exists
@@ -26,6 +27,7 @@ from amazing_assets.resources.quality import QualityResource
 from amazing_assets.resources.spark import SparkResource
 from amazing_assets.resources.warehouse import WarehouseResource
 from amazing_assets.segmentation.features import add_months
+from amazing_assets.segmentation.rejection import rejection_message
 
 
 def read_landing(spark, landing: Location, files: list[LandingFile], month: str) -> DataFrame:
@@ -63,6 +65,74 @@ def refuse_misplaced_files(files: list[dict], quality: QualityResource) -> None:
                 f"outside {f['month']}; the file is in the wrong month folder. Move it to the "
                 "folder of the month its events belong to, then re-run."
             )
+
+
+def summed(counts) -> dict[str, int]:
+    """Code → rows over several months' ``code → rows`` mappings."""
+    total: dict[str, int] = {}
+    for by_code in counts:
+        for code, n in by_code.items():
+            total[code] = total.get(code, 0) + n
+    return dict(sorted(total.items()))
+
+
+def defect_counts(raw: DataFrame) -> dict[str, dict[str, int]]:
+    """month → defect code → rows."""
+    counts: dict[str, dict[str, int]] = {}
+    for r in raw.where("_defect is not null").groupBy("month", "_defect").count().collect():
+        counts.setdefault(r["month"], {})[r["_defect"]] = r["count"]
+    return counts
+
+
+def refuse_defective_months(
+    context: dg.AssetExecutionContext,
+    raw: DataFrame,
+    per_file: list[dict],
+    per_month: dict[str, dict[str, int]],
+    defects: dict[str, dict[str, int]],
+    warehouse: WarehouseResource,
+    quality: QualityResource,
+) -> None:
+    """Reject every month whose unparseable share exceeds the threshold, before it is stored.
+
+    The month's raw_events stay at their previous version; its defective rows go to
+    ``rejected_events`` for inspection; the failure names files, codes, examples and the fix.
+    """
+    bad = [
+        m
+        for m, s in per_month.items()
+        if s["rows"] and s["defective"] / s["rows"] > quality.max_defective_share
+    ]
+    if not bad:
+        return
+    defective = raw.where(F.col("month").isin(bad) & F.col("_defect").isNotNull())
+    table_uri = record_rejected_rows(
+        warehouse, defective, bad, "raw_events", reason=F.col("_defect"), line=F.col("_raw_line")
+    )
+    messages = {}
+    for month in bad:
+        stats, codes = per_month[month], defects.get(month, {})
+        top = sorted(codes, key=lambda c: -codes[c])[:2]
+        messages[month] = rejection_message(
+            month=month,
+            problem=(
+                f"{stats['defective']:,} of {stats['rows']:,} rows "
+                f"({stats['defective'] / stats['rows']:.1%}) cannot be parsed; the limit is "
+                f"{quality.max_defective_share:.1%}"
+            ),
+            files={
+                f["_source_file"]: (f["rows"], f["defective"])
+                for f in per_file
+                if f["month"] == month
+            },
+            codes=codes,
+            examples=examples_of(
+                defective.where(F.col("month") == month), top, "_defect", F.col("_raw_line")
+            ),
+            rows_table=table_uri,
+            threshold_setting="the quality resource's max_defective_share",
+        )
+    raise reject_months(context, warehouse, messages)
 
 
 @dg.asset(
@@ -115,6 +185,8 @@ def raw_events(
         raise rejected(
             f"the exports of {empty} hold no data rows (header only?); re-export the month"
         )
+    defects = defect_counts(raw)
+    refuse_defective_months(context, raw, per_file, per_month, defects, warehouse, quality)
     rows = []
     for month, files in files_by_month.items():
         stats = per_month[month]
@@ -125,10 +197,6 @@ def raw_events(
             f"raw_events {month}: {stats['rows']:,} rows from {len(files)} file(s), "
             f"{stats['defective']:,} defective, {stats['outside_month']:,} outside the month"
         )
-    defects = {
-        r["_defect"]: r["count"]
-        for r in raw.where("_defect is not null").groupBy("_defect").count().collect()
-    }
     location = warehouse.table("raw_events")
     previous = month_row_counts(location) if table_exists(location) else {}
     yield dg.Output(
@@ -136,7 +204,7 @@ def raw_events(
         metadata={
             "rows_in": sum(r["rows"] for r in rows),
             "defective_rows": sum(r["defective"] for r in rows),
-            "defects_by_code": dg.MetadataValue.json(defects),
+            "defects_by_code": dg.MetadataValue.json(summed(defects.values())),
             "source_files": dg.MetadataValue.json(
                 {m: [f.name for f in fs] for m, fs in files_by_month.items()}
             ),

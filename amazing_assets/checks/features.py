@@ -26,6 +26,11 @@ FEATURE_CHECK_SPECS = [
     spec("monetary_non_negative", FEATURES, "spend and order values are ≥ 0"),
     spec("customers_match_clean_events", FEATURES, "one row per customer seen in the window"),
     spec("purchaser_share_drift", FEATURES, "purchaser share close to last month's (warning)"),
+    spec(
+        "complete_window",
+        FEATURES,
+        "every month of the trailing window has clean events (warning: partial features)",
+    ),
 ]
 
 
@@ -65,8 +70,10 @@ def feature_results(
     stats: dict[str, dict],
     expected_customers: dict[str, int],
     previous_purchaser_share: dict[str, float | None],
+    window_gaps: dict[str, list[str]],
     quality: QualityResource,
 ) -> list[dg.AssetCheckResult]:
+    """``window_gaps``: per as-of month, the window months without clean events."""
     months = sorted(expected_customers)
     get = lambda m, k: (stats.get(m) or {}).get(k) or 0  # noqa: E731
     share = {m: get(m, "purchasers") / get(m, "rows") if get(m, "rows") else 0.0 for m in months}
@@ -130,5 +137,17 @@ def feature_results(
                 "threshold": quality.max_purchaser_share_change,
             },
             warn=True,
+        ),
+        result(
+            FEATURES,
+            "complete_window",
+            not any(window_gaps.values()),
+            {"missing_window_months": window_gaps},
+            warn=True,
+            description=None
+            if not any(window_gaps.values())
+            else "partial features: no clean events for "
+            + "; ".join(f"{m}'s window lacks {g}" for m, g in window_gaps.items() if g)
+            + ". Materialise the missing months, then re-run these.",
         ),
     ]

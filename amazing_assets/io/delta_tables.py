@@ -92,3 +92,61 @@ def write_arrow_months(location: Location, table: pa.Table, months: list[str]) -
         schema_mode="merge",
         storage_options=location.storage_options() or None,
     )
+
+
+REPLACED_MONTHS_KEY = "amazing.replace_months"
+"""Commit metadata naming the months a Spark write replaced (see ``delta_source``)."""
+
+
+def roll_back_month(location: Location, month: str) -> int | None:
+    """Put ``month`` back as it was before the last write that replaced it; one new commit.
+
+    Used when a later stage rejects a month whose earlier table was already replaced in the same
+    run: every table of the month returns to one consistent version. The files of the earlier
+    version are re-added (time travel keeps them; nothing is copied); a month that had no rows
+    before loses its rows. Returns the version restored from, or None when there was nothing to
+    roll back (no table, or no write of the month in its history).
+    """
+    from deltalake.transaction import AddAction, CommitProperties
+
+    if not table_exists(location):
+        return None
+    table = open_table(location)
+    last_write = next(
+        (
+            entry["version"]
+            for entry in table.history()  # newest first
+            if month in str(entry.get(REPLACED_MONTHS_KEY, "")).split(",")
+        ),
+        None,
+    )
+    if last_write is None:
+        return None
+    before = last_write - 1
+    actions = []
+    if before >= 0:
+        files = pa.table(open_table(location, before).get_add_actions(flatten=True))
+        for row in files.to_pylist():
+            if row[f"partition.{PARTITION_COLUMN}"] != month:
+                continue
+            actions.append(
+                AddAction(
+                    path=row["path"],
+                    size=row["size_bytes"],
+                    partition_values={PARTITION_COLUMN: month},
+                    modification_time=row["modification_time"],
+                    data_change=True,
+                    stats=json.dumps({"numRecords": row.get("num_records") or 0}),
+                )
+            )
+    table.create_write_transaction(
+        actions,
+        mode="overwrite",
+        schema=table.schema(),
+        partition_by=[PARTITION_COLUMN],
+        partition_filters=[(PARTITION_COLUMN, "=", month)],
+        commit_properties=CommitProperties(
+            custom_metadata={"amazing.rolled_back": month, "amazing.restored_from": str(before)}
+        ),
+    )
+    return before

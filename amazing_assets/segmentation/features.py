@@ -69,6 +69,24 @@ def window_months(as_of: str, window: int) -> list[str]:
     return [add_months(as_of, -k) for k in range(window - 1, -1, -1)]
 
 
+def window_gaps(
+    as_of: str, window: int, months_with_events: set[str], months_with_exports: set[str]
+) -> list[str]:
+    """Months of ``as_of``'s window without clean events although they should have some.
+
+    A month should have events when an export for it landed (it was rejected, or is not ingested
+    yet) or when it lies inside the history, after the earliest month with events. Window months
+    before the history begins are not gaps: the data starts there. Features computed over a
+    window with gaps are partial.
+    """
+    first = min(months_with_events, default=as_of)
+    return [
+        m
+        for m in window_months(as_of, window)
+        if m not in months_with_events and (m >= first or m in months_with_exports)
+    ]
+
+
 def window_length_days(as_of: str, window: int) -> int:
     first = month_start(window_months(as_of, window)[0])
     return (month_start(add_months(as_of, 1)) - first).days
