@@ -35,7 +35,7 @@ import pytest
 from amazing_assets.assets.cleaning import clean_events
 from amazing_assets.assets.ingestion import raw_events
 from amazing_assets.definitions import build_resources
-from amazing_assets.io.delta_tables import month_row_counts, read_months
+from amazing_assets.io.delta_tables import month_row_counts, read_months, table_exists
 from amazing_assets.io.storage import Location
 from amazing_assets.settings import load_settings
 from amazing_assets_tests.conftest import REAL_BOM, real_file
@@ -202,18 +202,15 @@ def test_iso_timestamps_in_utc_are_accepted(run):
     assert_accepted(run, 20)
 
 
-def test_a_file_of_day_first_timestamps_blocks_the_month(run):
+def test_a_file_of_day_first_timestamps_is_rejected_before_it_is_stored(run):
     run.drop("events.csv", export([row(i, time=f"02/10/2019 10:00:{i:02d}") for i in range(20)]))
-    result = run.materialize()
-    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
-    assert not checks["defective_share"].passed
-    assert checks["defective_share"].metadata["share"].value == {"2019-10": 1.0}
-    assert not any(
-        m.asset_key.to_user_string() == "clean_events"
-        for m in (
-            e.event_specific_data.materialization for e in result.get_asset_materialization_events()
-        )
+    message = assert_rejected(
+        run, r"month 2019-10 rejected: 20 of 20 rows \(100.0%\) cannot be parsed"
     )
+    assert "unparseable_event_time 20" in message and "What to do" in message
+    assert not table_exists(run.table("raw_events"))  # nothing of the month was stored
+    rejected = read_months(run.table("rejected_events"), ["2019-10"])
+    assert rejected.num_rows == 20
 
 
 def test_a_file_of_another_month_is_rejected(run):

@@ -135,7 +135,7 @@ def refuse_unusable_months(
     messages = {}
     for month in bad:
         codes = by_month[month]["dropped_by_reason"]
-        top = sorted(codes, key=lambda c: -codes[c])[:2]
+        top = sorted(codes, key=lambda c: -codes[c])
         messages[month] = rejection_message(
             month=month,
             problem=problems[month],

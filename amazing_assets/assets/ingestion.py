@@ -28,6 +28,7 @@ from amazing_assets.resources.spark import SparkResource
 from amazing_assets.resources.warehouse import WarehouseResource
 from amazing_assets.segmentation.features import add_months
 from amazing_assets.segmentation.rejection import rejection_message
+from amazing_assets.segmentation.schema import WARNING_COLUMN
 
 
 def read_landing(spark, landing: Location, files: list[LandingFile], month: str) -> DataFrame:
@@ -43,7 +44,8 @@ def read_landing(spark, landing: Location, files: list[LandingFile], month: str)
 
 
 def file_statistics(raw: DataFrame) -> list[dict]:
-    """Rows, defective rows and rows dated outside the month, per month and source file."""
+    """Rows, defective rows, rows dated outside the month and rows with a lossy attribute (kept,
+    see ``_warning``), per month and source file, in one pass."""
     outside = F.date_format("event_time", "yyyy-MM") != F.col("month")
     return [
         r.asDict()
@@ -52,6 +54,7 @@ def file_statistics(raw: DataFrame) -> list[dict]:
             F.count("*").alias("rows"),
             F.sum(F.col("_defect").isNotNull().cast("long")).alias("defective"),
             F.sum(F.coalesce(outside, F.lit(False)).cast("long")).alias("outside_month"),
+            F.sum(F.col(WARNING_COLUMN).isNotNull().cast("long")).alias("lossy"),
         )
         .collect()
     ]
@@ -112,7 +115,7 @@ def refuse_defective_months(
     messages = {}
     for month in bad:
         stats, codes = per_month[month], defects.get(month, {})
-        top = sorted(codes, key=lambda c: -codes[c])[:2]
+        top = sorted(codes, key=lambda c: -codes[c])
         messages[month] = rejection_message(
             month=month,
             problem=(
@@ -176,7 +179,9 @@ def raw_events(
             raise
         raise rejected(f"{message} (the month's previous version stays in place)") from error
     refuse_misplaced_files(per_file, quality)
-    per_month = {m: {"rows": 0, "defective": 0, "outside_month": 0} for m in files_by_month}
+    per_month = {
+        m: {"rows": 0, "defective": 0, "outside_month": 0, "lossy": 0} for m in files_by_month
+    }
     for f in per_file:
         for key in per_month[f["month"]]:
             per_month[f["month"]][key] += f[key]

@@ -18,8 +18,9 @@ from pyspark.sql import functions as F
 from amazing_assets.assets.common import rejected
 from amazing_assets.io.delta_tables import roll_back_month
 from amazing_assets.io.io_managers import write_months
+from amazing_assets.partitions import partition_key_of
 from amazing_assets.resources.warehouse import WarehouseResource
-from amazing_assets.segmentation.rejection import Example
+from amazing_assets.segmentation.rejection import EXAMPLE_LINES, Example
 
 REJECTED_EVENTS = "rejected_events"
 
@@ -47,14 +48,22 @@ def record_rejected_rows(
     return location.uri
 
 
-def examples_of(rows: DataFrame, codes: list[str], reason: str, line: Column) -> list[Example]:
-    """One example line for each of ``codes`` (the most frequent first)."""
-    found = []
-    for code in codes:
-        hit = rows.where(F.col(reason) == code).select("_source_file", line.alias("line")).first()
-        if hit is not None:
-            found.append(Example(hit["_source_file"], code, hit["line"]))
-    return found
+def examples_of(
+    rows: DataFrame, codes: list[str], reason: str, line: Column, wanted: int = EXAMPLE_LINES
+) -> list[Example]:
+    """``wanted`` example lines: one for each of ``codes`` (most frequent first), then more of
+    the first code when there are fewer codes than lines wanted."""
+    per_code = {
+        code: rows.where(F.col(reason) == code)
+        .select("_source_file", line.alias("line"))
+        .take(wanted)
+        for code in codes[:wanted]
+    }
+    firsts = [(code, hits[0]) for code, hits in per_code.items() if hits]
+    extra = [(codes[0], hit) for hit in per_code.get(codes[0], [])[1:]] if codes else []
+    return [Example(hit["_source_file"], code, hit["line"]) for code, hit in (firsts + extra)][
+        :wanted
+    ]
 
 
 def reject_months(
@@ -68,6 +77,20 @@ def reject_months(
         for table in roll_back:
             version = roll_back_month(warehouse.table(table), month)
             context.log.info(f"{table} {month}: rolled back to version {version}")
+            # The run recorded a materialisation of ``table`` for the month; record that its
+            # data went back, so the latest event in the UI tells the truth. (Events logged by a
+            # step that then fails are dropped with it, hence a runless event.)
+            context.instance.report_runless_asset_event(
+                dg.AssetMaterialization(
+                    asset_key=table,
+                    partition=partition_key_of(month),
+                    description=f"rolled back: {month} was rejected downstream",
+                    metadata={
+                        "rolled_back_to_version": -1 if version is None else version,
+                        "run_id": context.run_id,
+                    },
+                )
+            )
     text = "\n\n".join(messages[m] for m in sorted(messages))
     context.log.error(text)
     return rejected(text)

@@ -21,6 +21,12 @@ RAW_CHECK_SPECS = [
     ),
     spec("rows_in_partition_month", RAW, "rows dated outside the month under the threshold"),
     spec("volume_drift", RAW, "event volume close to last month's (warning)"),
+    spec(
+        "lossy_values",
+        RAW,
+        "rows kept with an attribute that lost precision, e.g. a category_id written in "
+        "scientific notation by a spreadsheet (warning; stored as null in clean_events)",
+    ),
 ]
 CLEAN_CHECK_SPECS = [
     spec("accounting_identity", CLEAN, "raw rows = kept + dropped by each reason", blocking=True),
@@ -47,7 +53,8 @@ def raw_results(
     previous_rows: dict[str, int | None],
     quality: QualityResource,
 ) -> list[dg.AssetCheckResult]:
-    """Per month: ``rows``, ``defective``, ``outside_month``; ``previous_rows``: month before."""
+    """Per month: ``rows``, ``defective``, ``outside_month``, ``lossy``; ``previous_rows``: the
+    month before's rows."""
     ok, schema_meta = schema_matches(schema)
     share = {m: s["defective"] / s["rows"] if s["rows"] else 0.0 for m, s in per_month.items()}
     outside = {
@@ -94,6 +101,17 @@ def raw_results(
                 "threshold": quality.max_volume_change,
             },
             warn=True,
+        ),
+        result(
+            RAW,
+            "lossy_values",
+            all(s.get("lossy", 0) == 0 for s in per_month.values()),
+            {"rows": {m: s.get("lossy", 0) for m, s in per_month.items()}},
+            warn=True,
+            description=None
+            if all(s.get("lossy", 0) == 0 for s in per_month.values())
+            else "category_id lost digits (the export went through a spreadsheet or pandas); "
+            "those rows are kept with a null category_id. Re-export with ids as text to keep it.",
         ),
     ]
 

@@ -7,6 +7,7 @@ so a wrong file fails fast with a message naming the file and what to do.
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
 import re
 from dataclasses import asdict, dataclass
@@ -14,6 +15,7 @@ from dataclasses import asdict, dataclass
 import pyarrow.fs as pafs
 
 from amazing_assets.io.storage import Location
+from amazing_assets.segmentation.parsing import header_name
 from amazing_assets.segmentation.schema import EVENT_COLUMNS
 
 CSV_SUFFIXES = (".csv", ".csv.gz")
@@ -21,6 +23,9 @@ HEADER_PROBE_BYTES = 64 * 1024
 EDGE_BYTES = 1024 * 1024
 # A first line that starts like an event row (a timestamp) means the header is missing.
 DATA_LINE = re.compile(r"^\s*\"?\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
+# Data lines looked at to tell whether rows carry an index column the header does not name.
+INDEX_PROBE_LINES = 20
+INDEX_VALUE = re.compile(r"^\s*\d+\s*$")
 
 
 class LandingFormatError(ValueError):
@@ -37,6 +42,14 @@ class LandingFile:
     mtime_ns: int
     compression: str | None  # "gzip" or None
     columns: tuple[str, ...]  # header names as found (BOM removed)
+    # Rows carry one more field than the header names, in front: a row number written without
+    # a header name (pandas ``to_csv(index_label=False)``, some R and spreadsheet exports).
+    unnamed_index: bool = False
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """The name of each field of a data row, in file order (the index one has none)."""
+        return ("", *self.columns) if self.unnamed_index else self.columns
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -66,7 +79,8 @@ def list_month_files(landing: Location, month: str) -> list[LandingFile]:
             continue
         compression = "gzip" if info.base_name.lower().endswith(".gz") else None
         name = f"{month}/{info.base_name}"
-        columns = read_header(fs, info.path, compression, name)
+        head = read_head(fs, info.path, compression, name)
+        columns = parse_header(head, name)
         files.append(
             LandingFile(
                 path=info.path,
@@ -75,6 +89,7 @@ def list_month_files(landing: Location, month: str) -> list[LandingFile]:
                 mtime_ns=info.mtime_ns or 0,
                 compression=compression,
                 columns=columns,
+                unnamed_index=rows_carry_unnamed_index(head, columns),
             )
         )
     refuse_copies(fs, files)
@@ -85,6 +100,11 @@ def read_header(
     fs: pafs.FileSystem, path: str, compression: str | None, name: str
 ) -> tuple[str, ...]:
     """Read and validate the header line of an export; the error says what to do."""
+    return parse_header(read_head(fs, path, compression, name), name)
+
+
+def read_head(fs: pafs.FileSystem, path: str, compression: str | None, name: str) -> bytes:
+    """The first bytes of an export (decompressed, without a UTF-8 byte-order mark)."""
     try:
         with fs.open_input_stream(path, compression=compression) as stream:
             head = stream.read(HEADER_PROBE_BYTES)
@@ -93,8 +113,11 @@ def read_header(
             f"{name}: cannot be read ({error}); if it is a truncated or corrupt .gz, re-export or "
             "re-upload it"
         ) from error
-    if head.startswith(codecs.BOM_UTF8):
-        head = head[len(codecs.BOM_UTF8) :]
+    return head[len(codecs.BOM_UTF8) :] if head.startswith(codecs.BOM_UTF8) else head
+
+
+def parse_header(head: bytes, name: str) -> tuple[str, ...]:
+    """Validate the header line at the start of ``head``; the error says what to do."""
     if not head.strip():
         raise LandingFormatError(
             f"{name}: the file is empty; re-export it or remove it from the landing zone"
@@ -107,7 +130,7 @@ def read_header(
             f"{name}: line 1 is not UTF-8 ({error}); re-export the file as UTF-8 "
             "(e.g. `iconv -f latin1 -t utf-8`)"
         ) from error
-    columns = tuple(c.strip().strip('"') for c in header.split(","))
+    columns = tuple(header_name(c) for c in header.split(","))
     if DATA_LINE.match(header):
         raise LandingFormatError(
             f"{name}: line 1 is a data row, not a header; add the header line "
@@ -131,6 +154,24 @@ def read_header(
             f"{name}: header names {duplicated} more than once; keep one of each"
         )
     return columns
+
+
+def rows_carry_unnamed_index(head: bytes, columns: tuple[str, ...]) -> bool:
+    """True when most of the first data lines have one field more than the header, and it is a
+    row number: the export wrote its index without naming it in the header.
+
+    Without this every row would be a ``wrong_field_count``; with it the index is ignored like
+    any other extra column.
+    """
+    lines = head.split(b"\n")[1:-1]  # the last piece may be a line cut by the probe
+    texts = [line.decode("utf-8", "replace").rstrip("\r") for line in lines if line.strip()]
+    sample = list(csv.reader(texts[:INDEX_PROBE_LINES]))
+    indexed = [
+        fields
+        for fields in sample
+        if len(fields) == len(columns) + 1 and INDEX_VALUE.match(fields[0])
+    ]
+    return len(indexed) * 2 > len(sample)
 
 
 def refuse_copies(fs: pafs.FileSystem, files: list[LandingFile]) -> None:

@@ -10,23 +10,38 @@ with the line that crosses its end, so every line is read exactly once. Gzip fil
 Every row comes out: well-formed rows typed, rows the parser cannot split into the header's
 fields (e.g. a line cut off mid-file) as defect rows with their text (see
 :mod:`amazing_assets.segmentation.parsing`).
+
+Lines that are not rows do not come out: empty lines, and copies of the header line inside the
+data (exports joined with ``cat``, each with its header). So the rows of a file are its data
+lines, and ``data lines = kept + Σ dropped by reason`` downstream. A header line with another
+column layout than the file's first one fails the file: the rows after it would be read into
+the wrong columns.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
 from pyspark.sql.types import StructType
 
 from amazing_assets.io.landing import LandingFile
 from amazing_assets.io.storage import LOCATION_OPTION, Location
-from amazing_assets.segmentation.parsing import defective_lines, type_events
+from amazing_assets.segmentation.parsing import (
+    defective_lines,
+    header_like_rows,
+    header_name,
+    repeated_header_rows,
+    type_events,
+)
 from amazing_assets.segmentation.schema import (
     DEFECT_WRONG_FIELD_COUNT,
     EVENT_COLUMNS,
@@ -151,27 +166,68 @@ def _parse_split(fs, split: FileSplit) -> Iterator[pa.RecordBatch]:
         reader = pacsv.open_csv(
             stream,
             read_options=pacsv.ReadOptions(
-                column_names=list(f.columns),
+                column_names=list(f.field_names),
                 skip_rows=1 if split.start == 0 else 0,
                 block_size=BLOCK_SIZE,
                 use_threads=False,
             ),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid_row),
             convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in f.columns},
+                column_types={c: pa.string() for c in f.field_names},
                 include_columns=list(EVENT_COLUMNS),
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
             ),
         )
         for batch in reader:
+            batch = without_header_lines(batch, f)
             if batch.num_rows:
                 yield type_events(batch, f.name)
             if invalid:
-                yield defective_lines(invalid, DEFECT_WRONG_FIELD_COUNT, f.name)
-                invalid.clear()
+                yield from _defective(invalid, f)
     if invalid:
-        yield defective_lines(invalid, DEFECT_WRONG_FIELD_COUNT, f.name)
+        yield from _defective(invalid, f)
+
+
+def without_header_lines(batch: pa.RecordBatch, f: LandingFile) -> pa.RecordBatch:
+    """``batch`` without the copies of the header line; refuses a header of another layout."""
+    header_like = header_like_rows(batch)
+    if not pc.any(header_like).as_py():
+        return batch
+    repeated = repeated_header_rows(batch)
+    foreign = pc.and_(header_like, pc.invert(repeated))
+    if pc.any(foreign).as_py():
+        index = pc.index(foreign, True).as_py()
+        fields = [batch.column(c)[index].as_py() or "" for c in EVENT_COLUMNS]
+        _refuse_foreign_header(f, ",".join(fields))
+    return batch.filter(pc.invert(repeated))
+
+
+def _defective(invalid: list[str], f: LandingFile) -> Iterator[pa.RecordBatch]:
+    """Lines of the wrong field count as defect rows, once header lines are taken out (a header
+    without the index column the rows carry is the file's header again; any other is refused).
+    Empties ``invalid``."""
+    lines = [line for line in invalid if not _is_header_line(line, f)]
+    invalid.clear()
+    if lines:
+        yield defective_lines(lines, DEFECT_WRONG_FIELD_COUNT, f.name)
+
+
+def _is_header_line(line: str, f: LandingFile) -> bool:
+    names = tuple(header_name(field) for field in next(csv.reader([line]), []))
+    if names == f.columns:
+        return True
+    if set(EVENT_COLUMNS) <= set(names):
+        _refuse_foreign_header(f, line)
+    return False
+
+
+def _refuse_foreign_header(f: LandingFile, line: str) -> NoReturn:
+    raise LandingReadError(
+        f"{f.name} holds a header line with another column layout than its first line "
+        f"({line[:160]!r}): it joins exports with different headers, whose rows would be read "
+        "into the wrong columns. Put each export in its own file of the month folder"
+    )
 
 
 class _LineAlignedRange(io.RawIOBase):

@@ -13,7 +13,13 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructField, StructType
 
-from amazing_assets.segmentation.schema import EVENT_COLUMNS, EVENT_TYPES
+from amazing_assets.segmentation.schema import (
+    EVENT_COLUMNS,
+    EVENT_TYPES,
+    LOSSY_ATTRIBUTES,
+    WARNING_COLUMN,
+    warning_lossy,
+)
 
 UNKNOWN = "unknown"
 
@@ -140,13 +146,28 @@ def _flag_bots(staged: DataFrame, rules: CleaningRules) -> DataFrame:
     return staged.join(F.broadcast(bots), on=["month", "user_id"], how="left")
 
 
+def trusted(classified: DataFrame, column: str) -> Column:
+    """``column``, null where ingestion flagged it lossy (``_warning`` = ``lossy_<column>``).
+
+    The approximate value served the cleaning rules of its month (rows of one category share
+    it); stored, it would look like an exact id and join to the wrong category downstream.
+    """
+    if column not in LOSSY_ATTRIBUTES or WARNING_COLUMN not in classified.columns:
+        return F.col(column)
+    lossy = F.col(WARNING_COLUMN) == warning_lossy(column)
+    return F.when(F.coalesce(lossy, F.lit(False)), F.lit(None)).otherwise(F.col(column))
+
+
 def clean_view(classified: DataFrame) -> DataFrame:
-    """The kept rows, in the shape stored as ``clean_events`` (identifiers still raw here)."""
+    """The kept rows, in the shape stored as ``clean_events`` (identifiers still raw here).
+
+    A ``category_id`` that reached ingestion with lost digits is null here (see :func:`trusted`).
+    """
     return classified.where(F.col("drop_reason").isNull()).select(
         "event_time",
         "event_type",
         "product_id",
-        "category_id",
+        trusted(classified, "category_id").alias("category_id"),
         F.coalesce("category_code", F.lit(UNKNOWN)).alias("category_code"),
         F.coalesce("brand", F.lit(UNKNOWN)).alias("brand"),
         "price",
@@ -159,7 +180,11 @@ def clean_view(classified: DataFrame) -> DataFrame:
 def quarantine_view(classified: DataFrame) -> DataFrame:
     """The dropped rows with their reason, source file and (for unparseable rows) raw text."""
     return classified.where(F.col("drop_reason").isNotNull()).select(
-        *EXPORT_COLUMNS, "_source_file", "_raw_line", F.col("drop_reason").alias("reason"), "month"
+        *[trusted(classified, c).alias(c) for c in EXPORT_COLUMNS],
+        "_source_file",
+        "_raw_line",
+        F.col("drop_reason").alias("reason"),
+        "month",
     )
 
 

@@ -32,14 +32,19 @@ TYPED_EVENT_FIELDS: list[pa.Field] = [
     pa.field("user_session", pa.string()),
 ]
 
+WARNING_COLUMN = "_warning"
+
 # Provenance columns added at ingestion. ``_defect`` is null for a well-formed row, else a
 # reason code (see DEFECT_* below); ``_raw_line`` keeps the original text of defective rows only.
+# ``_warning`` is null, or a code (see WARNING_* below) for a row that is usable but lost
+# something on the way, so a non-blocking check can count it without dropping the row.
 PARSED_EVENT_SCHEMA = pa.schema(
     [
         *TYPED_EVENT_FIELDS,
         pa.field("_source_file", pa.string()),
         pa.field("_defect", pa.string()),
         pa.field("_raw_line", pa.string()),
+        pa.field(WARNING_COLUMN, pa.string()),
     ]
 )
 
@@ -53,12 +58,29 @@ REQUIRED_VALUES: tuple[str, ...] = (
     "user_session",
 )
 
+# Attributes: a row is still usable when one of these is missing or only approximately known.
+LOSSY_ATTRIBUTES: tuple[str, ...] = ("category_id",)
+
 DEFECT_WRONG_FIELD_COUNT = "wrong_field_count"
 
 
 def defect_missing(column: str) -> str:
+    """Code of a row whose required ``column`` is empty."""
     return f"missing_{column}"
 
 
 def defect_unparseable(column: str) -> str:
+    """Code of a row whose ``column`` is not a value of its type (ids: exact and non-negative)."""
     return f"unparseable_{column}"
+
+
+def warning_lossy(column: str) -> str:
+    """``_warning`` code of a value that reached us through a float (e.g. ``2.1038E+18``).
+
+    Such a value is near the true id but not equal to it: usable to group rows within the
+    month, never to join on (see :func:`amazing_assets.segmentation.cleaning.clean_view`).
+    """
+    return f"lossy_{column}"
+
+
+WARNING_LOSSY_CATEGORY_ID = warning_lossy("category_id")
