@@ -24,7 +24,12 @@ browser:  ## Debian's Chromium for the browser tests (Playwright cannot download
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 
-run: setup  ## generate a 3-month demo landing zone and materialise the pipeline (embedded default)
+# The embedded instance's settings (one run at a time, oldest month first); kept if already there.
+$(DAGSTER_HOME)/dagster.yaml: deploy/dagster/dagster.local.yaml
+	mkdir -p $(DAGSTER_HOME)
+	test -f $@ || cp $< $@
+
+run: setup $(DAGSTER_HOME)/dagster.yaml  ## generate a 3-month demo landing zone and materialise the pipeline (embedded default)
 	$(BIN)/amazing-demo
 
 test: setup browser  ## the whole suite, slow end-to-end tests included (what CI runs)
@@ -41,8 +46,7 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-ui: setup  ## Dagster UI on http://localhost:3000 (same instance as `make run`)
-	mkdir -p $(DAGSTER_HOME)
+ui: setup $(DAGSTER_HOME)/dagster.yaml  ## Dagster UI on http://localhost:3000 (same instance as `make run`)
 	$(BIN)/dagster dev -m amazing_assets.definitions -h 0.0.0.0 -p 3000
 
 APP_PORT ?= 5006

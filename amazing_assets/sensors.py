@@ -161,8 +161,18 @@ def months_in_flight(instance: dg.DagsterInstance, job_name: str) -> frozenset[s
 
 
 def last_ingestion_ns(instance: dg.DagsterInstance, partition_key: str) -> int:
-    """When ``raw_events`` was last materialised for the month (0: never), in nanoseconds."""
+    """When the month was last ingested or attempted (0: never), in nanoseconds.
+
+    The later of ``raw_events``' last materialisation and the creation of the month's latest run
+    of any job (the sensor's, a UI materialisation, a backfill's). A month rejected after its
+    newest file landed is not retried until the file changes: the same file would fail again.
+    """
     records = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=RAW_EVENTS, asset_partitions=[partition_key]), limit=1
     ).records
-    return int(records[0].timestamp * 1e9) if records else 0
+    materialized = records[0].timestamp if records else 0.0
+    runs = instance.get_run_records(
+        filters=dg.RunsFilter(tags={PARTITION_TAG: partition_key}), limit=1
+    )
+    attempted = runs[0].create_timestamp.timestamp() if runs else 0.0
+    return int(max(materialized, attempted) * 1e9)
