@@ -111,7 +111,21 @@ def test_sweep_removes_only_files_of_writes_that_never_landed(spark, tmp_path):
     )  # v0's files: time travel
     stray = tmp_path / "t" / "month=2019-10" / "part-deadbeef0000-task-0000.parquet"
     stray.write_bytes(b"left by a killed task")
-    removed = sweep_unlanded_files(location, ["2019-10"])
+    assert sweep_unlanded_files(location, ["2019-10"]) == []  # could be a live write's
+    removed = sweep_unlanded_files(location, ["2019-10"], older_than_s=0)
     assert removed == [str(stray)]
     assert files_on_store(location) == files_in_log(location)
     assert month_row_counts(location, version=0) == {"2019-10": 3}
+
+
+def test_a_write_never_deletes_the_files_of_another_live_write_of_the_month(spark, tmp_path):
+    """Before: every commit and abort deleted all uncommitted files of its months, so a second
+    run writing the same month lost its files and a version could point at a deleted file."""
+    location = Location.parse(str(tmp_path / "t"))
+    write_months(frame(spark, {"2019-10": 3}), location, ["2019-10"], "v0")
+    live = tmp_path / "t" / "month=2019-10" / "part-0123456789ab-task-0000.parquet"
+    live.write_bytes(b"being written by another run")
+    write_months(frame(spark, {"2019-10": 2}), location, ["2019-10"], "v1")  # commit + sweep
+    with pytest.raises(Exception, match="outside the months being replaced"):  # abort + sweep
+        write_months(frame(spark, {"2019-11": 2}), location, ["2019-10"], "failed")
+    assert live.exists()

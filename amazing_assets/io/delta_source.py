@@ -408,7 +408,8 @@ class DeltaWriter(DataSourceArrowWriter):
             partition_filters=[(PARTITION_COLUMN, "in", list(self.replace_months))],
             commit_properties=properties,
         )
-        # Hygiene: files of earlier writes to these months that never landed (killed tasks).
+        # Hygiene: files of earlier writes to these months that never landed (killed tasks),
+        # old enough that no live write can own them.
         sweep_unlanded_files(self.location, self.replace_months)
 
     def _delta_schema(self):
@@ -456,8 +457,9 @@ class DeltaWriter(DataSourceArrowWriter):
         if commit_landed(self.location, self.write_id):
             return
         delete_files(self.location, [f for m in messages if m is not None for f in m.files])
-        # Tasks still running when Spark aborted the job leave files no message lists.
-        sweep_unlanded_files(self.location, self.replace_months)
+        # Tasks still running when Spark aborted the job leave files no message lists: this
+        # write's own, never another run's.
+        sweep_unlanded_files(self.location, self.replace_months, write_id=self.write_id)
 
 
 def app_transaction_id(write_id: str) -> str:
@@ -474,18 +476,33 @@ def commit_landed(location: Location, write_id: str) -> bool:
     return table.transaction_version(app_transaction_id(write_id)) is not None
 
 
-def sweep_unlanded_files(location: Location, months: list[str]) -> list[str]:
+# A file of a write that never landed is garbage only once no live write can own it: Delta's
+# VACUUM keeps unreferenced files for 7 days for the same reason. A month's write finishes in
+# minutes; a day is far beyond any live write and still cleans a crashed run's leftovers.
+STALE_WRITE_AGE_S = 24 * 3600
+
+
+def sweep_unlanded_files(
+    location: Location,
+    months: list[str],
+    *,
+    write_id: str | None = None,
+    older_than_s: float = STALE_WRITE_AGE_S,
+) -> list[str]:
     """Delete data files in ``months`` whose write never committed; return their paths.
 
     Files are named ``part-<write_id>-...``; a write id without a landed app transaction in the
-    log belongs to a failed write, so its files are garbage (never part of any version). Files of
-    landed writes are kept, including those only older versions use (time travel).
+    log belongs to a failed write or to one still running. With ``write_id``, only that write's
+    files go (an abort cleans up after itself, whatever their age); otherwise only files older
+    than ``older_than_s`` go, so another run writing the same month at the same time keeps its
+    files. Files of landed writes are kept, including those only older versions use.
     """
     import pyarrow.fs as pafs
 
     fs = location.filesystem()
     landed: dict[str, bool] = {}
     removed = []
+    now_ns = time.time_ns()
     for month in months:
         selector = pafs.FileSelector(
             f"{location.path}/{PARTITION_COLUMN}={month}", allow_not_found=True
@@ -494,10 +511,15 @@ def sweep_unlanded_files(location: Location, months: list[str]) -> list[str]:
             name = info.base_name
             if info.type != pafs.FileType.File or not name.startswith("part-"):
                 continue
-            write_id = name.split("-")[1]
-            if write_id not in landed:
-                landed[write_id] = commit_landed(location, write_id)
-            if not landed[write_id]:
+            owner = name.split("-")[1]
+            if write_id is not None and owner != write_id:
+                continue
+            age_s = (now_ns - (info.mtime_ns or now_ns)) / 1e9
+            if write_id is None and age_s < older_than_s:
+                continue
+            if owner not in landed:
+                landed[owner] = commit_landed(location, owner)
+            if not landed[owner]:
                 with contextlib.suppress(FileNotFoundError, OSError):
                     fs.delete_file(info.path)
                     removed.append(info.path)

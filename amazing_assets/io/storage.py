@@ -160,9 +160,10 @@ class Location:
             options["AWS_SECRET_ACCESS_KEY"] = s3.secret_access_key or ""
         if s3.session_token:
             options["AWS_SESSION_TOKEN"] = s3.session_token
-        # One writer per month partition is guaranteed by Dagster (one run per partition);
-        # S3 has no atomic rename, so delta-rs needs this acknowledgement for plain S3/MinIO.
-        options["AWS_S3_ALLOW_UNSAFE_RENAME"] = "true"
+        # Commits are put-if-absent (If-None-Match), which AWS S3 and MinIO support: of two
+        # writers racing for one table version, one wins and the other retries or fails on a
+        # conflict. (The unsafe-rename mode let both write the same version.)
+        options["AWS_CONDITIONAL_PUT"] = "etag"
         return options
 
     # ---- transport through Spark options -----------------------------------------------

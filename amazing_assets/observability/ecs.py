@@ -37,9 +37,12 @@ RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 REDACTED = "[redacted]"
 
-# REES46 user ids are 9-10 digit integers (e.g. 541312140, possibly written 541312140.0) and
-# sessions are UUIDs. Counts are logged with thousands separators, so they never match.
-_RAW_USER_ID = re.compile(r"(?<![\w.,])\d{9,10}(?:\.0)?(?![\w,]|\.\d)")
+# REES46 user ids are 9-10 digit integers (e.g. 541312140, possibly written 541312140.0 or
+# 541312140.00 by a spreadsheet) and sessions are UUIDs. An id is a whole field: bounded by
+# anything but a digit, a letter or a decimal point, so one inside a CSV line
+# (",1081.98,541312140,0a1b...") or after "id=" matches. Counts are logged with thousands
+# separators (12,345,678) and prices have at most 6 integer digits, so they never match.
+_RAW_USER_ID = re.compile(r"(?<![\w.])\d{9,10}(?:\.0+)?(?![\w]|\.\d)")
 _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
 
 
@@ -62,15 +65,26 @@ def partition_of(tags: dict[str, str]) -> str | None:
     return None
 
 
-def metadata_values(metadata: dict[str, Any]) -> dict[str, Any]:
-    """Dagster metadata as plain JSON values; Markdown and plots stay in the Dagster UI."""
+def metadata_values(metadata: dict[str, Any], run_id: str | None = None) -> dict[str, Any]:
+    """Dagster metadata as plain JSON values, text redacted; Markdown and plots stay in the UI."""
     values: dict[str, Any] = {}
     for key, entry in metadata.items():
         value = getattr(entry, "value", entry)
         short_text = isinstance(value, str) and len(value) <= 200 and "\n" not in value
         if short_text or isinstance(value, bool | int | float | dict | list):
-            values[key] = value
+            values[key] = redacted(value, run_id)
     return values
+
+
+def redacted(value: Any, run_id: str | None = None) -> Any:
+    """``value`` with :func:`redact` applied to every string in it (keys included)."""
+    if isinstance(value, str):
+        return redact(value, run_id)
+    if isinstance(value, dict):
+        return {redacted(str(k), run_id): redacted(v, run_id) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redacted(v, run_id) for v in value]
+    return value
 
 
 class DagsterEcsFormatter(ecs_logging.StdlibFormatter):
@@ -156,7 +170,8 @@ def add_event_fields(result: dict[str, Any], event: Any) -> None:
         dagster["asset_key"] = materialization.asset_key.to_user_string()
         if materialization.partition:
             dagster["partition"] = materialization.partition
-        result["amazing"] = {"metrics": metadata_values(dict(materialization.metadata))}
+        run_id = result["dagster"].get("run_id")
+        result["amazing"] = {"metrics": metadata_values(dict(materialization.metadata), run_id)}
     if event.event_type_value == "ASSET_CHECK_EVALUATION":
         dagster["asset_key"] = data.asset_key.to_user_string()
         if getattr(data, "partition", None):
