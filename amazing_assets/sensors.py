@@ -11,6 +11,7 @@ starting on a landing zone whose months are already in the warehouse).
 
 import hashlib
 import json
+import os
 import re
 
 import dagster as dg
@@ -34,21 +35,40 @@ RAW_EVENTS = dg.AssetKey("raw_events")
 
 def landing_signatures(landing: Location) -> dict[str, dict[str, str]]:
     """month → {file name → "size:mtime"} for every export in the landing zone."""
+    return landing_listing(landing)[0]
+
+
+def landing_listing(landing: Location) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """The exports per month (see :func:`landing_signatures`), and what was left out and why.
+
+    Names starting with ``_`` or ``.`` are private and skipped. Left out, and reported so they
+    never wait silently: folders that are not a ``YYYY-MM``
+    month (``2019-13``, ``oct-2019``), exports outside a month folder or nested deeper, and
+    symbolic links (refused: the pipeline reads only files placed in the landing zone).
+    """
     fs = landing.filesystem()
     months: dict[str, dict[str, str]] = {}
+    ignored: list[str] = []
     selector = pafs.FileSelector(landing.path, allow_not_found=True, recursive=True)
     for info in fs.get_file_info(selector):
         relative = info.path[len(landing.path) :].strip("/")
         parts = relative.split("/")
-        if (
-            info.type != pafs.FileType.File
-            or len(parts) != 2
-            or not MONTH_FOLDER.match(parts[0])
-            or not parts[1].lower().endswith(CSV_SUFFIXES)
-        ):
+        if info.type != pafs.FileType.File or not parts[-1].lower().endswith(CSV_SUFFIXES):
+            continue
+        if any(part.startswith(("_", ".")) for part in parts):
+            continue  # private folders and files by convention (e.g. the generator's _ground_truth)
+        if len(parts) != 2 or not valid_month(parts[0]):
+            ignored.append(f"{relative} (not in a YYYY-MM month folder)")
+            continue
+        if not landing.is_s3 and os.path.islink(info.path):
+            ignored.append(f"{relative} (a symbolic link; copy the export itself)")
             continue
         months.setdefault(parts[0], {})[parts[1]] = f"{info.size}:{info.mtime_ns}"
-    return months
+    return months, sorted(ignored)
+
+
+def valid_month(folder: str) -> bool:
+    return bool(MONTH_FOLDER.match(folder)) and 1 <= int(folder[5:7]) <= 12
 
 
 def newest_mtime_ns(files: dict[str, str]) -> int:
@@ -106,7 +126,9 @@ def build_landing_sensor(job) -> dg.SensorDefinition:
     def landing_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
         cursor = json.loads(context.cursor) if context.cursor else {}
         known = set(monthly_partitions.get_partition_keys())
-        signatures = landing_signatures(warehouse.landing())
+        signatures, ignored = landing_listing(warehouse.landing())
+        if ignored:
+            context.log.warning(f"landing exports ignored: {'; '.join(ignored)}")
         changed = [partition_key_of(m) for m, files in signatures.items() if files != cursor.get(m)]
         in_flight = months_in_flight(context.instance, job.name) if changed else frozenset()
         requests, new_cursor, waiting = plan_runs(
@@ -118,7 +140,7 @@ def build_landing_sensor(job) -> dg.SensorDefinition:
         )
         if new_cursor != cursor:
             context.update_cursor(json.dumps(new_cursor, sort_keys=True))
-        notes = []
+        notes = [f"ignored: {'; '.join(ignored)}"] if ignored else []
         if waiting:
             notes.append(f"waiting until these months end: {waiting}")
         if busy := sorted(k[:7] for k in changed if k in in_flight):

@@ -67,7 +67,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             Location.parse(uri, S3Settings(), setting=name)
         except StorageConfigError as error:
             raise SettingsError(str(error)) from error
-    return Settings(
+    settings = Settings(
         env=env,
         home=home,
         warehouse_uri=warehouse_uri,
@@ -76,6 +76,22 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         spark_master=env_vars.get("AMAZING_SPARK_MASTER", "local[*]"),
         spark_conf=parse_spark_conf(env_vars.get("AMAZING_SPARK_CONF", "")),
     )
+    refuse_key_inside_warehouse(settings)
+    return settings
+
+
+def refuse_key_inside_warehouse(settings: Settings) -> None:
+    """The key must never sit with the data it protects: whoever reads the warehouse (the app,
+    a backup, a shared bucket) could then re-identify every customer."""
+    if not settings.is_local or settings.warehouse_uri.startswith("s3://"):
+        return
+    warehouse = Path(settings.warehouse_uri).expanduser().resolve()
+    if settings.local_key_file.resolve().is_relative_to(warehouse):
+        raise SettingsError(
+            f"AMAZING_WAREHOUSE={settings.warehouse_uri} contains the pseudonymisation key file "
+            f"{settings.local_key_file}: point the warehouse at a folder of its own "
+            "(e.g. $AMAZING_HOME/warehouse)"
+        )
 
 
 def parse_spark_conf(text: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import os
 import re
 from dataclasses import asdict, dataclass
 
@@ -72,11 +73,13 @@ def list_month_files(landing: Location, month: str) -> list[LandingFile]:
     """
     folder = month_location(landing, month)
     fs = landing.filesystem()
+    refuse_link(landing, folder.path, f"the folder {month}/")
     infos = fs.get_file_info(pafs.FileSelector(folder.path, allow_not_found=True, recursive=False))
     files = []
     for info in sorted(infos, key=lambda i: i.path):
         if info.type != pafs.FileType.File or not info.base_name.lower().endswith(CSV_SUFFIXES):
             continue
+        refuse_link(landing, info.path, f"{month}/{info.base_name}")
         compression = "gzip" if info.base_name.lower().endswith(".gz") else None
         name = f"{month}/{info.base_name}"
         head = read_head(fs, info.path, compression, name)
@@ -94,6 +97,16 @@ def list_month_files(landing: Location, month: str) -> list[LandingFile]:
         )
     refuse_copies(fs, files)
     return files
+
+
+def refuse_link(landing: Location, path: str, name: str) -> None:
+    """A symbolic link in a local landing zone could make the pipeline read (and echo in its
+    errors) any file of the machine: exports must be placed there, not linked."""
+    if not landing.is_s3 and os.path.islink(path):
+        raise LandingFormatError(
+            f"{name} is a symbolic link; links are refused in the landing zone. Copy or move "
+            "the export itself into the month's folder."
+        )
 
 
 def read_header(

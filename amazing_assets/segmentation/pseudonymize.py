@@ -95,6 +95,22 @@ def batch_pseudonymizer(
     return transform
 
 
+def read_key_file(path: Path) -> bytes:
+    """The key in ``path``, refused when others than its owner may read it.
+
+    A key readable by group or others (a copy with the default umask, a shared volume) lets any
+    local user re-identify every customer: fail and say how to fix it, rather than use it.
+    """
+    if path.is_symlink():
+        raise PseudonymizationKeyError(f"{path} is a symbolic link; keep the key file itself there")
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise PseudonymizationKeyError(
+            f"{path} is readable by others than its owner (mode {mode:o}): run `chmod 600 {path}`"
+        )
+    return path.read_text().strip().encode()
+
+
 def load_or_create_key_file(path: Path) -> bytes:
     """The embedded default's key file, created (mode 0600) with a random key on first use."""
     if not path.exists():
@@ -108,7 +124,7 @@ def load_or_create_key_file(path: Path) -> bytes:
             path,
             KEY_ENV_VAR,
         )
-    return path.read_text().strip().encode()
+    return read_key_file(path)
 
 
 def existing_key(local_key_file: Path | None, environ: dict[str, str] | None = None) -> bytes:
@@ -121,7 +137,7 @@ def existing_key(local_key_file: Path | None, environ: dict[str, str] | None = N
     if env.get(KEY_ENV_VAR):
         return env[KEY_ENV_VAR].encode()
     if local_key_file is not None and local_key_file.exists():
-        return local_key_file.read_text().strip().encode()
+        return read_key_file(local_key_file)
     where = f" nor is there a key file at {local_key_file}" if local_key_file else ""
     raise PseudonymizationKeyError(
         f"{KEY_ENV_VAR} is not set{where}: customer lookup needs the pipeline's key "
