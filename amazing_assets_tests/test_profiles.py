@@ -1,4 +1,4 @@
-"""Naming rules: unique, driven by behaviour, stable across months (pure pandas, fast)."""
+"""Naming: every name true by its written definition, unique, stable (pure pandas, fast)."""
 
 import numpy as np
 import pandas as pd
@@ -6,12 +6,31 @@ import pytest
 
 from amazing_assets.segmentation.migration import GONE, NEW, migration_matrix
 from amazing_assets.segmentation.prediction import behaviour_features
-from amazing_assets.segmentation.profiles import ACTIONS, name_segments, profile_segments
+from amazing_assets.segmentation.profiles import (
+    ACTIONS,
+    DEFINITIONS,
+    NEUTRAL_ACTIONS,
+    describe,
+    fits,
+    name_segments,
+    profile_segments,
+)
+
+BUYER_NAMES = {
+    "Champions",
+    "Loyal customers",
+    "Bargain hunters",
+    "Big spenders",
+    "One-time buyers",
+    "New customers",
+    "At risk",
+}
 
 
 def customers(n, **values):
     base = {
         "recency_days": 5.0,
+        "days_since_last_purchase": 92.0,
         "frequency": 0,
         "monetary": 0.0,
         "avg_order_value": 0.0,
@@ -24,93 +43,177 @@ def customers(n, **values):
         "active_days": 3,
         "share_evening": 0.3,
         "share_weekend": 0.3,
-        "tenure_days": 25.0,
+        "tenure_days": 80.0,
     }
     return pd.DataFrame([{**base, **values}] * n)
 
 
+def buyers(n, orders, aov, recency=3.0, **values):
+    return customers(
+        n,
+        frequency=orders,
+        monetary=orders * aov,
+        avg_order_value=aov,
+        n_carts=orders + 1,
+        n_purchases=orders,
+        view_to_cart_rate=0.3,
+        cart_to_purchase_rate=0.8,
+        recency_days=recency,
+        days_since_last_purchase=recency,
+        **values,
+    )
+
+
 def population():
     groups = [
-        customers(40, n_views=16),  # window shoppers
+        customers(40, n_views=16, n_sessions=4),  # window shoppers
         customers(30, recency_days=29, n_views=2, n_sessions=1, active_days=1),  # dormant
         customers(12, n_views=13, n_carts=7, view_to_cart_rate=0.55),  # cart abandoners
-        customers(
-            6,
-            frequency=7,
-            monetary=5600,
-            avg_order_value=800,
-            n_views=50,
-            n_carts=22,
-            n_purchases=19,
-            view_to_cart_rate=0.45,
-            cart_to_purchase_rate=0.86,
-            recency_days=2,
-        ),
-        customers(
-            6,
-            frequency=5,
-            monetary=240,
-            avg_order_value=48,
-            n_views=59,
-            n_carts=18,
-            n_purchases=13,
-            view_to_cart_rate=0.3,
-            cart_to_purchase_rate=0.7,
-            recency_days=3,
-        ),
-        customers(
-            6,
-            frequency=1,
-            monetary=70,
-            avg_order_value=70,
-            n_views=3,
-            n_carts=1,
-            n_purchases=1,
-            view_to_cart_rate=0.33,
-            cart_to_purchase_rate=1.0,
-            recency_days=15,
-        ),
+        buyers(6, 7, 800.0, n_views=50),  # champions: frequent, recent, high spend
+        buyers(6, 5, 20.0, n_views=59),  # bargain hunters
+        buyers(6, 1, 70.0, recency=15.0, n_views=3),  # one-time buyers
+        buyers(6, 2, 60.0, recency=60.0, n_views=4),  # lapsed: no purchase for 60 days
+        customers(20, n_views=3, n_sessions=1),  # occasional browsers
     ]
     frame = pd.concat(groups, ignore_index=True)
     labels = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
     return frame, labels
 
 
-def test_rules_name_each_behaviour():
+def named(frame, labels, previous=None):
+    profiles = profile_segments(frame, labels)
+    return describe(profiles, name_segments(profiles, previous))
+
+
+def assert_every_name_true(described: pd.DataFrame) -> None:
+    for _, p in described.iterrows():
+        assert fits(p, p["name"]), (p["segment"], p["name"], DEFINITIONS.get(p["name"]))
+
+
+def test_definitions_name_each_behaviour():
     frame, labels = population()
-    names = name_segments(profile_segments(frame, labels))
-    assert names == {
+    described = named(frame, labels)
+    assert described.set_index("segment")["name"].to_dict() == {
         0: "Window shoppers",
         1: "Dormant",
         2: "Cart abandoners",
         3: "Champions",
         4: "Bargain hunters",
         5: "One-time buyers",
+        6: "At risk",
+        7: "Occasional browsers",
     }
+    assert_every_name_true(described)
 
 
 def test_names_do_not_depend_on_cluster_numbers():
     frame, labels = population()
-    permuted = np.array([5, 4, 3, 2, 1, 0])[labels]
-    names = name_segments(profile_segments(frame, permuted))
-    assert names[5] == "Window shoppers" and names[2] == "Champions"
+    permuted = np.array([7, 6, 5, 4, 3, 2, 1, 0])[labels]
+    names = named(frame, permuted).set_index("segment")["name"]
+    assert names[7] == "Window shoppers" and names[4] == "Champions"
 
 
-def test_a_segment_that_barely_moved_keeps_last_months_name():
-    frame, labels = population()
-    previous = profile_segments(frame, labels).assign(
-        name=[
-            "Occasional browsers",
-            "Dormant",
-            "Cart abandoners",
-            "Champions",
-            "Bargain hunters",
-            "One-time buyers",
-        ]
+def test_big_spenders_need_baskets_above_the_buyers_median():
+    """Issue 12: one-time buyers with below-median baskets were called "Big spenders"."""
+    frame = pd.concat(
+        [
+            customers(50, n_views=3, n_sessions=1),
+            buyers(30, 1, 30.0),  # below the buyers' median basket
+            buyers(30, 1, 45.0),
+            buyers(10, 3, 40.0),
+        ],
+        ignore_index=True,
     )
-    now = profile_segments(frame, labels)
-    assert name_segments(now, previous)[0] == "Occasional browsers"  # continuity beats a close rule
-    assert name_segments(now)[0] == "Window shoppers"
+    labels = np.repeat([0, 1, 2, 3], [50, 30, 30, 10])
+    described = named(frame, labels)
+    assert "Big spenders" not in set(described["name"])
+    assert_every_name_true(described)
+
+
+def test_the_big_spenders_definition_is_measured_against_the_buyers_median():
+    frame = pd.concat(
+        [customers(50, n_views=3, n_sessions=1), buyers(30, 1, 40.0), buyers(6, 1, 300.0)],
+        ignore_index=True,
+    )
+    labels = np.repeat([0, 1, 2], [50, 30, 6])
+    names = named(frame, labels).set_index("segment")["name"]
+    assert names[2] == "Big spenders" and names[1] != "Big spenders"
+
+
+def test_at_risk_never_goes_to_buyers_who_bought_recently():
+    """Issue 12: every buyer of a month, recent ones included, was called "At risk"."""
+    frame = pd.concat(
+        [customers(60, n_views=3, n_sessions=1), buyers(20, 1, 40.0, recency=10.0)],
+        ignore_index=True,
+    )
+    labels = np.repeat([0, 1], [60, 20])
+    assert "At risk" not in set(named(frame, labels)["name"])
+
+
+def test_new_customers_must_have_bought():
+    """Issue 12: "New customers" went to a segment with no buyer at all."""
+    frame = pd.concat(
+        [customers(60, n_views=3, n_sessions=1, tenure_days=10.0), buyers(20, 2, 40.0)],
+        ignore_index=True,
+    )
+    labels = np.repeat([0, 1], [60, 20])
+    names = named(frame, labels).set_index("segment")["name"]
+    assert names[0] != "New customers"
+    newcomers = pd.concat([frame, buyers(10, 1, 40.0, recency=4.0, tenure_days=6.0)])
+    labels = np.repeat([0, 1, 2], [60, 20, 10])
+    assert named(newcomers.reset_index(drop=True), labels).set_index("segment")["name"][2] == (
+        "New customers"
+    )
+
+
+def test_a_segment_that_fits_no_definition_gets_a_neutral_name():
+    frame = pd.concat(
+        [
+            customers(20, n_views=3, n_sessions=1),
+            # Half buyers, half browsers: neither a buyer nor a browser name is true.
+            pd.concat([buyers(10, 1, 40.0), customers(10, n_views=6, n_sessions=2)]),
+        ],
+        ignore_index=True,
+    )
+    labels = np.repeat([0, 1], [20, 20])
+    described = named(frame, labels)
+    assert described.set_index("segment")["name"][1] in NEUTRAL_ACTIONS
+    assert (
+        described.set_index("segment")["name_fr"][1]
+        == NEUTRAL_ACTIONS["Mixed, mostly buyers"].name_fr
+    )
+
+
+def test_browser_segments_never_get_a_buyer_name():
+    frame, labels = population()
+    lapsed = customers(5, recency_days=55, n_views=3, n_sessions=1, active_days=1)
+    light = customers(9, recency_days=20, n_views=2, n_sessions=2, active_days=2)
+    frame = pd.concat([frame, lapsed, light], ignore_index=True)
+    labels = np.concatenate([labels, np.full(5, 8), np.full(9, 9)])
+    described = named(frame, labels)
+    for _, p in described.iterrows():
+        assert p["buyer_share"] >= 0.8 or p["name"] not in BUYER_NAMES, (p["segment"], p["name"])
+    assert_every_name_true(described)
+
+
+def test_neutral_names_stay_unique():
+    frame = pd.concat(
+        [pd.concat([buyers(10, 1, 40.0), customers(10, n_views=6)]) for _ in range(3)],
+        ignore_index=True,
+    )
+    labels = np.repeat([0, 1, 2], 20)
+    names = named(frame, labels)["name"]
+    assert names.is_unique and names.str.startswith("Mixed").all()
+
+
+def test_a_segment_that_barely_moved_keeps_last_months_name_only_if_still_true():
+    frame, labels = population()
+    previous = named(frame, labels)
+    previous.loc[previous["segment"] == 7, "name"] = "Dormant"  # no longer true now
+    previous.loc[previous["segment"] == 3, "name"] = "Loyal customers"  # still true
+    names = named(frame, labels, previous).set_index("segment")["name"]
+    assert names[3] == "Loyal customers"  # continuity beats the more specific "Champions"
+    assert names[7] == "Occasional browsers"  # but never keeps a false name
 
 
 def test_every_name_has_an_action_in_both_languages():
@@ -119,6 +222,17 @@ def test_every_name_has_an_action_in_both_languages():
             getattr(action, f)
             for f in ("channel", "offer", "timing", "kpi", "channel_fr", "offer_fr", "name_fr")
         ), name
+    assert set(DEFINITIONS) | set(NEUTRAL_ACTIONS) == set(ACTIONS)
+
+
+PRODUCT_FAMILIES = ("warranty", "accessor", "electronic", "phone", "laptop", "gadget", "garantie")
+
+
+def test_actions_name_no_product_family():
+    """Issue 12: electronics wording ("extended warranty") reached a cosmetics store."""
+    for name, action in ACTIONS.items():
+        text = " ".join(str(v) for v in vars(action).values()).lower()
+        assert not any(word in text for word in PRODUCT_FAMILIES), name
 
 
 def test_migration_counts_every_customer_once():
@@ -154,18 +268,3 @@ def test_behaviour_features_derive_rates_like_the_table():
     )
     with pytest.raises(ValueError, match="views"):
         behaviour_features(recency_days=3, orders=0, spend=0, views=-1, carts=0)
-
-
-def test_a_segment_without_buyers_never_gets_a_buyer_name():
-    from amazing_assets.segmentation.profiles import BUYER_NAMES
-
-    frame, labels = population()
-    lapsed = customers(5, recency_days=55, n_views=3, n_sessions=1, active_days=1, tenure_days=80)
-    light = customers(9, recency_days=20, n_views=2, n_sessions=2, active_days=2, tenure_days=60)
-    frame = pd.concat([frame, lapsed, light], ignore_index=True)
-    labels = np.concatenate([labels, np.full(5, 6), np.full(9, 7)])
-    profiles = profile_segments(frame, labels)
-    names = name_segments(profiles)
-    for segment, name in names.items():
-        buyers = profiles.set_index("segment").loc[segment, "buyer_share"]
-        assert buyers > 0 or name not in BUYER_NAMES, (segment, name)

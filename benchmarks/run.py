@@ -3,6 +3,9 @@ the whole process tree (Python + Spark JVM), and real-time prediction latency.
 
     python -m benchmarks.run --events 1000000 --users 60000
 
+Then runs the segmentation robustness suite (``benchmarks/robustness.py``) unless
+``--skip-robustness``.
+
 Writes ``benchmarks/results/<name>.json`` and prints a Markdown table. Speed goals are checked
 here, against recorded figures, not in unit tests.
 """
@@ -75,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, default=Path(__file__).parent / "work")
     parser.add_argument("--name", default=None, help="results file name (default: events-users)")
+    parser.add_argument(
+        "--skip-robustness", action="store_true", help="skip the robustness suite (issue 12)"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("AMAZING_PSEUDONYMIZATION_KEY", "benchmark-key-not-a-secret-0123456789")
     shutil.rmtree(args.work, ignore_errors=True)
@@ -165,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     name = args.name or f"pipeline-{args.events}-events-{args.users}-users"
     (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
+    if not args.skip_robustness:
+        # Imported here: the suite imports RESULTS from this module.
+        from benchmarks import robustness
+
+        return robustness.main([])
     return 0
 
 

@@ -3,6 +3,7 @@
 import dagster as dg
 import numpy as np
 import pandas as pd
+from sklearn.metrics import silhouette_score
 
 from amazing_assets.assets.common import markdown_table, monthly_asset_options, run_months
 from amazing_assets.assets.plots import scree_plot, selection_plot
@@ -16,19 +17,31 @@ from amazing_assets.io.model_io_manager import ModelOutput, MonthlyModels
 from amazing_assets.resources.modeling import ModelingResource
 from amazing_assets.resources.quality import QualityResource
 from amazing_assets.segmentation.modeling import (
+    TIER_COLUMN,
+    TIER_NAMES,
     bootstrap_stability,
-    canonical_order,
     component_names,
     fit_embedding,
-    fit_kmeans,
+    fit_segments,
     loadings,
+    sample_rows,
     segment_pipeline,
     select_k,
+    tier_agreement,
+    tiers,
 )
 
 COORDINATES = "coordinates"
 ASSIGNMENTS = "assignments"
 SELECTION = "model_selection"
+
+
+def selection_silhouette(Z: np.ndarray, labels: np.ndarray, config) -> float:
+    """Silhouette of the final segments on the fixed selection sample (the quality floor)."""
+    rows = sample_rows(len(Z), config.score_sample, config.seed + 1)
+    if len(np.unique(labels[rows])) < 2:
+        return 0.0
+    return float(silhouette_score(Z[rows], labels[rows]))
 
 
 def month_rows(frame: pd.DataFrame, month: str) -> pd.DataFrame:
@@ -55,9 +68,11 @@ def pca_embedding(
         features = month_rows(user_features_rfm, month)
         embedding, coordinates = fit_embedding(features, config)
         columns = component_names(embedding)
-        table = pd.DataFrame(coordinates, columns=columns).assign(user_key=features["user_key"])
+        table = pd.DataFrame(coordinates, columns=columns).assign(
+            user_key=features["user_key"], **{TIER_COLUMN: tiers(embedding, features)}
+        )
         outputs[month] = ModelOutput(
-            model=embedding, tables={COORDINATES: table[["user_key", *columns]]}
+            model=embedding, tables={COORDINATES: table[["user_key", *columns, TIER_COLUMN]]}
         )
         explained = embedding.named_steps["pca"].explained_variance_ratio_.tolist()
         rows.append(
@@ -106,7 +121,8 @@ def kmeans_model(
     modeling: ModelingResource,
     quality: QualityResource,
 ):
-    """Customer segments: K-Means with k chosen by silhouette, stored as one skops pipeline."""
+    """Customer segments: K-Means per tier (non-buyers, buyers, high-basket buyers), k chosen per
+    tier by a stability-filtered consensus of indices, stored as one skops pipeline."""
     config = modeling.config()
     outputs, rows, last = MonthlyModels(), [], {}
     for month in run_months(context):
@@ -115,12 +131,13 @@ def kmeans_model(
         # The month's own components: the stored table has the union over months (null beyond
         # a month's dimension), so never take "every column but the key".
         Z = coordinates[component_names(embedded.model)].to_numpy()
-        selection = select_k(Z, config)
-        kmeans = canonical_order(fit_kmeans(Z, selection.k, config))
+        tier = coordinates[TIER_COLUMN].to_numpy()
+        selection = select_k(Z, tier, config)
+        kmeans = fit_segments(Z, tier, selection, config)
         distances = kmeans.transform(Z)
         labels = distances.argmin(axis=1)
-        stability = bootstrap_stability(Z, kmeans, config)
-        chosen = selection.scores.set_index("k").loc[selection.k]
+        stability = bootstrap_stability(Z, tier, kmeans, selection, config)
+        silhouette = selection_silhouette(Z, labels, config)
         shares = np.bincount(labels, minlength=selection.k) / len(labels)
         assignments = pd.DataFrame(
             {
@@ -138,16 +155,18 @@ def kmeans_model(
             {
                 "month": month,
                 "k": selection.k,
-                "silhouette": round(float(chosen["silhouette"]), 4),
-                "davies_bouldin": round(float(chosen["davies_bouldin"]), 4),
-                "calinski_harabasz": round(float(chosen["calinski_harabasz"]), 1),
+                "k_per_tier": " + ".join(f"{t.k} {TIER_NAMES[t.tier]}" for t in selection.tiers),
+                "why_this_k": " | ".join(f"{t}: {r}" for t, r in selection.reasons.items()),
+                "silhouette": round(silhouette, 4),
+                "tier_agreement": round(tier_agreement(labels, tier, selection.k), 4),
                 "min_stability": round(min(stability.values()), 4),
                 "min_segment_share": round(float(shares.min()), 4),
             }
         )
         context.log.info(
-            f"kmeans_model {month}: k={selection.k}, silhouette={chosen['silhouette']:.3f}, "
-            f"min bootstrap Jaccard={min(stability.values()):.3f}"
+            f"kmeans_model {month}: k={selection.k} ({rows[-1]['k_per_tier']}), "
+            f"silhouette={silhouette:.3f}, min bootstrap Jaccard={min(stability.values()):.3f}; "
+            f"why: {rows[-1]['why_this_k']}"
         )
     latest = rows[-1]
     yield dg.Output(
@@ -160,6 +179,7 @@ def kmeans_model(
             "share_by_segment": dg.MetadataValue.json(
                 {str(i): round(float(s), 4) for i, s in enumerate(last["shares"])}
             ),
+            "why_this_k": dg.MetadataValue.json(selection.reasons),
             "scores_by_k": dg.MetadataValue.md(
                 markdown_table(
                     last["scores"].round(4).to_dict("records"), list(last["scores"].columns)

@@ -34,10 +34,15 @@ def scree_plot(explained: list[float]) -> dg.MetadataValue:
 
 def selection_plot(scores) -> dg.MetadataValue:
     fig, (elbow, silhouette) = plt.subplots(1, 2, figsize=(8, 3))
-    elbow.plot(scores["k"], scores["inertia"], "o-")
+    # One line per tier when k is chosen per tier (issue 12); one line otherwise.
+    groups = scores.groupby("tier") if "tier" in scores else [("", scores)]
+    for tier, part in groups:
+        elbow.plot(part["k"], part["inertia"], "o-", label=tier)
+        silhouette.plot(part["k"], part["silhouette"], "o-", label=tier)
     elbow.set_title("elbow (inertia)")
     elbow.set_xlabel("k")
-    silhouette.plot(scores["k"], scores["silhouette"], "o-", color="C2")
+    if "tier" in scores:
+        silhouette.legend(fontsize="small")
     silhouette.set_title("silhouette")
     silhouette.set_xlabel("k")
     return figure_markdown(fig)

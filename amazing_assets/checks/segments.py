@@ -5,6 +5,7 @@ import pandas as pd
 
 from amazing_assets.checks import result, spec
 from amazing_assets.resources.quality import QualityResource
+from amazing_assets.segmentation.profiles import fits
 
 PCA, KMEANS, PROFILES = "pca_embedding", "kmeans_model", "cluster_profiles"
 
@@ -15,6 +16,7 @@ KMEANS_CHECK_SPECS = [
 ]
 PROFILE_CHECK_SPECS = [
     spec("segments_named_uniquely", PROFILES, "every segment has a name, no name twice"),
+    spec("names_true_by_definition", PROFILES, "every name holds by its written definition"),
     spec("shares_sum_to_one", PROFILES, "segment shares add up to 100 %"),
     spec("segment_share_drift", PROFILES, "segment shares close to last month's (warning)"),
 ]
@@ -57,6 +59,11 @@ def profile_results(
     """``profiles`` of the run's months; ``previous``: those of the month before the first."""
     named = all(profiles.groupby("month")["name"].apply(lambda n: n.notna().all() and n.is_unique))
     sums = profiles.groupby("month")["share"].sum().round(6).to_dict()
+    false = [
+        f"{p['month']}: {p['name']}"
+        for _, p in profiles.iterrows()
+        if isinstance(p["name"], str) and not fits(p, p["name"])
+    ]
     drift: dict[str, dict[str, float]] = {}
     before = previous
     for month, now in profiles.groupby("month", sort=True):
@@ -77,6 +84,7 @@ def profile_results(
             named,
             {"names": {m: g["name"].tolist() for m, g in profiles.groupby("month")}},
         ),
+        result(PROFILES, "names_true_by_definition", not false, {"false_names": false}),
         result(
             PROFILES,
             "shares_sum_to_one",
