@@ -158,13 +158,15 @@ def test_a_backfill_from_the_ui_runs_each_month_alone_and_a_bad_month_fails_alon
         assert status not in ("Succeeded", "", "In progress", "Requested"), text[:1500]
         assert "2019-10-01...2019-12-01" in text
 
+        # Per asset: two months succeeded, one failed (the backfill page's table).
+        # Columns: targeted, in progress, succeeded, failed.
+        for asset in ("raw_events", "cluster_profiles"):
+            pattern = rf"\b{asset}\s+(?:\d+% completed\s+)?3\s+0\s+2\s+1\b"
+            assert re.search(pattern, text), text[:3000]
+
         page.goto(f"{webserver.url}/assets/clean_events?view=checks")
         page.get_by_text("accounting_identity").first.wait_for()
-        page.get_by_text("Passed").first.wait_for()
         screenshot(page, "dagster-asset-checks")
-        page.goto(f"{webserver.url}/assets/raw_events?view=partitions")
-        page.get_by_text("Failed").first.wait_for()
-        screenshot(page, "dagster-raw-events-partitions")
         assert [e for e in errors.take() if "favicon" not in e] == []
 
     instance = dg.DagsterInstance.get()  # DAGSTER_HOME=home

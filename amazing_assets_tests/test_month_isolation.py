@@ -125,9 +125,17 @@ def test_a_backfill_with_one_bad_month_materialises_every_other_month(tmp_path, 
 
     # December and January read November in their windows: they say their features are partial.
     for month in ("2019-12", "2020-01"):
-        window = checks(results[month])["user_features_rfm:complete_window"]
-        assert not window.passed and window.severity == dg.AssetCheckSeverity.WARN
-        assert window.metadata["missing_window_months"].value == {month: [BAD]}
+        for asset in ("user_features_rfm", "cluster_profiles"):
+            window = checks(results[month])[f"{asset}:complete_window"]
+            assert not window.passed and window.severity == dg.AssetCheckSeverity.WARN
+            assert window.metadata["missing_window_months"].value == {month: [BAD]}
+        partial = {
+            m.asset_key.to_user_string(): m.metadata["partial_window"].value
+            for e in results[month].get_asset_materialization_events()
+            for m in [e.event_specific_data.materialization]
+            if "partial_window" in m.metadata
+        }
+        assert partial == {"user_features_rfm": True, "cluster_profiles": True}
     assert checks(results["2019-10"])["user_features_rfm:complete_window"].passed
 
 

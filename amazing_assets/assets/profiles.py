@@ -4,7 +4,9 @@ import dagster as dg
 import pandas as pd
 
 from amazing_assets.assets.common import markdown_table, monthly_asset_options, rejected, run_months
+from amazing_assets.assets.features import FEATURE_WINDOW_MONTHS, window_inputs
 from amazing_assets.assets.modeling import ASSIGNMENTS, month_rows
+from amazing_assets.checks import complete_window_result
 from amazing_assets.checks.segments import PROFILE_CHECK_SPECS, profile_results
 from amazing_assets.io.delta_tables import read_months, table_exists
 from amazing_assets.io.model_io_manager import MonthlyModels
@@ -62,6 +64,7 @@ def cluster_profiles(
             )
     result = pd.concat(frames, ignore_index=True)
     latest = frames[-1]
+    _, gaps = window_inputs(warehouse, months, FEATURE_WINDOW_MONTHS)
     summary = latest[
         ["segment", "name", "size", "share", "revenue_share", "channel", "offer", "kpi"]
     ]
@@ -69,6 +72,9 @@ def cluster_profiles(
         result,
         metadata={
             "segments": len(latest),
+            # Segments of a window with a missing month describe partial behaviour.
+            "partial_window": any(gaps.values()),
+            "missing_window_months": dg.MetadataValue.json(gaps),
             "names": dg.MetadataValue.json(latest["name"].tolist()),
             "profiles": dg.MetadataValue.md(
                 markdown_table(summary.round(4).to_dict("records"), list(summary.columns))
@@ -76,6 +82,7 @@ def cluster_profiles(
         },
     )
     yield from profile_results(result, before_run, quality)
+    yield complete_window_result("cluster_profiles", gaps)
 
 
 @dg.asset(

@@ -42,3 +42,28 @@ def relative_change(now: float, before: float | None) -> float | None:
     if before is None or before == 0:
         return None
     return (now - before) / before
+
+
+def complete_window_spec(asset: str) -> dg.AssetCheckSpec:
+    return spec(
+        "complete_window",
+        asset,
+        "every month of the trailing window has clean events (warning: partial results)",
+    )
+
+
+def complete_window_result(asset: str, window_gaps: dict[str, list[str]]) -> dg.AssetCheckResult:
+    """WARN when a month's trailing window lacks clean events for some of its months."""
+    gaps = {m: g for m, g in window_gaps.items() if g}
+    return result(
+        asset,
+        "complete_window",
+        not gaps,
+        {"missing_window_months": window_gaps},
+        warn=True,
+        description=None
+        if not gaps
+        else "partial: no clean events for "
+        + "; ".join(f"{m}'s window lacks {g}" for m, g in gaps.items())
+        + ". Materialise the missing months, then re-run these.",
+    )

@@ -4,7 +4,7 @@ import dagster as dg
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from amazing_assets.checks import result, spec
+from amazing_assets.checks import complete_window_result, complete_window_spec, result, spec
 from amazing_assets.resources.quality import QualityResource
 from amazing_assets.segmentation.features import FEATURE_COLUMNS, window_months
 
@@ -26,11 +26,7 @@ FEATURE_CHECK_SPECS = [
     spec("monetary_non_negative", FEATURES, "spend and order values are ≥ 0"),
     spec("customers_match_clean_events", FEATURES, "one row per customer seen in the window"),
     spec("purchaser_share_drift", FEATURES, "purchaser share close to last month's (warning)"),
-    spec(
-        "complete_window",
-        FEATURES,
-        "every month of the trailing window has clean events (warning: partial features)",
-    ),
+    complete_window_spec(FEATURES),
 ]
 
 
@@ -138,16 +134,5 @@ def feature_results(
             },
             warn=True,
         ),
-        result(
-            FEATURES,
-            "complete_window",
-            not any(window_gaps.values()),
-            {"missing_window_months": window_gaps},
-            warn=True,
-            description=None
-            if not any(window_gaps.values())
-            else "partial features: no clean events for "
-            + "; ".join(f"{m}'s window lacks {g}" for m, g in window_gaps.items() if g)
-            + ". Materialise the missing months, then re-run these.",
-        ),
+        complete_window_result(FEATURES, window_gaps),
     ]

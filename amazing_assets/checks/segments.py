@@ -3,7 +3,7 @@
 import dagster as dg
 import pandas as pd
 
-from amazing_assets.checks import result, spec
+from amazing_assets.checks import complete_window_spec, result, spec
 from amazing_assets.resources.quality import QualityResource
 from amazing_assets.segmentation.profiles import fits
 
@@ -19,6 +19,7 @@ PROFILE_CHECK_SPECS = [
     spec("names_true_by_definition", PROFILES, "every name holds by its written definition"),
     spec("shares_sum_to_one", PROFILES, "segment shares add up to 100 %"),
     spec("segment_share_drift", PROFILES, "segment shares close to last month's (warning)"),
+    complete_window_spec(PROFILES),
 ]
 
 
