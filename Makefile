@@ -46,12 +46,15 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# This host only by default: Dagster OSS has no authentication (compose puts a proxy in front).
+UI_HOST ?= 127.0.0.1
+APP_HOST ?= 127.0.0.1
 ui: setup $(DAGSTER_HOME)/dagster.yaml  ## Dagster UI on http://localhost:3000 (same instance as `make run`)
-	$(BIN)/dagster dev -m amazing_assets.definitions -h 0.0.0.0 -p 3000
+	$(BIN)/dagster dev -m amazing_assets.definitions -h $(UI_HOST) -p 3000
 
 APP_PORT ?= 5006
 app: setup  ## the Panel app for business users on http://localhost:5006 (the demo warehouse)
-	$(BIN)/panel serve panel_app/app.py --port $(APP_PORT) --address 0.0.0.0 --warm --liveness \
+	$(BIN)/panel serve panel_app/app.py --port $(APP_PORT) --address $(APP_HOST) --warm --liveness \
 	  --allow-websocket-origin localhost:$(APP_PORT) --allow-websocket-origin 127.0.0.1:$(APP_PORT) \
 	  $(if $(PANEL_BASIC_AUTH_FILE),--basic-auth $(PANEL_BASIC_AUTH_FILE) --cookie-secret $$PANEL_COOKIE_SECRET,)
 

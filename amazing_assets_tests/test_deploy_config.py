@@ -91,7 +91,7 @@ def test_services_start_in_order_on_health_checks():
             if rule["condition"] == "service_completed_successfully":
                 assert services[dependency].get("restart") == "no", dependency
     long_running = [n for n, s in services.items() if s.get("restart") != "no"]
-    assert all("healthcheck" in services[n] for n in long_running if n != "filebeat")
+    assert all("healthcheck" in services[n] for n in long_running)
 
 
 def test_the_stack_has_every_component_and_spark_runs_on_the_project_image():
@@ -99,7 +99,7 @@ def test_the_stack_has_every_component_and_spark_runs_on_the_project_image():
     expected = {
         "minio", "minio-init", "spark-master", "spark-worker-1", "spark-worker-2", "postgres",
         "dagster-code", "dagster-webserver", "dagster-daemon", "elasticsearch", "logstash",
-        "kibana", "filebeat", "grafana", "panel",
+        "kibana", "grafana", "panel", "dagster-proxy",
     }  # fmt: skip
     assert expected <= set(services)
     image = services["dagster-code"]["image"]
@@ -257,3 +257,66 @@ def test_logstash_indexes_each_record_under_its_own_id():
     assert COMPOSE["services"]["logstash"]["environment"]["QUEUE_TYPE"] == "persisted"
     template = json.loads((ROOT / "deploy/elasticsearch/amazing-logs-template.json").read_text())
     assert template["template"]["mappings"]["properties"]["dagster"]["properties"]["asset_key"]
+
+
+def published(service: dict) -> list[str]:
+    return [str(p) for p in service.get("ports", [])]
+
+
+def test_only_the_ui_and_the_app_are_published_beyond_this_host():
+    """Before: every port on all interfaces, the Dagster UI without authentication."""
+    services = COMPOSE["services"]
+    for name, service in services.items():
+        for port in published(service):
+            if name in ("dagster-proxy", "panel"):
+                assert port.startswith("${AMAZING_PUBLIC_BIND:?"), (name, port)
+            else:
+                assert port.startswith("127.0.0.1:"), (name, port)
+    assert not published(services["dagster-webserver"])  # only through the proxy
+    assert not published(services["spark-master"])
+    proxy = (ROOT / "deploy/proxy/nginx.conf").read_text()
+    assert "auth_basic_user_file /run/secrets/dagster_ui_users;" in proxy
+    assert "proxy_pass http://dagster-webserver:3000;" in proxy
+    assert services["dagster-proxy"]["secrets"] == ["dagster_ui_users"]
+
+
+def test_no_secret_travels_on_a_command_line_and_no_service_mounts_the_docker_socket():
+    services = COMPOSE["services"]
+    for name, service in services.items():
+        command = " ".join(
+            service.get("command", [])
+            if isinstance(service.get("command"), list)
+            else [str(service.get("command", ""))]
+        )
+        assert "PASSWORD" not in command and "SECRET" not in command, name
+        assert not any("docker.sock" in str(v) for v in service.get("volumes", [])), name
+        assert service.get("user") != "root", name
+    assert "--basic-auth /run/secrets/panel_users" in " ".join(services["panel"]["command"])
+
+
+def test_log_users_have_least_privilege_and_logs_expire():
+    setup = (ROOT / "deploy/elasticsearch/setup.sh").read_text()
+    logstash = (ROOT / "deploy/logstash/pipeline/amazing.conf").read_text()
+    grafana = (ROOT / "deploy/grafana/provisioning/datasources/elasticsearch.yaml").read_text()
+    assert 'user => "amazing_logstash"' in logstash and '"elastic"' not in logstash
+    assert "basicAuthUser: amazing_grafana" in grafana
+    assert '"privileges":["read","view_index_metadata"]' in setup
+    for name in ("logstash", "grafana", "kibana"):
+        assert "ELASTIC_PASSWORD" not in str(COMPOSE["services"][name].get("environment")), name
+    template = json.loads((ROOT / "deploy/elasticsearch/amazing-logs-template.json").read_text())
+    assert template["template"]["settings"]["index.lifecycle.name"] == "amazing-logs"
+    assert '"delete":{"min_age":' in setup.replace('\\"', '"')  # deleted after the retention
+
+
+def test_spark_rpc_is_authenticated_and_encrypted_everywhere():
+    services = COMPOSE["services"]
+    for name in ("spark-master", "spark-worker-1", "spark-worker-2", "dagster-code"):
+        env = services[name]["environment"]
+        assert env["_SPARK_AUTH_SECRET"].startswith("${AMAZING_SPARK_AUTH_SECRET:?"), name
+    for name in ("spark-master", "spark-worker-1"):
+        opts = services[name]["environment"]["SPARK_DAEMON_JAVA_OPTS"]
+        assert "-Dspark.authenticate=true" in opts and "network.crypto.enabled=true" in opts
+    conf = services["dagster-code"]["environment"]["AMAZING_SPARK_CONF"]
+    for setting in ("spark.authenticate=true", "spark.network.crypto.enabled=true",
+                    "spark.io.encryption.enabled=true"):  # fmt: skip
+        assert setting in conf
