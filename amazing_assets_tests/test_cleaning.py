@@ -114,3 +114,33 @@ def test_pseudonymisation_runs_on_executors_and_leaves_no_raw_id(spark):
     assert "541312140" not in clean.select(F.to_json(F.struct("*"))).first()[0]
     assert "541312140" not in clean._jdf.queryExecution().toString()
     assert key.decode() not in clean._jdf.queryExecution().toString()
+
+
+def test_the_quarantine_never_keeps_a_raw_id_beside_its_token(spark):
+    """Before: ``_raw_line`` kept the raw user id and session next to ``user_key``."""
+    key = b"a-test-key-of-sufficient-length"
+    session = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+    line = f"2019-10-01 10:00:00 UTC,view,1,100,x,acme,1e999,541312140.0,{session}"
+    bad_price = list(raw_event("2019-10-01 10:00:00", user=541312140, session=session))
+    bad_price[10:12] = ["unparseable_price", line]
+    small_id = list(raw_event("2019-10-01 10:00:01", user=42, session="s-42"))
+    small_id[10:12] = [
+        "unparseable_price",
+        "2019-10-01 10:00:01 UTC,view,42,100,x,acme,4.2x,42,s-42",
+    ]
+    bad_id = list(raw_event("2019-10-01 10:00:02", user=None, session=session))
+    bad_id[10:12] = [
+        "unparseable_user_id",
+        f"2019-10-01 10:00:02 UTC,view,1,100,x,acme,1,5.4E+08,{session}",
+    ]
+    rows = [tuple(bad_price), tuple(small_id), tuple(bad_id)]
+    quarantine = pseudonymize(quarantine_view(classify_events(raw_frame(spark, rows))), key)
+    lines = {f"{r['reason']}:{r['_raw_line'][17:19]}": r["_raw_line"] for r in quarantine.collect()}
+    assert all("541312140" not in text and session not in text for text in lines.values())
+    assert lines["unparseable_price:00"].endswith(",1e999,[user_id],[user_session]")
+    # A short id is masked as a whole field only: "4.2x" and "100" keep their digits. A field
+    # equal to the id (here the product) is masked too: the safe side.
+    assert lines["unparseable_price:01"].endswith(
+        ",view,[user_id],100,x,acme,4.2x,[user_id],[user_session]"
+    )
+    assert lines["unparseable_user_id:02"].endswith(",5.4E+08,[user_session]")

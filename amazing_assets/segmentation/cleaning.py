@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window, WindowSpec
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructField, StructType
 
@@ -72,18 +72,26 @@ def classify_events(raw: DataFrame, rules: CleaningRules | None = None) -> DataF
         reason, F.date_format("event_time", "yyyy-MM") != F.col("month"), REASON_OUTSIDE_MONTH
     )
     reason = _first(reason, F.col("price") < 0, REASON_NEGATIVE_PRICE)
-    staged = raw.withColumn("drop_reason", reason)
-    staged = _mark_absurd_prices(staged, rules)
-    staged = _flag_bots(staged, rules)
+    staged = _mark_absurd_prices(raw.withColumn("drop_reason", reason), rules)
 
-    # Cart bursts and exact duplicates in ONE window (one shuffle, one sort): rows sharing
-    # (month, user, session, product, second, type) are sorted by every other column, so
-    # identical rows are adjacent. Rows already dropped sit in their own partition.
+    # ONE shuffle and ONE sort for every rule that looks at several rows. Cart bursts and exact
+    # duplicates use a window over (user, month, session, product, second, type): its rows are
+    # sorted by every other column, so identical rows are adjacent; rows already dropped sit in
+    # their own partition. Bot activity uses a window over (user, month) whose order is the same
+    # sort, so Spark sorts once for both. The user comes first: the sort compares an 8-byte
+    # prefix of its first key, and a constant first key (the month) would send every
+    # comparison to the full row. It also leaves each customer's events in one task, in order,
+    # so the pseudonymiser downstream sees each id in few batches.
     alive = F.col("drop_reason").isNull()
-    keys = ["month", "user_id", "user_session", "product_id", "event_time", "event_type"]
+    keys = [F.col(c) for c in ("user_id", "month", "user_session", "product_id")]
+    keys += [F.col("event_time"), F.col("event_type"), alive]
     rest = ["category_id", "category_code", "brand", "price"]
-    window = Window.partitionBy(*[F.col(c) for c in keys], alive).orderBy(
-        *[F.col(c).asc_nulls_first() for c in [*rest, "_source_file"]]
+    order = [F.col(c).asc_nulls_first() for c in [*rest, "_source_file"]]
+    window = Window.partitionBy(*keys).orderBy(*order)
+    user_month = (
+        Window.partitionBy(*keys[:2])
+        .orderBy(*[k.asc_nulls_first() for k in keys[2:]], *order)
+        .rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
     )
     first_in_group = F.row_number().over(window) == 1
     same_as_previous = F.lit(True)
@@ -96,8 +104,8 @@ def classify_events(raw: DataFrame, rules: CleaningRules | None = None) -> DataF
     # to 78 times (usually as identical rows, so this rule comes before the duplicate rule).
     reason = _first(reason, is_cart & ~first_in_group, REASON_CART_BURST)
     reason = _first(reason, ~first_in_group & same_as_previous, REASON_EXACT_DUPLICATE)
-    reason = _first(reason, F.col("_is_bot"), REASON_BOT_USER)
-    return staged.withColumn("drop_reason", reason).drop("_is_bot")
+    reason = _first(reason, _is_bot(alive, user_month, rules), REASON_BOT_USER)
+    return staged.withColumn("drop_reason", reason)
 
 
 def _first(reason: Column, broken: Column, code: str) -> Column:
@@ -125,25 +133,21 @@ def _mark_absurd_prices(staged: DataFrame, rules: CleaningRules) -> DataFrame:
     ).drop("_category_median")
 
 
-def _flag_bots(staged: DataFrame, rules: CleaningRules) -> DataFrame:
-    """Flag (not yet charge) rows of users averaging too many events per active day.
+def _is_bot(alive: Column, user_month: WindowSpec, rules: CleaningRules) -> Column:
+    """True on every row of a user averaging too many events per active day in the month.
 
     Activity is counted on the rows still alive after the row-level rules, before duplicates
     are removed: duplicates are 0.4 % of rows and cannot lift a human past the threshold, and
-    counting first keeps the bot aggregate off the window's sort (one pass fewer).
+    counting them first keeps the rule on the window's sort. Active days are a bit set of the
+    days of the month (the window is one user's month; rows outside it are dropped already),
+    exact, and constant in size whatever the user's activity.
     """
-    per_user = (
-        staged.where(F.col("drop_reason").isNull())
-        .groupBy("month", "user_id")
-        .agg(
-            F.count("*").alias("_events"),
-            F.countDistinct(F.to_date("event_time")).alias("_active_days"),
-        )
+    events = F.sum(alive.cast("long")).over(user_month)
+    day_bit = F.shiftleft(F.lit(1).cast("long"), F.dayofmonth("event_time"))
+    days = F.bit_count(F.bit_or(F.when(alive, day_bit).otherwise(F.lit(0).cast("long")))).over(
+        user_month
     )
-    bots = per_user.where(
-        F.col("_events") / F.col("_active_days") > rules.bot_events_per_active_day
-    ).select("month", "user_id", F.lit(True).alias("_is_bot"))
-    return staged.join(F.broadcast(bots), on=["month", "user_id"], how="left")
+    return (days > 0) & (events / days > rules.bot_events_per_active_day)
 
 
 def trusted(classified: DataFrame, column: str) -> Column:
@@ -177,12 +181,39 @@ def clean_view(classified: DataFrame) -> DataFrame:
     )
 
 
+# What a raw identifier looks like inside an export line: a 9-10 digit user id (possibly written
+# as a float) and a UUID session (the patterns of observability.ecs.redact, in Java regex).
+_RAW_USER_ID_IN_LINE = r"(?<![\w.])\d{9,10}(?:\.0+)?(?![\w]|\.\d)"
+_UUID_IN_LINE = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+MASKED_USER_ID = "[user_id]"
+MASKED_SESSION = "[user_session]"
+
+
+def line_without_identifiers() -> Column:
+    """``_raw_line`` with the row's user id and session masked.
+
+    The quarantine stores pseudonymous tokens next to the line: a raw id beside its token would
+    make the quarantine a re-identification table. The parsed values are replaced exactly, and
+    anything shaped like an id or a session besides (an id that failed to parse).
+    """
+    line = F.col("_raw_line")
+    for column, mask in (("user_id", MASKED_USER_ID), ("user_session", MASKED_SESSION)):
+        value = F.col(column).cast("string")
+        # The value as a whole field (bounded by a comma, a quote or the line's ends), taken
+        # literally (\Q...\E), with the ".0" a spreadsheet may have added to an id.
+        field = F.concat(F.lit('(?<![^,"])\\Q'), value, F.lit('\\E(?:\\.0+)?(?![^,"\\r\\n])'))
+        line = F.when(value.isNotNull(), F.regexp_replace(line, field, F.lit(mask))).otherwise(line)
+    line = F.regexp_replace(line, _RAW_USER_ID_IN_LINE, MASKED_USER_ID)
+    return F.regexp_replace(line, _UUID_IN_LINE, MASKED_SESSION)
+
+
 def quarantine_view(classified: DataFrame) -> DataFrame:
-    """The dropped rows with their reason, source file and (for unparseable rows) raw text."""
+    """The dropped rows with their reason, source file and (for unparseable rows) raw text with
+    identifiers masked (see :func:`line_without_identifiers`)."""
     return classified.where(F.col("drop_reason").isNotNull()).select(
         *[trusted(classified, c).alias(c) for c in EXPORT_COLUMNS],
         "_source_file",
-        "_raw_line",
+        line_without_identifiers().alias("_raw_line"),
         F.col("drop_reason").alias("reason"),
         "month",
     )
