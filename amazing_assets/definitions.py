@@ -12,6 +12,7 @@ from amazing_assets.assets.ingestion import raw_events
 from amazing_assets.assets.kpis import monthly_kpis
 from amazing_assets.assets.modeling import kmeans_model, pca_embedding
 from amazing_assets.assets.profiles import cluster_profiles, segment_migration
+from amazing_assets.erasure import erase_customers_job
 from amazing_assets.io.io_managers import SparkDeltaIOManager
 from amazing_assets.io.model_io_manager import ModelIOManager
 from amazing_assets.partitions import monthly_partitions
@@ -76,7 +77,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or load_settings()
     return dg.Definitions(
         assets=ASSETS,
-        jobs=[monthly_segments_job],
+        jobs=[monthly_segments_job, erase_customers_job],
         sensors=[build_landing_sensor(monthly_segments_job)],
         resources=build_resources(settings),
         # Every run (the job, the sensor's, UI materialisations and backfills) executes its steps

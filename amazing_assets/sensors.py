@@ -193,8 +193,13 @@ def last_ingestion_ns(instance: dg.DagsterInstance, partition_key: str) -> int:
         dg.AssetRecordsFilter(asset_key=RAW_EVENTS, asset_partitions=[partition_key]), limit=1
     ).records
     materialized = records[0].timestamp if records else 0.0
-    runs = instance.get_run_records(
-        filters=dg.RunsFilter(tags={PARTITION_TAG: partition_key}), limit=1
-    )
-    attempted = runs[0].create_timestamp.timestamp() if runs else 0.0
+    # A backfill's one-month run carries the month as a range of one, not as the partition tag.
+    attempted = 0.0
+    for tags in (
+        {PARTITION_TAG: partition_key},
+        {RANGE_START_TAG: partition_key, RANGE_END_TAG: partition_key},
+    ):
+        runs = instance.get_run_records(filters=dg.RunsFilter(tags=tags), limit=1)
+        if runs:
+            attempted = max(attempted, runs[0].create_timestamp.timestamp())
     return int(max(materialized, attempted) * 1e9)

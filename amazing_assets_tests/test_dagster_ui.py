@@ -19,6 +19,7 @@ import dagster as dg
 import pytest
 
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
+from amazing_assets.partitions import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 from amazing_assets_tests.browser import ConsoleErrors, chromium, screenshot, start_server
 from amazing_assets_tests.conftest import free_port
 
@@ -108,6 +109,14 @@ def backfill_status(page_text: str) -> str:
     return lines[lines.index("Status") + 1] if "Status" in lines else ""
 
 
+def month_of_run(run: dg.DagsterRun) -> str:
+    """The one month a run covers: a partition tag, or a backfill's range of one month."""
+    start = run.tags.get(RANGE_START_TAG)
+    if start is not None:
+        assert run.tags.get(RANGE_END_TAG) == start, run.tags  # one month per run
+    return (run.tags.get(PARTITION_TAG) or start or "")[:7]
+
+
 def sensor_ticks(instance: dg.DagsterInstance) -> list:
     states = [s for s in instance.all_instigator_state() if s.instigator_name == "landing_sensor"]
     if not states:
@@ -170,7 +179,7 @@ def test_a_backfill_from_the_ui_runs_each_month_alone_and_a_bad_month_fails_alon
         assert [e for e in errors.take() if "favicon" not in e] == []
 
     instance = dg.DagsterInstance.get()  # DAGSTER_HOME=home
-    runs = {r.tags.get("dagster/partition", "")[:7]: r for r in instance.get_runs()}
+    runs = {month_of_run(r): r for r in instance.get_runs()}
     assert set(runs) == set(MONTHS)  # one run per month, and the sensor asked for nothing
     assert all(r.tags.get("dagster/backfill") for r in runs.values())
     assert {m: r.status for m, r in runs.items()} == {

@@ -29,10 +29,16 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value).replace("|", "\\|")
 
 
+# Columns a preview never shows: raw identifiers, and pseudonymous keys too. Dagster keeps
+# metadata in its event log for good; a key there would outlive an erasure of the customer.
+IDENTIFYING_COLUMNS = ("user_id", "user_session", "user_key", "session_key", "_raw_line")
+
+
 def preview_markdown(spark_df, limit: int = 10) -> dg.MetadataValue:
-    """A few rows as Markdown (``limit`` rows only are collected)."""
-    rows = [r.asDict() for r in spark_df.limit(limit).collect()]
-    return dg.MetadataValue.md(markdown_table(rows, spark_df.columns))
+    """A few rows as Markdown (``limit`` rows only are collected), identifying columns left out."""
+    shown = spark_df.drop(*IDENTIFYING_COLUMNS)
+    rows = [r.asDict() for r in shown.limit(limit).collect()]
+    return dg.MetadataValue.md(markdown_table(rows, shown.columns))
 
 
 # Transient faults (an S3 hiccup, a lost executor) get two more tries with backoff; the storage

@@ -1,0 +1,83 @@
+"""``erase_customers``: the Dagster job that forgets customers on request (GDPR art. 17).
+
+A request is a JSON file ``{"user_ids": [541312140, ...]}`` dropped in the landing zone's
+private folder ``_erasure/`` (where only the pipeline reads), and the job is launched with its
+file name. The raw ids therefore never enter Dagster's run configuration, event log or the logs;
+the request file is deleted once the erasure is done. The run's metadata and the audit table
+``erasure_audit`` hold counts and one-way digests only. See :mod:`amazing_assets.io.erasure`.
+"""
+
+import json
+
+import dagster as dg
+from pydantic import Field
+
+from amazing_assets.io.erasure import ErasureRequestError, erase_customers
+from amazing_assets.resources.pseudonymization import PseudonymizationKeyResource
+from amazing_assets.resources.warehouse import WarehouseResource
+
+REQUESTS_FOLDER = "_erasure"
+
+
+class ErasureRequest(dg.Config):
+    request_file: str = Field(
+        description=f"name of the request file in the landing zone's {REQUESTS_FOLDER}/ folder, "
+        'holding {"user_ids": [...]}'
+    )
+
+
+def read_request(warehouse: WarehouseResource, name: str) -> tuple[list, str]:
+    """The request's user ids and the request file's path (refused outside ``_erasure/``)."""
+    if "/" in name or name.startswith("."):
+        raise ErasureRequestError(f"{name!r}: give the file name only, inside {REQUESTS_FOLDER}/")
+    location = warehouse.landing().child(REQUESTS_FOLDER, name)
+    try:
+        with location.filesystem().open_input_stream(location.path) as stream:
+            request = json.loads(stream.read())
+    except FileNotFoundError as error:
+        raise ErasureRequestError(f"no request file {location.uri}") from error
+    if not isinstance(request, dict) or not isinstance(request.get("user_ids"), list):
+        raise ErasureRequestError(f'{location.uri}: expected {{"user_ids": [...]}}')
+    return request["user_ids"], location.path
+
+
+@dg.op(description="Forget the request's customers in every table and version; audit it.")
+def erase_requested_customers(
+    context: dg.OpExecutionContext,
+    config: ErasureRequest,
+    warehouse: WarehouseResource,
+    pseudonymization_key: PseudonymizationKeyResource,
+) -> None:
+    try:
+        user_ids, request_path = read_request(warehouse, config.request_file)
+        report = erase_customers(
+            warehouse.warehouse(),
+            warehouse.landing(),
+            user_ids,
+            pseudonymization_key.key_bytes(),
+            request_id=context.run_id,
+        )
+    except ErasureRequestError as error:
+        raise dg.Failure(description=str(error), allow_retries=False) from error
+    warehouse.landing().filesystem().delete_file(request_path)
+    context.log.info(
+        f"erased {report.customers} customer(s): {sum(report.rows_removed.values()):,} rows in "
+        f"{len(report.rows_removed)} tables; every older version removed"
+    )
+    if report.landing_files:
+        context.log.warning(
+            "landing exports still hold the customer(s); delete or re-export them: "
+            + ", ".join(f"{f} ({n} lines)" for f, n in report.landing_files.items())
+        )
+    context.add_output_metadata(
+        {
+            "customers": report.customers,
+            "rows_removed": dg.MetadataValue.json(report.rows_removed),
+            "landing_files_still_holding_customers": dg.MetadataValue.json(report.landing_files),
+        }
+    )
+
+
+@dg.job(description="Forget customers on request: every table, month and version (GDPR).")
+def erase_customers_job() -> None:
+    erase_requested_customers()

@@ -1,0 +1,183 @@
+"""Erasure on request: a planted customer is forgotten in every table and version, nothing else.
+
+Real pipeline runs (Spark, Delta) on local storage and on the S3 test server, then the
+``erase_customers_job`` Dagster job driven by a request file naming the raw id only.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+import pytest
+
+from amazing_assets.datagen.generator import GenerationSpec, generate_month
+from amazing_assets.definitions import build_definitions
+from amazing_assets.demo import materialize_months
+from amazing_assets.io.delta_tables import read_months
+from amazing_assets.io.erasure import audit_entries, delta_tables
+from amazing_assets.io.storage import Location
+from amazing_assets.segmentation.pseudonymize import Pseudonymizer
+from amazing_assets.settings import load_settings
+
+pytestmark = [pytest.mark.slow, pytest.mark.spark]
+
+MONTH = "2019-10"
+KEY = "test-key-0123456789abcdef0123456789abcdef"  # conftest's AMAZING_PSEUDONYMIZATION_KEY
+
+
+@dataclass
+class Store:
+    """A landing zone and a warehouse, local or on the S3 test server."""
+
+    landing: Location
+    warehouse: Location
+    defs: dg.Definitions
+
+    def put(self, relative: str, data: bytes) -> None:
+        target = self.landing.child(*relative.split("/"))
+        fs = self.landing.filesystem()
+        if not self.landing.is_s3:
+            Path(target.path).parent.mkdir(parents=True, exist_ok=True)
+        with fs.open_output_stream(target.path) as out:
+            out.write(data)
+
+    def exists(self, relative: str) -> bool:
+        target = self.landing.child(*relative.split("/"))
+        info = self.landing.filesystem().get_file_info(target.path)
+        return info.type != pafs.FileType.NotFound
+
+
+def planted_export(tmp_path: Path) -> tuple[bytes, int]:
+    """A generated month plus one unparseable row of its busiest customer; (export, user id)."""
+    result = generate_month(GenerationSpec(month=MONTH, events=6_000, users=500, seed=3), tmp_path)
+    text = result.path.read_text()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    # The busiest customer that is not a bot (bots never reach clean_events).
+    counts = collections.Counter(r["user_id"] for r in rows)
+    user = int(max((n, u) for u, n in counts.items() if n <= 100)[1])
+    session = next(r["user_session"] for r in rows if int(r["user_id"]) == user)
+    bad = f"{MONTH}-02 10:00:00 UTC,view,1004856,2053,,acme,not-a-price,{user},{session}\n"
+    return (text + bad).encode(), user
+
+
+def customer_rows(warehouse: Location, user: int, token: str) -> dict[str, int]:
+    """Rows of the customer in each table: by raw id in the raw zone, by token elsewhere."""
+    counts = {}
+    for name in delta_tables(warehouse):
+        table = read_months(warehouse.child(*name.split("/")))
+        if "user_id" in table.column_names:
+            counts[name] = table.column("user_id").to_pylist().count(user)
+        elif "user_key" in table.column_names:
+            counts[name] = table.column("user_key").to_pylist().count(token)
+    return counts
+
+
+def table_sizes(warehouse: Location) -> dict[str, int]:
+    return {
+        n: read_months(warehouse.child(*n.split("/"))).num_rows for n in delta_tables(warehouse)
+    }
+
+
+def every_stored_text(warehouse: Location) -> str:
+    """Every value of every data file and every log entry of the warehouse, versions included."""
+    fs = warehouse.filesystem()
+    texts = []
+    for info in fs.get_file_info(pafs.FileSelector(warehouse.path, recursive=True)):
+        if info.type != pafs.FileType.File:
+            continue
+        if info.path.endswith(".parquet"):
+            with fs.open_input_file(info.path) as handle:
+                texts.append(json.dumps(pq.read_table(handle).to_pylist(), default=str))
+        elif "_delta_log" in info.path or info.path.endswith(".json"):
+            with fs.open_input_stream(info.path) as stream:
+                texts.append(stream.read().decode("utf-8", "replace"))
+    return "\n".join(texts)
+
+
+def run_and_erase(store: Store, export: bytes, user: int) -> None:
+    token = Pseudonymizer(KEY.encode()).token(user)
+    store.put(f"{MONTH}/events.csv", export)
+    instance = dg.DagsterInstance.ephemeral()
+    assert materialize_months([MONTH], instance, store.defs)[MONTH].success
+    before = customer_rows(store.warehouse, user, token)
+    sizes = table_sizes(store.warehouse)
+    # The customer is everywhere a customer can be, quarantine included.
+    for name in ("raw_events", "clean_events", "event_quarantine", "user_features_rfm",
+                 "pca_embedding/coordinates", "kmeans_model/assignments"):  # fmt: skip
+        assert before.get(name, 0) > 0, (name, before)
+
+    store.put("_erasure/request-1.json", json.dumps({"user_ids": [f"{user}.0"]}).encode())
+    result = store.defs.resolve_job_def("erase_customers_job").execute_in_process(
+        instance=instance,
+        run_config={
+            "ops": {"erase_requested_customers": {"config": {"request_file": "request-1.json"}}}
+        },
+    )
+    assert result.success
+
+    # Gone from every table and every version; every other row still there.
+    assert set(customer_rows(store.warehouse, user, token).values()) == {0}
+    after = table_sizes(store.warehouse)
+    assert {n: sizes[n] - after.get(n, 0) for n in sizes} == {n: before.get(n, 0) for n in sizes}
+    stored = every_stored_text(store.warehouse)
+    assert not re.search(rf"(?<!\d){user}(?!\d)", stored) and token not in stored
+    # The request (a raw id) is gone; the audit names no customer, only a digest and counts.
+    assert not store.exists("_erasure/request-1.json")
+    [audit] = audit_entries(store.warehouse)
+    assert json.loads(audit["customer_digests"]) == [hashlib.sha256(token.encode()).hexdigest()]
+    removed = json.loads(audit["rows_removed"])
+    assert set(before) <= set(removed) and removed == {n: before.get(n, 0) for n in removed}
+    # The landing export still holds the customer: reported, for the operator to replace.
+    landing_lines = export.decode().count(f",{user},")
+    assert json.loads(audit["landing_files_still_holding_customers"]) == {
+        f"{MONTH}/events.csv": landing_lines
+    }
+    # Nothing of the customer in the run's logs either.
+    logs = " ".join(
+        str(e.dagster_event or e.user_message) for e in instance.all_logs(result.run_id)
+    )
+    assert not re.search(rf"(?<!\d){user}(?!\d)", logs) and token not in logs
+
+
+def test_erasure_on_local_storage(tmp_path, spark):
+    export, user = planted_export(tmp_path / "gen")
+    settings = load_settings(
+        {
+            "AMAZING_HOME": str(tmp_path / "home"),
+            "AMAZING_LANDING": str(tmp_path / "landing"),
+            "AMAZING_WAREHOUSE": str(tmp_path / "warehouse"),
+        }
+    )
+    store = Store(
+        Location.parse(settings.landing_uri),
+        Location.parse(settings.warehouse_uri),
+        build_definitions(settings),
+    )
+    run_and_erase(store, export, user)
+
+
+def test_erasure_on_the_s3_server(tmp_path, spark, s3_bucket):
+    export, user = planted_export(tmp_path / "gen")
+    settings = load_settings(
+        {
+            "AMAZING_HOME": str(tmp_path / "home"),
+            "AMAZING_LANDING": f"s3://{s3_bucket}/landing",
+            "AMAZING_WAREHOUSE": f"s3://{s3_bucket}/warehouse",
+        }
+    )
+    store = Store(
+        Location.parse(settings.landing_uri),
+        Location.parse(settings.warehouse_uri),
+        build_definitions(settings),
+    )
+    run_and_erase(store, export, user)
