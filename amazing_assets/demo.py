@@ -22,6 +22,7 @@ from amazing_assets.io.delta_tables import month_row_counts, read_months, scan_m
 from amazing_assets.io.storage import Location
 from amazing_assets.partitions import partition_key_of
 from amazing_assets.settings import load_settings
+from amazing_assets.tables import table_location
 
 
 def ensure_demo_landing(
@@ -79,11 +80,11 @@ def failure_summary(result: dg.ExecuteInProcessResult) -> str:
 
 
 def summarize(warehouse: Location, months: list[str]) -> list[dict]:
-    raw = month_row_counts(warehouse.child("raw_events"))
-    clean = month_row_counts(warehouse.child("clean_events"))
-    users = month_row_counts(warehouse.child("user_features_rfm"))
-    reasons = quarantine_reasons(warehouse.child("event_quarantine"), months)
-    profiles = read_months(warehouse.child("cluster_profiles"), months).to_pandas()
+    raw = month_row_counts(table_location(warehouse, "raw_events"))
+    clean = month_row_counts(table_location(warehouse, "clean_events"))
+    users = month_row_counts(table_location(warehouse, "user_features_rfm"))
+    reasons = quarantine_reasons(table_location(warehouse, "event_quarantine"), months)
+    profiles = read_months(table_location(warehouse, "cluster_profiles"), months).to_pandas()
     segment_columns = ["name", "size", "share", "revenue_share", "offer", "channel"]
     return [
         {

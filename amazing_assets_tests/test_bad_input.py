@@ -38,6 +38,7 @@ from amazing_assets.definitions import build_resources
 from amazing_assets.io.delta_tables import month_row_counts, read_months, table_exists
 from amazing_assets.io.storage import Location
 from amazing_assets.settings import load_settings
+from amazing_assets.tables import table_location
 from amazing_assets_tests.conftest import REAL_BOM, real_file
 
 pytestmark = pytest.mark.slow
@@ -86,7 +87,7 @@ class Run:
         )
 
     def table(self, name: str) -> Location:
-        return Location.parse(str(self.tmp / "warehouse" / name))
+        return table_location(Location.parse(str(self.tmp / "warehouse")), name)
 
     def reasons(self) -> dict[str, int]:
         table = read_months(self.table("event_quarantine"), ["2019-10"], columns=["reason"])

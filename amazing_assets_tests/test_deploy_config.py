@@ -320,3 +320,21 @@ def test_spark_rpc_is_authenticated_and_encrypted_everywhere():
     for setting in ("spark.authenticate=true", "spark.network.crypto.enabled=true",
                     "spark.io.encryption.enabled=true"):  # fmt: skip
         assert setting in conf
+
+
+def test_the_dashboard_reads_the_app_tables_and_never_the_raw_zone():
+    """Before: GetObject on all of warehouse/*, raw ids and quarantine lines included."""
+    from amazing_assets.io.storage import Location
+    from amazing_assets.tables import APP_TABLES, RAW_ZONE, RAW_ZONE_TABLES, table_location
+
+    dashboard = json.loads((ROOT / "deploy/minio/dashboard-policy.json").read_text())
+    readable = {
+        r for s in dashboard["Statement"] for r in s["Resource"] if "s3:GetObject" in s["Action"]
+    }
+    assert readable == {f"arn:aws:s3:::amazing/warehouse/{t}/*" for t in APP_TABLES}
+    warehouse = Location.parse("s3://amazing/warehouse")
+    for name in RAW_ZONE_TABLES:
+        assert table_location(warehouse, name).path == f"amazing/warehouse/{RAW_ZONE}/{name}"
+    assert RAW_ZONE not in APP_TABLES and not RAW_ZONE_TABLES & set(APP_TABLES)
+    app_source = (ROOT / "panel_app" / "data.py").read_text()
+    assert not any(f'"{name}"' in app_source for name in RAW_ZONE_TABLES)

@@ -112,7 +112,7 @@ def run_and_erase(store: Store, export: bytes, user: int) -> None:
     before = customer_rows(store.warehouse, user, token)
     sizes = table_sizes(store.warehouse)
     # The customer is everywhere a customer can be, quarantine included.
-    for name in ("raw_events", "clean_events", "event_quarantine", "user_features_rfm",
+    for name in ("raw/raw_events", "clean_events", "raw/event_quarantine", "user_features_rfm",
                  "pca_embedding/coordinates", "kmeans_model/assignments"):  # fmt: skip
         assert before.get(name, 0) > 0, (name, before)
 

@@ -17,6 +17,7 @@ from amazing_assets.datagen.generator import GenerationSpec, generate_month
 from amazing_assets.demo import failure_summary, main, materialize_months
 from amazing_assets.io.delta_tables import month_row_counts, open_table, read_months
 from amazing_assets.io.storage import Location
+from amazing_assets.tables import table_location
 from amazing_assets_tests.pipeline_run import ASSETS, definitions_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
@@ -52,7 +53,7 @@ def triple_every_row(path: Path) -> None:
 
 
 def table(warehouse: Path, name: str) -> Location:
-    return Location.parse(str(warehouse / name))
+    return table_location(Location.parse(str(warehouse)), name)
 
 
 def month_state(warehouse: Path, month: str) -> dict[str, int]:

@@ -11,6 +11,7 @@ from amazing_assets.io.delta_tables import month_row_counts, open_table, read_mo
 from amazing_assets.io.storage import Location
 from amazing_assets.segmentation.migration import GONE, NEW
 from amazing_assets.segmentation.prediction import behaviour_features
+from amazing_assets.tables import table_location
 from amazing_assets_tests.pipeline_run import ASSETS, MONTHS, definitions_for, run
 
 pytestmark = pytest.mark.slow
@@ -22,7 +23,7 @@ def export_rows(path: Path) -> int:
 
 
 def table(tmp: Path, name: str) -> Location:
-    return Location.parse(str(tmp / "warehouse" / name))
+    return table_location(Location.parse(str(tmp / "warehouse")), name)
 
 
 def test_a_two_month_backfill_fills_every_month_with_its_own_checks(backfilled):

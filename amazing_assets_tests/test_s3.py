@@ -26,6 +26,7 @@ from amazing_assets.resources.warehouse import StorageAccessError, WarehouseReso
 from amazing_assets.segmentation.prediction import behaviour_features
 from amazing_assets.sensors import build_landing_sensor
 from amazing_assets.settings import load_settings
+from amazing_assets.tables import table_location
 from amazing_assets_tests.conftest import REAL_17K, free_port, real_file, start_moto
 from amazing_assets_tests.delta_files import files_in_log, files_on_store
 from amazing_assets_tests.flaky_proxy import FlakyProxy
@@ -84,11 +85,11 @@ def test_the_full_chain_runs_on_s3_and_reads_back_with_deltalake(
     bucket, local, _, seconds = chain_on_s3
     monkeypatch.setenv("AMAZING_S3_ENDPOINT", s3_server)
     warehouse = Location.parse(f"s3://{bucket}/warehouse")
-    raw = month_row_counts(warehouse.child("raw_events"))
+    raw = month_row_counts(table_location(warehouse, "raw_events"))
     lines = {m: (local / m / "events.csv").read_bytes().count(b"\n") - 1 for m in MONTHS}
     assert raw == lines
     clean = month_row_counts(warehouse.child("clean_events"))
-    dropped = quarantine_reasons(warehouse.child("event_quarantine"), MONTHS)
+    dropped = quarantine_reasons(table_location(warehouse, "event_quarantine"), MONTHS)
     for month in MONTHS:
         assert raw[month] == clean[month] + sum(dropped[month].values())
     profiles = read_months(warehouse.child("cluster_profiles"), MONTHS).to_pandas()

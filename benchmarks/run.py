@@ -33,6 +33,7 @@ from amazing_assets.io.delta_tables import month_row_counts
 from amazing_assets.io.storage import Location
 from amazing_assets.segmentation.prediction import behaviour_features
 from amazing_assets.settings import load_settings
+from amazing_assets.tables import table_location
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("the benchmark run failed")
     steps = step_durations(result)
     location = Location.parse(str(warehouse))
-    raw_rows = month_row_counts(location.child("raw_events"))["2019-10"]
+    raw_rows = month_row_counts(table_location(location, "raw_events"))["2019-10"]
     customers = month_row_counts(location.child("user_features_rfm"))["2019-10"]
     rows_in = {
         "raw_events": raw_rows,

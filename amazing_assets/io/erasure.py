@@ -32,6 +32,7 @@ import pyarrow.fs as pafs
 from amazing_assets.io.delta_tables import open_table, read_months, table_exists
 from amazing_assets.io.storage import Location
 from amazing_assets.segmentation.pseudonymize import Pseudonymizer
+from amazing_assets.tables import table_location
 
 AUDIT_TABLE = "erasure_audit"
 RAW_EVENTS = "raw_events"
@@ -128,7 +129,7 @@ def erasure_predicate(
 
 def customer_sessions(warehouse: Location, ids: list[int]) -> list[str]:
     """The customers' raw sessions, from the raw zone (to find rows known by session only)."""
-    location = warehouse.child(RAW_EVENTS)
+    location = table_location(warehouse, RAW_EVENTS)
     if not table_exists(location):
         return []
     import pyarrow.compute as pc

@@ -11,6 +11,7 @@ from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
 from amazing_assets.io.storage import Location, S3Settings, StorageConfigError, ensure_directory
+from amazing_assets.tables import table_location
 
 
 class StorageAccessError(RuntimeError):
@@ -46,7 +47,8 @@ class WarehouseResource(dg.ConfigurableResource):
         return Location.parse(self.landing_uri, self._s3(), setting="AMAZING_LANDING")
 
     def table(self, name: str) -> Location:
-        return self.warehouse().child(name)
+        """Table ``name``'s location (raw-zone tables under ``raw/``, see ``tables``)."""
+        return table_location(self.warehouse(), name)
 
     def s3_client(self, max_attempts: int = 5):
         """A boto3 client from dagster-aws' S3Resource, for listings and preflight checks."""

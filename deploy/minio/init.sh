@@ -1,6 +1,6 @@
 #!/bin/sh
 # One-shot MinIO setup: the bucket, and two least-privilege users (pipeline: read landing +
-# write warehouse; dashboard: read warehouse). Idempotent: safe to run on every `up`.
+# write warehouse; dashboard: read the tables the app uses, never the raw zone). Idempotent: safe to run on every `up`.
 set -eu
 mc alias set local http://minio:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD"
 mc mb --ignore-existing local/amazing
