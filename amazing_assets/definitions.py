@@ -12,7 +12,12 @@ from amazing_assets.assets.ingestion import raw_events
 from amazing_assets.assets.kpis import monthly_kpis
 from amazing_assets.assets.modeling import kmeans_model, pca_embedding
 from amazing_assets.assets.profiles import cluster_profiles, segment_migration
-from amazing_assets.erasure import erase_customers_job
+from amazing_assets.erasure import (
+    RetentionSettings,
+    erase_customers_job,
+    housekeeping_job,
+    housekeeping_schedule,
+)
 from amazing_assets.io.io_managers import SparkDeltaIOManager
 from amazing_assets.io.model_io_manager import ModelIOManager
 from amazing_assets.partitions import monthly_partitions
@@ -68,6 +73,10 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "pseudonymization_key": key,
         "modeling": ModelingResource(),
         "quality": QualityResource(),
+        "retention": RetentionSettings(
+            history_days=settings.history_retention_days,
+            landing_days=settings.landing_retention_days,
+        ),
         "spark_delta_io_manager": SparkDeltaIOManager(warehouse=warehouse, spark=spark),
         "model_io_manager": ModelIOManager(warehouse=warehouse),
     }
@@ -77,7 +86,8 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or load_settings()
     return dg.Definitions(
         assets=ASSETS,
-        jobs=[monthly_segments_job, erase_customers_job],
+        jobs=[monthly_segments_job, erase_customers_job, housekeeping_job],
+        schedules=[housekeeping_schedule],
         sensors=[build_landing_sensor(monthly_segments_job)],
         resources=build_resources(settings),
         # Every run (the job, the sensor's, UI materialisations and backfills) executes its steps

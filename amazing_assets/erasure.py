@@ -1,4 +1,4 @@
-"""``erase_customers``: the Dagster job that forgets customers on request (GDPR art. 17).
+"""Privacy jobs: ``erase_customers_job`` (GDPR art. 17) and ``housekeeping_job`` (retention).
 
 A request is a JSON file ``{"user_ids": [541312140, ...]}`` dropped in the landing zone's
 private folder ``_erasure/`` (where only the pipeline reads), and the job is launched with its
@@ -13,6 +13,7 @@ import dagster as dg
 from pydantic import Field
 
 from amazing_assets.io.erasure import ErasureRequestError, erase_customers
+from amazing_assets.io.retention import expire_landing, vacuum_history
 from amazing_assets.resources.pseudonymization import PseudonymizationKeyResource
 from amazing_assets.resources.warehouse import WarehouseResource
 
@@ -81,3 +82,44 @@ def erase_requested_customers(
 @dg.job(description="Forget customers on request: every table, month and version (GDPR).")
 def erase_customers_job() -> None:
     erase_requested_customers()
+
+
+class RetentionSettings(dg.ConfigurableResource):
+    """How long history is kept (``AMAZING_HISTORY_RETENTION_DAYS``, default 7) and ingested
+    exports (``AMAZING_LANDING_RETENTION_DAYS``, unset: kept)."""
+
+    history_days: float = 7.0
+    landing_days: float | None = None
+
+
+@dg.op(description="Remove table versions past the retention; expire ingested exports.")
+def apply_retention(
+    context: dg.OpExecutionContext, warehouse: WarehouseResource, retention: RetentionSettings
+) -> None:
+    removed = vacuum_history(warehouse.warehouse(), retention.history_days)
+    context.log.info(
+        f"history older than {retention.history_days} days removed: "
+        f"{sum(removed.values()):,} files in {len(removed)} tables"
+    )
+    expired = []
+    if retention.landing_days is not None:
+        expired = expire_landing(warehouse.landing(), warehouse.warehouse(), retention.landing_days)
+        context.log.info(
+            f"{len(expired)} ingested export(s) older than {retention.landing_days} days deleted"
+        )
+    context.add_output_metadata(
+        {"files_removed": dg.MetadataValue.json(removed), "exports_deleted": len(expired)}
+    )
+
+
+@dg.job(description="Apply the retention settings to table history and landing exports.")
+def housekeeping_job() -> None:
+    apply_retention()
+
+
+housekeeping_schedule = dg.ScheduleDefinition(
+    job=housekeeping_job,
+    cron_schedule="0 3 * * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Daily retention at 03:00 (UTC).",
+)

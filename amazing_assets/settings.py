@@ -28,6 +28,8 @@ class Settings:
     feature_window_months: int
     spark_master: str
     spark_conf: dict[str, str]
+    history_retention_days: float = 7.0
+    landing_retention_days: float | None = None
 
     @property
     def is_local(self) -> bool:
@@ -75,9 +77,27 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         feature_window_months=window,
         spark_master=env_vars.get("AMAZING_SPARK_MASTER", "local[*]"),
         spark_conf=parse_spark_conf(env_vars.get("AMAZING_SPARK_CONF", "")),
+        history_retention_days=days(env_vars, "AMAZING_HISTORY_RETENTION_DAYS", "7"),
+        landing_retention_days=(
+            days(env_vars, "AMAZING_LANDING_RETENTION_DAYS", "")
+            if env_vars.get("AMAZING_LANDING_RETENTION_DAYS")
+            else None
+        ),
     )
     refuse_key_inside_warehouse(settings)
     return settings
+
+
+def days(env_vars, name: str, default: str) -> float:
+    """A retention setting in days (``0.5`` allowed); a bad value fails at load time."""
+    text = env_vars.get(name) or default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise SettingsError(f"{name}={text!r}: use a number of days >= 0 (e.g. 7)")
+    return value
 
 
 def refuse_key_inside_warehouse(settings: Settings) -> None:
