@@ -15,6 +15,7 @@ from amazing_assets.assets.profiles import cluster_profiles, segment_migration
 from amazing_assets.erasure import (
     RetentionSettings,
     erase_customers_job,
+    erasure_request_sensor,
     housekeeping_job,
     housekeeping_schedule,
 )
@@ -88,7 +89,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         assets=ASSETS,
         jobs=[monthly_segments_job, erase_customers_job, housekeeping_job],
         schedules=[housekeeping_schedule],
-        sensors=[build_landing_sensor(monthly_segments_job)],
+        sensors=[build_landing_sensor(monthly_segments_job), erasure_request_sensor],
         resources=build_resources(settings),
         # Every run (the job, the sensor's, UI materialisations and backfills) executes its steps
         # in the run process: one SparkSession, one Spark application on a cluster, per run,

@@ -123,3 +123,28 @@ housekeeping_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Daily retention at 03:00 (UTC).",
 )
+
+
+@dg.sensor(
+    job=erase_customers_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=f"Runs erase_customers_job for each request file dropped in {REQUESTS_FOLDER}/.",
+)
+def erasure_request_sensor(warehouse: WarehouseResource):
+    """One run per request file (the run key makes it once per file version)."""
+    import pyarrow.fs as pafs
+
+    folder = warehouse.landing().child(REQUESTS_FOLDER)
+    infos = folder.filesystem().get_file_info(pafs.FileSelector(folder.path, allow_not_found=True))
+    requests = [
+        dg.RunRequest(
+            run_key=f"erasure-{info.base_name}-{info.mtime_ns}",
+            run_config={
+                "ops": {"erase_requested_customers": {"config": {"request_file": info.base_name}}}
+            },
+        )
+        for info in infos
+        if info.type == pafs.FileType.File and info.base_name.endswith(".json")
+    ]
+    return requests or dg.SkipReason(f"no erasure request in {folder.uri}")

@@ -59,3 +59,21 @@ def test_retention_settings_are_read_and_checked():
     assert load_settings({}).landing_retention_days is None
     with pytest.raises(SettingsError, match="AMAZING_HISTORY_RETENTION_DAYS"):
         load_settings({"AMAZING_HISTORY_RETENTION_DAYS": "a week"})
+
+
+def test_an_erasure_request_file_starts_one_run_naming_the_file_only(tmp_path):
+    import dagster as dg
+
+    from amazing_assets.erasure import erasure_request_sensor
+    from amazing_assets.resources.warehouse import WarehouseResource
+
+    requests = tmp_path / "landing" / "_erasure"
+    requests.mkdir(parents=True)
+    (requests / "req-1.json").write_text('{"user_ids": [541312140]}')
+    warehouse = WarehouseResource(
+        warehouse_uri=str(tmp_path / "warehouse"), landing_uri=str(tmp_path / "landing")
+    )
+    result = erasure_request_sensor(dg.build_sensor_context(resources={"warehouse": warehouse}))
+    [request] = result
+    config = request.run_config["ops"]["erase_requested_customers"]["config"]
+    assert config == {"request_file": "req-1.json"} and "541312140" not in str(request)
