@@ -21,7 +21,6 @@ from amazing_assets.erasure import (
 )
 from amazing_assets.io.io_managers import SparkDeltaIOManager
 from amazing_assets.io.model_io_manager import ModelIOManager
-from amazing_assets.partitions import monthly_partitions
 from amazing_assets.resources.modeling import ModelingResource
 from amazing_assets.resources.pseudonymization import KEY_ENV_VAR, PseudonymizationKeyResource
 from amazing_assets.resources.quality import QualityResource
@@ -44,7 +43,6 @@ ASSETS = [
 monthly_segments_job = dg.define_asset_job(
     "monthly_segments",
     selection=dg.AssetSelection.assets(*ASSETS),
-    partitions_def=monthly_partitions,
     description="Ingest, clean, featurise and segment one month (or a range of months in one run).",
 )
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster._core.storage import tags as dagster_tags
 
 FIRST_MONTH = "2019-10-01"
 monthly_partitions = dg.MonthlyPartitionsDefinition(start_date=FIRST_MONTH)
 
 # The run tags that say which months a run covers: one partition, or a single-run range.
-PARTITION_TAG = dagster_tags.PARTITION_NAME_TAG
-RANGE_START_TAG = dagster_tags.ASSET_PARTITION_RANGE_START_TAG
-RANGE_END_TAG = dagster_tags.ASSET_PARTITION_RANGE_END_TAG
+# (Dagster's documented run tags, spelt out: the constants live in a private module.)
+PARTITION_TAG = "dagster/partition"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def month_of(partition_key: str) -> str:

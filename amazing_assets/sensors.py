@@ -16,7 +16,6 @@ import re
 
 import dagster as dg
 import pyarrow.fs as pafs
-from dagster._core.execution.backfill import BulkActionStatus
 
 from amazing_assets.io.landing import CSV_SUFFIXES
 from amazing_assets.io.storage import Location
@@ -130,7 +129,7 @@ def build_landing_sensor(job) -> dg.SensorDefinition:
         if ignored:
             context.log.warning(f"landing exports ignored: {'; '.join(ignored)}")
         changed = [partition_key_of(m) for m, files in signatures.items() if files != cursor.get(m)]
-        in_flight = months_in_flight(context.instance, job.name) if changed else frozenset()
+        in_flight = months_in_flight(context.instance) if changed else frozenset()
         requests, new_cursor, waiting = plan_runs(
             signatures,
             cursor,
@@ -160,20 +159,25 @@ ACTIVE_RUN_STATUSES = [
 ]
 
 
-def months_in_flight(instance: dg.DagsterInstance, job_name: str) -> frozenset[str]:
-    """Partition keys covered by a queued/running run of ``job_name`` or a requested backfill."""
+def months_in_flight(instance: dg.DagsterInstance) -> frozenset[str]:
+    """Partition keys covered by a queued or running run, of any job, or a requested backfill.
+
+    Any job: a materialisation started from the UI runs as ``__ASSET_JOB``, not as the
+    sensor's job, and must not get a duplicate run of the same month.
+    """
     keys: set[str] = set()
     all_keys = monthly_partitions.get_partition_keys()
-    for run in instance.get_runs(
-        filters=dg.RunsFilter(job_name=job_name, statuses=ACTIVE_RUN_STATUSES)
-    ):
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=ACTIVE_RUN_STATUSES)):
         tags = run.tags
         if tags.get(PARTITION_TAG):
             keys.add(tags[PARTITION_TAG])
         start, end = tags.get(RANGE_START_TAG), tags.get(RANGE_END_TAG)
         if start and end:
             keys.update(k for k in all_keys if start <= k <= end)
-    for backfill in instance.get_backfills(status=BulkActionStatus.REQUESTED):
+    # Requested backfills (status by name: the enum lives in a private module).
+    for backfill in instance.get_backfills():
+        if backfill.status.value != "REQUESTED":
+            continue
         if backfill.asset_backfill_data is not None:
             subset = backfill.asset_backfill_data.get_target_partitions_subset(RAW_EVENTS)
             keys.update(subset.get_partition_keys())
