@@ -44,25 +44,63 @@ def ensure_demo_landing(
         )
 
 
+# Dagster's console logger prints every event at DEBUG; a person follows progress lines instead
+# (the full event log stays in the instance, shown by `make ui`).
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+ROW_METADATA = ("rows", "rows_in", "users", "customers", "segments")
+
+
 def materialize_months(
     months: list[str],
     instance: dg.DagsterInstance | None = None,
     defs: dg.Definitions | None = None,
+    progress: bool = False,
 ) -> dict[str, dg.ExecuteInProcessResult]:
     """One Dagster run per month, oldest first, as a backfill runs them.
 
     A rejected month fails its own run and the next months still run (their features report
-    the gap); months run in order because a month's features read the earlier months.
+    the gap); months run in order because a month's features read the earlier months. With
+    ``progress``, Dagster's console stays quiet and each asset prints one line as it finishes.
     """
     if defs is None:
         from amazing_assets.definitions import defs
     job = defs.resolve_job_def("monthly_segments")
-    return {
-        month: job.execute_in_process(
-            instance=instance, partition_key=partition_key_of(month), raise_on_error=False
+    results = {}
+    for month in sorted(months):
+        results[month] = job.execute_in_process(
+            instance=instance,
+            partition_key=partition_key_of(month),
+            raise_on_error=False,
+            run_config=QUIET_RUN_CONFIG if progress else None,
         )
-        for month in sorted(months)
+        if progress:
+            print_progress(month, results[month])
+    return results
+
+
+def print_progress(month: str, result: dg.ExecuteInProcessResult) -> None:
+    """One line per asset of the month: rows and seconds; then the run's outcome."""
+    seconds = {
+        e.step_key: e.event_specific_data.duration_ms / 1000
+        for e in result.all_events
+        if e.event_type_value == "STEP_SUCCESS"
     }
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        metadata = materialization.metadata
+        figure = next(
+            (
+                f"{k} {metadata[k].value:,}"
+                for k in ROW_METADATA
+                if k in metadata and isinstance(metadata[k].value, int | float)
+            ),
+            "",
+        )
+        print(
+            f"  {month}  {materialization.asset_key.to_user_string():<20} {figure:<22} "
+            f"{seconds.get(event.step_key, 0):6.1f}s"
+        )
+    print(f"  {month}  {'done' if result.success else 'FAILED (summary at the end)'}")
 
 
 def failure_summary(result: dg.ExecuteInProcessResult) -> str:
@@ -158,13 +196,13 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
-        results = materialize_months(months, instance, build_definitions(settings))
+        results = materialize_months(months, instance, build_definitions(settings), progress=True)
     done = [m for m, r in results.items() if r.success]
     failed = {m: failure_summary(r) for m, r in results.items() if not r.success}
     print(
         f"\nmaterialised {len(done)} of {len(months)} month(s), one run each, in "
-        f"{time.perf_counter() - started:.1f}s (warehouse: {warehouse.uri}; "
-        f"DAGSTER_HOME={os.environ['DAGSTER_HOME']})"
+        f"{time.perf_counter() - started:.1f}s (warehouse: {warehouse.uri}; full event log in "
+        f"DAGSTER_HOME={os.environ['DAGSTER_HOME']}: `make ui`)"
     )
     if done:
         print_summary(summarize(warehouse, done))

@@ -60,6 +60,7 @@ def test_readers_never_invent_a_pseudonymisation_key(tmp_path):
     assert not key_file.exists()
     key_file.parent.mkdir()
     key_file.write_text("k" * 64 + "\n")
+    key_file.chmod(0o600)  # as the pipeline creates it (a key others can read is refused)
     assert existing_key(key_file, {}) == b"k" * 64
     assert existing_key(key_file, {KEY_ENV_VAR: "from-env-0123456789"}) == b"from-env-0123456789"
 

@@ -32,7 +32,9 @@ def window_inputs(
 ) -> tuple[list[str], dict[str, list[str]]]:
     """Every month the run's windows read, and each as-of month's gaps (months lacking events)."""
     needed = sorted({w for m in months for w in window_months(m, window)})
-    with_events = {m for m, n in month_row_counts(warehouse.table("clean_events")).items() if n}
+    clean = warehouse.table("clean_events")
+    counts = month_row_counts(clean) if table_exists(clean) else {}
+    with_events = {m for m, n in counts.items() if n}
     with_exports = set(landing_signatures(warehouse.landing()))
     gaps = {m: window_gaps(m, window, with_events, with_exports) for m in months}
     return needed, gaps
