@@ -56,7 +56,7 @@ def erase_requested_customers(
             warehouse.landing(),
             user_ids,
             pseudonymization_key.key_bytes(),
-            request_id=context.run_id,
+            request_id=context.run.run_id,
         )
     except ErasureRequestError as error:
         raise dg.Failure(description=str(error), allow_retries=False) from error

@@ -87,7 +87,7 @@ def reject_months(
                     description=f"rolled back: {month} was rejected downstream",
                     metadata={
                         "rolled_back_to_version": -1 if version is None else version,
-                        "run_id": context.run_id,
+                        "run_id": context.run.run_id,
                     },
                 )
             )
