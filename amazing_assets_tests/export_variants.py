@@ -278,6 +278,14 @@ def read_month(spark, landing: Path, split_bytes: int | None = None):
     )
 
 
+def classify_each(spark, tmp_path_factory, exports: dict[str, bytes], name: str) -> dict:
+    """Each export alone in a month folder of its own (as ``name``), read and classified."""
+    return {
+        key: classify_landing(spark, write_month(tmp_path_factory.mktemp(key), name, data))
+        for key, data in exports.items()
+    }
+
+
 def classify_landing(spark, landing: Path, split_bytes: int | None = None) -> Outcome:
     """Read the month's exports once (persisted, as raw_events is) and apply the cleaning rules."""
     raw = read_month(spark, landing, split_bytes).persist()

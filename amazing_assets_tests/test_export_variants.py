@@ -26,6 +26,7 @@ from amazing_assets_tests.export_variants import (
     Export,
     Outcome,
     Recipe,
+    classify_each,
     classify_landing,
     render,
     write_month,
@@ -53,11 +54,8 @@ def bases(tmp_path_factory) -> dict[str, Export]:
 @pytest.fixture(scope="module")
 def originals(spark, bases, tmp_path_factory) -> dict[str, Outcome]:
     """Each base export read unmodified: the outcome every variant must reproduce."""
-    outcomes = {}
-    for name, export in bases.items():
-        landing = write_month(tmp_path_factory.mktemp(name), "events.csv", export.text())
-        outcomes[name] = classify_landing(spark, landing)
-    return outcomes
+    texts = {name: export.text() for name, export in bases.items()}
+    return classify_each(spark, tmp_path_factory, texts, "events.csv")
 
 
 def test_the_recipes_cover_every_transformation():

@@ -24,7 +24,11 @@ from amazing_assets.segmentation.schema import (
     WARNING_LOSSY_CATEGORY_ID,
 )
 from amazing_assets_tests.conftest import REAL_17K, real_file
-from amazing_assets_tests.export_variants import Export, Outcome, classify_landing, write_month
+from amazing_assets_tests.export_variants import (
+    Export,
+    Outcome,
+    classify_each,
+)
 from amazing_assets_tests.spark_rows import RAW_SCHEMA, raw_event
 
 # Every BLANK_EVERY-th row loses one id in turn, so pandas reads those columns as float64.
@@ -148,11 +152,8 @@ def exports(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def outcomes(spark, exports, tmp_path_factory) -> dict[str, Outcome]:
-    result = {}
-    for name, path in exports.items():
-        landing = write_month(tmp_path_factory.mktemp(name), "export.csv", path.read_bytes())
-        result[name] = classify_landing(spark, landing)
-    return result
+    data = {name: path.read_bytes() for name, path in exports.items()}
+    return classify_each(spark, tmp_path_factory, data, "export.csv")
 
 
 def test_the_round_trips_look_like_what_users_send(exports):
