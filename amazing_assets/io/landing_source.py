@@ -162,6 +162,12 @@ def _parse_split(fs, split: FileSplit) -> Iterator[pa.RecordBatch]:
         stream = fs.open_input_stream(f.path, compression=f.compression)
     else:
         stream = _LineAlignedRange(fs.open_input_file(f.path), split.start, split.end)
+        if stream.holds_no_line:
+            # The range starts inside the file's last line, or inside a line longer than the
+            # range: that line belongs to an earlier range and this one has no rows (the CSV
+            # reader would call it an empty file).
+            stream.close()
+            return
     with stream:
         reader = pacsv.open_csv(
             stream,
@@ -268,6 +274,15 @@ class _LineAlignedRange(io.RawIOBase):
                     self.done, self.pending = True, b""
                 return
             self.pos += len(chunk)
+
+    @property
+    def holds_no_line(self) -> bool:
+        """True when the range has nothing to read: no line starts inside it, or the file ends
+        right where it starts. Peeks at most one chunk (kept for the reader)."""
+        if not self.pending and not self.done:
+            self.pending = self.handle.read(self.CHUNK)  # not yet counted, like any pending data
+            self.done = not self.pending
+        return not self.pending
 
     def readable(self) -> bool:
         return True
