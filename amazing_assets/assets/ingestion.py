@@ -214,8 +214,7 @@ def raw_events(
                 {m: [f.name for f in fs] for m, fs in files_by_month.items()}
             ),
             "per_month": dg.MetadataValue.md(markdown_table(rows, list(rows[0]))),
-            # No raw identifier reaches the UI, even from the raw zone.
-            "preview": preview_markdown(raw.drop("_raw_line", "user_id", "user_session")),
+            "preview": preview_markdown(raw),  # identifiers left out by preview_markdown
         },
     )
     yield from raw_results(
