@@ -26,6 +26,8 @@ from typing import Any
 
 import ecs_logging
 
+from amazing_assets.segmentation.identifiers import RAW_USER_ID_PATTERN, UUID_PATTERN
+
 SERVICE_NAME = "amazing-segments"
 DAGSTER_META = "dagster_meta"
 # Attributes Dagster sets on its records (objects, not JSON): read through DAGSTER_META.
@@ -37,13 +39,9 @@ RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 REDACTED = "[redacted]"
 
-# REES46 user ids are 9-10 digit integers (e.g. 541312140, possibly written 541312140.0 or
-# 541312140.00 by a spreadsheet) and sessions are UUIDs. An id is a whole field: bounded by
-# anything but a digit, a letter or a decimal point, so one inside a CSV line
-# (",1081.98,541312140,0a1b...") or after "id=" matches. Counts are logged with thousands
-# separators (12,345,678) and prices have at most 6 integer digits, so they never match.
-_RAW_USER_ID = re.compile(r"(?<![\w.])\d{9,10}(?:\.0+)?(?![\w]|\.\d)")
-_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
+# Raw user ids and session UUIDs, as the quarantine and rejection messages mask them too.
+_RAW_USER_ID = re.compile(RAW_USER_ID_PATTERN)
+_UUID = re.compile(rf"\b{UUID_PATTERN}\b")
 
 
 def redact(text: str, run_id: str | None = None) -> str:

@@ -13,6 +13,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructField, StructType
 
+from amazing_assets.segmentation.identifiers import RAW_USER_ID_PATTERN, UUID_PATTERN
 from amazing_assets.segmentation.schema import (
     EVENT_COLUMNS,
     EVENT_TYPES,
@@ -177,10 +178,6 @@ def clean_view(classified: DataFrame) -> DataFrame:
     )
 
 
-# What a raw identifier looks like inside an export line: a 9-10 digit user id (possibly written
-# as a float) and a UUID session (the patterns of observability.ecs.redact, in Java regex).
-_RAW_USER_ID_IN_LINE = r"(?<![\w.])\d{9,10}(?:\.0+)?(?![\w]|\.\d)"
-_UUID_IN_LINE = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 MASKED_USER_ID = "[user_id]"
 MASKED_SESSION = "[user_session]"
 
@@ -199,8 +196,8 @@ def line_without_identifiers() -> Column:
         # literally (\Q...\E), with the ".0" a spreadsheet may have added to an id.
         field = F.concat(F.lit('(?<![^,"])\\Q'), value, F.lit('\\E(?:\\.0+)?(?![^,"\\r\\n])'))
         line = F.when(value.isNotNull(), F.regexp_replace(line, field, F.lit(mask))).otherwise(line)
-    line = F.regexp_replace(line, _RAW_USER_ID_IN_LINE, MASKED_USER_ID)
-    return F.regexp_replace(line, _UUID_IN_LINE, MASKED_SESSION)
+    line = F.regexp_replace(line, RAW_USER_ID_PATTERN, MASKED_USER_ID)
+    return F.regexp_replace(line, UUID_PATTERN, MASKED_SESSION)
 
 
 def quarantine_view(classified: DataFrame) -> DataFrame:

@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from amazing_assets.segmentation.identifiers import UUID_PATTERN
+
 TOP_CODES = 5
 EXAMPLE_LINES = 2
 MAX_EXAMPLE_CHARS = 200
@@ -59,7 +61,7 @@ def remedy_for(code: str) -> str:
 # product or category id is a run of 7+ digits; a session id is a UUID). Dates, times and
 # prices have shorter runs and stay readable, which is what a format problem needs.
 _LONG_DIGITS = re.compile(r"\d{7,}")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_UUID = re.compile(UUID_PATTERN)
 
 
 def mask_identifiers(line: str) -> str:
