@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export AMAZING_HOME ?= $(CURDIR)/.amazing
 export DAGSTER_HOME ?= $(AMAZING_HOME)/dagster_home
 
-.PHONY: setup browser run test test-fast lint format ui app bench clean
+.PHONY: setup browser run test test-fast lint format ui app bench bench-etl clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v java >/dev/null || { echo "Java 17 is required by Spark (apt-get install openjdk-17-jre-headless)"; exit 1; }
@@ -60,6 +60,11 @@ app: setup  ## the Panel app for business users on http://localhost:5006 (the de
 
 bench: setup  ## performance benchmarks; results in benchmarks/results/
 	$(BIN)/python -m benchmarks.run
+
+EVENTS ?= 10000000
+BENCH_WORK ?= benchmarks/work/etl
+bench-etl: setup  ## ETL vs the DuckDB reference on one generated month: make bench-etl EVENTS=10000000
+	$(BIN)/python -m benchmarks.etl --events $(EVENTS) --work $(BENCH_WORK)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

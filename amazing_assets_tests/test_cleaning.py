@@ -2,8 +2,9 @@
 
 from pyspark.sql import functions as F
 
-from amazing_assets.assets.cleaning import pseudonymize
+from amazing_assets.assets.cleaning import kept_violations, pseudonymize
 from amazing_assets.segmentation.cleaning import (
+    PRICE_INPUT_COLUMNS,
     CleaningRules,
     classify_events,
     clean_view,
@@ -144,3 +145,26 @@ def test_the_quarantine_never_keeps_a_raw_id_beside_its_token(spark):
         ",view,[user_id],100,x,acme,4.2x,[user_id],[user_session]"
     )
     assert lines["unparseable_user_id:02"].endswith(",5.4E+08,[user_session]")
+
+
+def test_a_narrow_price_read_classifies_like_the_whole_rows(spark):
+    rows = {
+        f"n{i}": raw_event(f"2019-10-02 10:00:{i:02d}", product=i, price=20.0 + i, user=i)
+        for i in range(25)
+    }
+    rows["absurd"] = raw_event("2019-10-02 11:00:00", product=99, price=2_500.0, user=99)
+    rows["dup"] = raw_event("2019-10-02 10:00:01", product=1, price=21.0, user=1)
+    raw = tagged(spark, rows)
+    narrow = raw.select(*PRICE_INPUT_COLUMNS)
+    assert reasons(classify_events(raw, prices=narrow)) == reasons(classify_events(raw))
+    assert reasons(classify_events(raw, prices=narrow))["absurd"] == "absurd_price"
+
+
+def test_kept_duplicates_are_found_and_null_swaps_are_not_duplicates(spark):
+    base = raw_event("2019-10-01 10:00:00", code=None, brand="x")
+    swapped = raw_event("2019-10-01 10:00:00", code="x", brand=None)
+    kept = F.lit(None).cast("string")
+    frame = raw_frame(spark, [base, base, swapped]).withColumn("drop_reason", kept)
+    assert kept_violations(frame)["duplicates"] == 1
+    frame = raw_frame(spark, [base, swapped]).withColumn("drop_reason", kept)
+    assert kept_violations(frame)["duplicates"] == 0

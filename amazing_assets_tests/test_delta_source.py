@@ -28,6 +28,17 @@ def test_overwrite_replaces_only_the_months_written(spark, tmp_path):
     assert read_months(location, ["2019-11"], version=0).num_rows == 3
 
 
+def test_a_narrow_read_returns_only_the_named_columns(spark, tmp_path):
+    location = Location.parse(str(tmp_path / "t"))
+    write_months(frame(spark, {"2019-10": 5, "2019-11": 3}), location, ["2019-10", "2019-11"], "w")
+    narrow = read_spark(spark, location, ["2019-11"], columns=["label", "month"])
+    assert narrow.columns == ["month", "label"]  # table order
+    assert sorted(tuple(r) for r in narrow.collect()) == [("2019-11", f"a{i}") for i in range(3)]
+    assert read_spark(spark, location, ["2019-10"], columns=["id"]).columns == ["id"]
+    with pytest.raises(Exception, match="no column"):
+        read_spark(spark, location, ["2019-10"], columns=["nope"]).collect()
+
+
 def test_rewriting_a_month_with_no_rows_empties_it(spark, tmp_path):
     location = Location.parse(str(tmp_path / "t"))
     write_months(frame(spark, {"2019-10": 5}), location, ["2019-10"], "first")

@@ -63,6 +63,23 @@ def test_split_and_unsplit_reads_agree(spark, landing_with_real_october):
     assert whole.exceptAll(split).count() == 0 and split.exceptAll(whole).count() == 0
 
 
+def test_a_narrow_read_parses_every_row_but_ships_only_its_columns(
+    spark, landing_with_real_october
+):
+    landing = Location.parse(str(landing_with_real_october))
+    files = list_month_files(landing, "2019-10")
+    narrow = (
+        spark.read.format("amazing_landing")
+        .option(LOCATION_OPTION, landing.to_option())
+        .option("files", json.dumps([f.to_dict() for f in files]))
+        .option("columns", "_defect,event_time")
+        .load()
+    )
+    assert narrow.columns == ["event_time", "_defect"]  # table order, not option order
+    whole = read(spark, landing).select("event_time", "_defect")
+    assert whole.exceptAll(narrow).count() == 0 and narrow.exceptAll(whole).count() == 0
+
+
 def test_bom_and_trailing_zero_less_prices_are_accepted(spark, tmp_path):
     (tmp_path / "2019-10").mkdir()
     shutil.copy(real_file(REAL_BOM), tmp_path / "2019-10" / REAL_BOM.name)

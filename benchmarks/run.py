@@ -6,7 +6,9 @@ the whole process tree (Python + Spark JVM), and real-time prediction latency.
 Then runs the segmentation robustness suite (``benchmarks/robustness.py``) unless
 ``--skip-robustness``.
 
-Writes ``benchmarks/results/<name>.json`` and prints a Markdown table. Speed goals are checked
+Writes ``benchmarks/results/<name>.json`` and prints a Markdown table. The ETL against the
+single-node reference (same month, same counts, ratio) is ``benchmarks/etl.py``
+(``make bench-etl EVENTS=10000000``). Speed goals are checked
 here, against recorded figures, not in unit tests.
 """
 

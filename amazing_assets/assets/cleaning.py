@@ -13,11 +13,14 @@ from amazing_assets.assets.common import (
 )
 from amazing_assets.assets.rejections import examples_of, record_rejected_rows, reject_months
 from amazing_assets.checks.events import CLEAN_CHECK_SPECS, clean_results
+from amazing_assets.io.delta_tables import month_row_counts
+from amazing_assets.io.io_managers import read_spark
 from amazing_assets.resources.pseudonymization import PseudonymizationKeyResource
 from amazing_assets.resources.quality import QualityResource
 from amazing_assets.resources.warehouse import WarehouseResource
 from amazing_assets.segmentation.cleaning import (
     EXPORT_COLUMNS,
+    PRICE_INPUT_COLUMNS,
     CleaningRules,
     classify_events,
     clean_view,
@@ -40,6 +43,24 @@ def pseudonymize(df: DataFrame, key: bytes) -> DataFrame:
     return df.mapInArrow(batch_pseudonymizer(key, IDENTIFIER_TOKENS, arrow_schema), schema)
 
 
+def row_fingerprint(columns: list[str]) -> list:
+    """Three columns that are equal for identical rows: two 64-bit hashes and a null mask.
+
+    Grouping by this instead of by every column shuffles ~24 bytes a row instead of the whole
+    row. Identical rows always share a fingerprint, so a duplicate is never missed; two
+    different rows sharing one (a 128-bit collision) would only raise a false alarm. The null
+    mask keeps ``(null, "x")`` and ``("x", null)`` apart (Spark's hashes skip nulls).
+    """
+    null_mask = sum(
+        (F.col(c).isNull().cast("long") * (1 << i) for i, c in enumerate(columns)), F.lit(0)
+    )
+    return [
+        F.xxhash64(*columns).alias("_h1"),
+        F.xxhash64(*reversed(columns)).alias("_h2"),
+        null_mask.alias("_nulls"),
+    ]
+
+
 def kept_violations(classified: DataFrame) -> dict[str, int]:
     """What the clean_events checks look for, counted on the kept rows (one aggregation + one
     duplicate scan)."""
@@ -52,7 +73,7 @@ def kept_violations(classified: DataFrame) -> dict[str, int]:
         F.sum((F.col("price") < 0).cast("long")).alias("negative_prices"),
     ).first()
     duplicates = (
-        kept.groupBy("month", *EXPORT_COLUMNS)
+        kept.groupBy("month", *row_fingerprint(EXPORT_COLUMNS))
         .count()
         .where("count > 1")
         .agg(F.sum(F.col("count") - 1).alias("extra"))
@@ -61,6 +82,12 @@ def kept_violations(classified: DataFrame) -> dict[str, int]:
     return {k: int(row[k] or 0) for k in ("null_keys", "bad_types", "negative_prices")} | {
         "duplicates": int(duplicates or 0)
     }
+
+
+def raw_row_counts(warehouse: WarehouseResource, months: list[str]) -> dict[str, int]:
+    """Rows of ``raw_events`` per month, from the Delta log's file statistics (no data read)."""
+    counts = month_row_counts(warehouse.table("raw_events"))
+    return {m: counts.get(m, 0) for m in months}
 
 
 def accounting(counts: dict[tuple[str, str | None], int], months: list[str]) -> list[dict]:
@@ -182,63 +209,74 @@ def clean_events(
     """Apply the cleaning rules of DESIGN §5 and pseudonymise identifiers; count every drop."""
     key = pseudonymization_key.key_bytes()  # fail before any Spark work when the key is missing
     months = run_months(context)
-    # The rules read the raw rows several times (category medians, bot activity, the windows):
-    # read the table once and serve the other passes from Spark's local cache.
-    raw = raw_events.persist(StorageLevel.MEMORY_AND_DISK)
-    raw_rows = raw.groupBy("month").count().collect()
-    classified = classify_events(raw, CleaningRules()).persist(StorageLevel.MEMORY_AND_DISK)
-    counts = {
-        (r["month"], r["drop_reason"]): r["count"]
-        for r in classified.groupBy("month", "drop_reason").count().collect()
-    }
-    raw.unpersist()  # the classified rows are cached now; the raw copy is no longer needed
-    report = accounting(counts, months)
-    raw_by_month = {r["month"]: r["count"] for r in raw_rows}
-    refuse_unusable_months(context, classified, report, raw_by_month, warehouse, quality)
-    for row in report:
-        context.log.info(
-            f"clean_events {row['month']}: {row['rows_in']:,} in, {row['kept']:,} kept, "
-            f"{row['dropped']:,} dropped {row['dropped_by_reason']}"
+    # The rules read the raw rows twice (category medians, then one shuffle and sort for all the
+    # other rules), straight from the table: caching them would cost more than the second read
+    # and hold a month of events in memory. Rows in come from the table's commit log (numRecords
+    # of its files): independent of the rules, so the accounting identity is a real check.
+    raw_by_month = raw_row_counts(warehouse, months)
+    prices = read_spark(
+        raw_events.sparkSession,
+        warehouse.table("raw_events"),
+        months,
+        columns=list(PRICE_INPUT_COLUMNS),
+    )
+    classified = classify_events(raw_events, CleaningRules(), prices=prices).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
+    try:
+        counts = {
+            (r["month"], r["drop_reason"]): r["count"]
+            for r in classified.groupBy("month", "drop_reason").count().collect()
+        }
+        report = accounting(counts, months)
+        refuse_unusable_months(context, classified, report, raw_by_month, warehouse, quality)
+        for row in report:
+            context.log.info(
+                f"clean_events {row['month']}: {row['rows_in']:,} in, {row['kept']:,} kept, "
+                f"{row['dropped']:,} dropped {row['dropped_by_reason']}"
+            )
+        clean = pseudonymize(clean_view(classified), key)
+        quarantine = pseudonymize(quarantine_view(classified), key)
+        dropped_by_reason: dict[str, int] = {}
+        for row in report:
+            for reason, n in row["dropped_by_reason"].items():
+                dropped_by_reason[reason] = dropped_by_reason.get(reason, 0) + n
+        yield dg.Output(
+            clean,
+            output_name="clean_events",
+            metadata={
+                "rows_in": sum(r["rows_in"] for r in report),
+                "rows_kept": sum(r["kept"] for r in report),
+                "rows_dropped": sum(r["dropped"] for r in report),
+                "dropped_by_reason": dg.MetadataValue.json(dropped_by_reason),
+                "per_month": dg.MetadataValue.md(
+                    markdown_table(
+                        [
+                            {
+                                **r,
+                                "dropped_by_reason": ", ".join(
+                                    f"{k}={v:,}" for k, v in sorted(r["dropped_by_reason"].items())
+                                ),
+                            }
+                            for r in report
+                        ],
+                        ["month", "rows_in", "kept", "dropped", "dropped_by_reason"],
+                    )
+                ),
+                "preview": preview_markdown(clean),
+            },
         )
-    clean = pseudonymize(clean_view(classified), key)
-    quarantine = pseudonymize(quarantine_view(classified), key)
-    dropped_by_reason: dict[str, int] = {}
-    for row in report:
-        for reason, n in row["dropped_by_reason"].items():
-            dropped_by_reason[reason] = dropped_by_reason.get(reason, 0) + n
-    yield dg.Output(
-        clean,
-        output_name="clean_events",
-        metadata={
-            "rows_in": sum(r["rows_in"] for r in report),
-            "rows_kept": sum(r["kept"] for r in report),
-            "rows_dropped": sum(r["dropped"] for r in report),
-            "dropped_by_reason": dg.MetadataValue.json(dropped_by_reason),
-            "per_month": dg.MetadataValue.md(
-                markdown_table(
-                    [
-                        {
-                            **r,
-                            "dropped_by_reason": ", ".join(
-                                f"{k}={v:,}" for k, v in sorted(r["dropped_by_reason"].items())
-                            ),
-                        }
-                        for r in report
-                    ],
-                    ["month", "rows_in", "kept", "dropped", "dropped_by_reason"],
-                )
-            ),
-            "preview": preview_markdown(clean),
-        },
-    )
-    yield dg.Output(
-        quarantine,
-        output_name="event_quarantine",
-        metadata={
-            "rows": sum(r["dropped"] for r in report),
-            "rows_by_reason": dg.MetadataValue.json(dropped_by_reason),
-        },
-    )
-    yield from clean_results(report, raw_by_month, kept_violations(classified), quality)
-    # Outputs are written as they are yielded, so the cached rows can go now.
-    classified.unpersist()
+        yield dg.Output(
+            quarantine,
+            output_name="event_quarantine",
+            metadata={
+                "rows": sum(r["dropped"] for r in report),
+                "rows_by_reason": dg.MetadataValue.json(dropped_by_reason),
+            },
+        )
+        yield from clean_results(report, raw_by_month, kept_violations(classified), quality)
+    finally:
+        # Outputs are written as they are yielded, so the cached rows can go now; and a failed
+        # attempt must not leave a month of rows cached in the heap for the retry (a 42 M-event
+        # retry ran out of memory that way).
+        classified.unpersist()

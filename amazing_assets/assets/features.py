@@ -16,6 +16,8 @@ from amazing_assets.resources.quality import QualityResource
 from amazing_assets.resources.spark import SparkResource
 from amazing_assets.resources.warehouse import WarehouseResource
 from amazing_assets.segmentation.features import (
+    EVENT_INPUT_COLUMNS,
+    PRODUCT_INPUT_COLUMNS,
     add_months,
     compute_user_features,
     window_gaps,
@@ -66,8 +68,13 @@ def user_features_rfm(
                 f"user_features_rfm {month}: partial window, no clean events for {missing}; "
                 "materialise those months, then re-run this one"
             )
-    clean_events = read_spark(spark.session(), warehouse.table("clean_events"), needed)
-    features = compute_user_features(clean_events, months, window=FEATURE_WINDOW_MONTHS)
+    session, table = spark.session(), warehouse.table("clean_events")
+    # Each pass reads only its columns (the data source cannot prune them by itself).
+    clean_events = read_spark(session, table, needed, columns=list(EVENT_INPUT_COLUMNS))
+    products = read_spark(session, table, needed, columns=list(PRODUCT_INPUT_COLUMNS))
+    features = compute_user_features(
+        clean_events, months, window=FEATURE_WINDOW_MONTHS, products=products
+    )
     features = features.persist(StorageLevel.MEMORY_AND_DISK)
     stats = feature_statistics(features)
     users = {m: s["rows"] for m, s in stats.items()}
@@ -88,7 +95,11 @@ def user_features_rfm(
     )
     yield from feature_results(
         stats,
-        window_customers(clean_events, months, FEATURE_WINDOW_MONTHS),
+        window_customers(
+            read_spark(session, table, needed, columns=["user_key", "month"]),
+            months,
+            FEATURE_WINDOW_MONTHS,
+        ),
         {m: stored_purchaser_share(warehouse, add_months(m, -1)) for m in months},
         gaps,
         quality,

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 import dagster as dg
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.storagelevel import StorageLevel
 
 from amazing_assets.assets.common import (
     markdown_table,
@@ -30,34 +29,79 @@ from amazing_assets.segmentation.features import add_months
 from amazing_assets.segmentation.rejection import rejection_message
 from amazing_assets.segmentation.schema import WARNING_COLUMN
 
+STATISTICS_COLUMNS = ("event_time", "_source_file", "_defect", WARNING_COLUMN)
+"""What :func:`raw_statistics` reads: the rest of a row stays in the Python worker."""
 
-def read_landing(spark, landing: Location, files: list[LandingFile], month: str) -> DataFrame:
-    """The month's exports as a Spark DataFrame (typed, with defect codes), plus provenance."""
-    return (
+
+def read_landing(
+    spark,
+    landing: Location,
+    files: list[LandingFile],
+    month: str,
+    columns: tuple[str, ...] | None = None,
+) -> DataFrame:
+    """The month's exports as a Spark DataFrame (typed, with defect codes), plus provenance.
+
+    ``columns``: only these parsed columns (every row is still parsed whole), for a pass that
+    needs few of them.
+    """
+    reader = (
         spark.read.format(LANDING_FORMAT)
         .option(LOCATION_OPTION, landing.to_option())
         .option("files", json.dumps([f.to_dict() for f in files]))
-        .load()
-        .withColumn("_ingested_at", F.lit(datetime.now(UTC)).cast("timestamp"))
-        .withColumn("month", F.lit(month))
     )
+    if columns:
+        reader = reader.option("columns", ",".join(columns))
+    frame = reader.load()
+    if not columns:
+        frame = frame.withColumn("_ingested_at", F.lit(datetime.now(UTC)).cast("timestamp"))
+    return frame.withColumn("month", F.lit(month))
 
 
-def file_statistics(raw: DataFrame) -> list[dict]:
-    """Rows, defective rows, rows dated outside the month and rows with a lossy attribute (kept,
-    see ``_warning``), per month and source file, in one pass."""
+def union_all(frames: list[DataFrame]) -> DataFrame:
+    union = frames[0]
+    for frame in frames[1:]:
+        union = union.unionByName(frame)
+    return union
+
+
+def raw_statistics(raw: DataFrame) -> list[dict]:
+    """Rows, rows dated outside the month and rows with a lossy attribute (kept, see
+    ``_warning``) per month, source file and defect code: ONE pass over the raw rows serves both
+    the per-file statistics and the defect counts (a defect code is null for a well-formed row)."""
     outside = F.date_format("event_time", "yyyy-MM") != F.col("month")
     return [
         r.asDict()
-        for r in raw.groupBy("month", "_source_file")
+        for r in raw.groupBy("month", "_source_file", "_defect")
         .agg(
             F.count("*").alias("rows"),
-            F.sum(F.col("_defect").isNotNull().cast("long")).alias("defective"),
             F.sum(F.coalesce(outside, F.lit(False)).cast("long")).alias("outside_month"),
             F.sum(F.col(WARNING_COLUMN).isNotNull().cast("long")).alias("lossy"),
         )
         .collect()
     ]
+
+
+def file_statistics(groups: list[dict]) -> list[dict]:
+    """Per month and source file: rows, defective rows, rows outside the month, lossy rows."""
+    files: dict[tuple[str, str], dict] = {}
+    for g in groups:
+        f = files.setdefault(
+            (g["month"], g["_source_file"]),
+            {
+                "month": g["month"],
+                "_source_file": g["_source_file"],
+                "rows": 0,
+                "defective": 0,
+                "outside_month": 0,
+                "lossy": 0,
+            },
+        )
+        f["rows"] += g["rows"]
+        f["defective"] += g["rows"] if g["_defect"] is not None else 0
+        f["outside_month"] += g["outside_month"] or 0
+        f["lossy"] += g["lossy"] or 0
+    return list(files.values())
 
 
 def refuse_misplaced_files(files: list[dict], quality: QualityResource) -> None:
@@ -79,11 +123,13 @@ def summed(counts) -> dict[str, int]:
     return dict(sorted(total.items()))
 
 
-def defect_counts(raw: DataFrame) -> dict[str, dict[str, int]]:
-    """month → defect code → rows."""
+def defect_counts(groups: list[dict]) -> dict[str, dict[str, int]]:
+    """month → defect code → rows, from :func:`raw_statistics`."""
     counts: dict[str, dict[str, int]] = {}
-    for r in raw.where("_defect is not null").groupBy("month", "_defect").count().collect():
-        counts.setdefault(r["month"], {})[r["_defect"]] = r["count"]
+    for g in groups:
+        if g["_defect"] is not None:
+            by_code = counts.setdefault(g["month"], {})
+            by_code[g["_defect"]] = by_code.get(g["_defect"], 0) + g["rows"]
     return counts
 
 
@@ -154,7 +200,7 @@ def raw_events(
     """Every row of the month's exports, typed, with provenance; unparseable rows kept, coded."""
     session = spark.session()
     landing = warehouse.landing()
-    frames, files_by_month = [], {}
+    frames, narrow, files_by_month = [], [], {}
     for month in run_months(context):
         try:
             files = list_month_files(landing, month)
@@ -167,17 +213,19 @@ def raw_events(
             )
         files_by_month[month] = files
         frames.append(read_landing(session, landing, files, month))
-    raw = frames[0]
-    for frame in frames[1:]:
-        raw = raw.unionByName(frame)
-    raw = raw.persist(StorageLevel.MEMORY_AND_DISK)
+        narrow.append(read_landing(session, landing, files, month, STATISTICS_COLUMNS))
+    # The exports are parsed twice, for the statistics (few columns cross to the JVM) and for
+    # the write, instead of cached: parsing is cheap (pyarrow), while a cache of every column
+    # costs a JVM-side copy of the month that grows with it (and spills at real sizes).
+    raw = union_all(frames)
     try:
-        per_file = file_statistics(raw)
+        groups = raw_statistics(union_all(narrow))
     except Exception as error:
         message = landing_read_error(error)
         if message is None:
             raise
         raise rejected(f"{message} (the month's previous version stays in place)") from error
+    per_file = file_statistics(groups)
     refuse_misplaced_files(per_file, quality)
     per_month = {
         m: {"rows": 0, "defective": 0, "outside_month": 0, "lossy": 0} for m in files_by_month
@@ -190,7 +238,7 @@ def raw_events(
         raise rejected(
             f"the exports of {empty} hold no data rows (header only?); re-export the month"
         )
-    defects = defect_counts(raw)
+    defects = defect_counts(groups)
     refuse_defective_months(context, raw, per_file, per_month, defects, warehouse, quality)
     rows = []
     for month, files in files_by_month.items():

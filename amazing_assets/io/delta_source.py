@@ -90,6 +90,22 @@ def describe_schema(schema: pa.Schema) -> str:
     return ", ".join(f"{f.name}:{f.type}" for f in schema)
 
 
+def selected_columns(schema: pa.Schema, columns: str | None) -> pa.Schema:
+    """``schema`` reduced to the comma-separated ``columns`` option, in table order.
+
+    Python data sources get no column pruning from Spark: every column of every row crosses
+    from the Python worker to the JVM. A query that needs a few columns names them here, and
+    the reader decodes and ships only those.
+    """
+    wanted = split_months(columns)  # the same comma-separated list syntax
+    if not wanted:
+        return schema
+    unknown = sorted(set(wanted) - set(schema.names))
+    if unknown:
+        raise ValueError(f"{FORMAT_NAME}: no column(s) {unknown} in {schema.names}")
+    return pa.schema([f for f in schema if f.name in wanted])
+
+
 def table_arrow_schema(location: Location) -> pa.Schema | None:
     """Arrow schema of an existing Delta table, or None when there is no table yet."""
     from deltalake import DeltaTable
@@ -124,7 +140,7 @@ class DeltaDataSource(DataSource):
             raise FileNotFoundError(
                 f"No Delta table at {self.location.uri}: materialise the asset that writes it first"
             )
-        return from_arrow_schema(schema)
+        return from_arrow_schema(selected_columns(schema, self.options.get("columns")))
 
     def reader(self, schema: StructType) -> DataSourceReader:
         return DeltaReader(self.location, split_months(self.options.get("months")), schema)
@@ -334,13 +350,19 @@ class DeltaWriter(DataSourceArrowWriter):
                 if batch.num_rows == 0:
                     continue
                 months = batch.column(PARTITION_COLUMN)
-                for month in months.unique().to_pylist():
+                distinct = months.unique().to_pylist()
+                for month in distinct:
                     if month not in allowed:
                         raise DeltaWriteError(
                             f"row with {PARTITION_COLUMN}={month!r} outside the months being "
                             f"replaced {sorted(allowed)}"
                         )
-                    rows = batch.filter(pa.compute.equal(months, month))
+                    # A batch usually holds one month: no filter (a copy of every column) then.
+                    rows = (
+                        batch
+                        if len(distinct) == 1
+                        else batch.filter(pa.compute.equal(months, month))
+                    )
                     part = pa.RecordBatch.from_arrays(
                         [rows.column(name) for name in file_columns], schema=self.file_schema
                     )
@@ -456,6 +478,9 @@ class DeltaWriter(DataSourceArrowWriter):
     def abort(self, messages: list[DeltaCommitMessage | None]) -> None:
         if commit_landed(self.location, self.write_id):
             return
+        # Record the failure first: a task still uploading when Spark aborted the job can land a
+        # file after the sweep below; the next write of the month then knows it is garbage.
+        mark_aborted(self.location, self.write_id)
         delete_files(self.location, [f for m in messages if m is not None for f in m.files])
         # Tasks still running when Spark aborted the job leave files no message lists: this
         # write's own, never another run's.
@@ -481,6 +506,24 @@ def commit_landed(location: Location, write_id: str) -> bool:
 # minutes; a day is far beyond any live write and still cleans a crashed run's leftovers.
 STALE_WRITE_AGE_S = 24 * 3600
 
+ABORTED_WRITES_DIR = "_amazing_aborted_writes"
+"""Beside ``_delta_log``: an empty object per aborted write id (readers skip ``_`` folders)."""
+
+
+def mark_aborted(location: Location, write_id: str) -> None:
+    """Record that ``write_id`` failed, so its straggler files are garbage at any age."""
+    fs = location.filesystem()
+    fs.create_dir(f"{location.path}/{ABORTED_WRITES_DIR}", recursive=True)
+    with fs.open_output_stream(f"{location.path}/{ABORTED_WRITES_DIR}/{write_id}"):
+        pass
+
+
+def aborted_write_ids(location: Location) -> set[str]:
+    import pyarrow.fs as pafs
+
+    selector = pafs.FileSelector(f"{location.path}/{ABORTED_WRITES_DIR}", allow_not_found=True)
+    return {i.base_name for i in location.filesystem().get_file_info(selector)}
+
 
 def sweep_unlanded_files(
     location: Location,
@@ -493,13 +536,15 @@ def sweep_unlanded_files(
 
     Files are named ``part-<write_id>-...``; a write id without a landed app transaction in the
     log belongs to a failed write or to one still running. With ``write_id``, only that write's
-    files go (an abort cleans up after itself, whatever their age); otherwise only files older
-    than ``older_than_s`` go, so another run writing the same month at the same time keeps its
-    files. Files of landed writes are kept, including those only older versions use.
+    files go (an abort cleans up after itself, whatever their age); otherwise only files of
+    writes marked aborted and files older than ``older_than_s`` go, so another run writing the
+    same month at the same time keeps its files. Files of landed writes are kept, including
+    those only older versions use.
     """
     import pyarrow.fs as pafs
 
     fs = location.filesystem()
+    aborted = aborted_write_ids(location) if write_id is None else set()
     landed: dict[str, bool] = {}
     removed = []
     now_ns = time.time_ns()
@@ -515,7 +560,7 @@ def sweep_unlanded_files(
             if write_id is not None and owner != write_id:
                 continue
             age_s = (now_ns - (info.mtime_ns or now_ns)) / 1e9
-            if write_id is None and age_s < older_than_s:
+            if write_id is None and age_s < older_than_s and owner not in aborted:
                 continue
             if owner not in landed:
                 landed[owner] = commit_landed(location, owner)

@@ -46,13 +46,18 @@ def write_months(
     return write_id
 
 
-def read_spark(spark, location: Location, months: list[str]) -> DataFrame:
-    return (
+def read_spark(
+    spark, location: Location, months: list[str], columns: list[str] | None = None
+) -> DataFrame:
+    """``months`` of the table; only ``columns`` (all when None) cross from Python to the JVM."""
+    reader = (
         spark.read.format(FORMAT_NAME)
         .option(LOCATION_OPTION, location.to_option())
         .option("months", ",".join(months))
-        .load()
     )
+    if columns:
+        reader = reader.option("columns", ",".join(columns))
+    return reader.load()
 
 
 class SparkDeltaIOManager(dg.ConfigurableIOManager):

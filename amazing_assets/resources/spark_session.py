@@ -17,13 +17,18 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SPARK_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
-    "spark.sql.shuffle.partitions": "8",
+    # Enough shuffle partitions that a 42 M-event month sorts in ~100 MB pieces; AQE merges
+    # them back to a few per core on small months (measured in benchmarks/results/etl-*.md).
+    "spark.sql.shuffle.partitions": "32",
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.adaptive.coalescePartitions.enabled": "true",
     "spark.driver.memory": "4g",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # Arrow batches to and from Python workers (pseudonymisation, the Delta writer): 10 k rows
+    # by default, which makes per-batch work (distinct ids, month split) run 6x as often.
+    "spark.sql.execution.arrow.maxRecordsPerBatch": "65536",
     "spark.python.worker.reuse": "true",
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
 }

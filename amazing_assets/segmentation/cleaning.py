@@ -60,32 +60,49 @@ class CleaningRules:
     """...when the category has at least this many priced events in the month."""
 
 
-def classify_events(raw: DataFrame, rules: CleaningRules | None = None) -> DataFrame:
+PRICE_INPUT_COLUMNS: tuple[str, ...] = (
+    "event_time",
+    "event_type",
+    "category_id",
+    "price",
+    "user_id",
+    "_defect",
+    "month",
+)
+"""The raw columns the category medians and the bot activity need (row-level rules, category,
+price, user)."""
+
+
+def classify_events(
+    raw: DataFrame, rules: CleaningRules | None = None, prices: DataFrame | None = None
+) -> DataFrame:
     """Add ``drop_reason`` (null = kept) to raw events; columns of ``raw`` are kept as they are.
 
     ``raw`` has the typed export columns, ``_defect`` and the ``month`` partition column
     (``YYYY-MM``). Rules apply within each month, so a multi-month DataFrame is fine.
+    ``prices`` are the same rows reduced to :data:`PRICE_INPUT_COLUMNS` (default: ``raw``):
+    the category medians are a separate pass, and a narrow read of the table makes it cheap.
     """
     rules = rules or CleaningRules()
-    reason = F.col("_defect")
-    reason = _first(reason, ~F.col("event_type").isin(*EVENT_TYPES), REASON_UNKNOWN_EVENT_TYPE)
-    reason = _first(
-        reason, F.date_format("event_time", "yyyy-MM") != F.col("month"), REASON_OUTSIDE_MONTH
-    )
-    reason = _first(reason, F.col("price") < 0, REASON_NEGATIVE_PRICE)
-    staged = raw.withColumn("drop_reason", reason)
-    staged = _mark_absurd_prices(staged, rules)
-    staged = _flag_bots(staged, rules)
+    # The per-category and per-user aggregates read a narrow copy of the rows; both are small
+    # and broadcast back, so the full rows are shuffled once, for the window below.
+    narrow = _row_level_rules(raw if prices is None else prices)
+    medians = _category_medians(narrow, rules)
+    staged = _mark_absurd_prices(_row_level_rules(raw), medians, rules)
+    staged = _flag_bots(_mark_absurd_prices(narrow, medians, rules), staged, rules)
 
     # Cart bursts and exact duplicates in ONE window (one shuffle, one sort): rows sharing
-    # (month, user, session, product, second, type) are sorted by every other column, so
-    # identical rows are adjacent. Rows already dropped sit in their own partition.
+    # (user, month, session, product, second, type) are sorted by every other column, so
+    # identical rows are adjacent; rows already dropped sit in their own partition. The user
+    # comes first: the sort compares an 8-byte prefix of its first key, and a constant first
+    # key (the month) would send every comparison to the full row. It also leaves each
+    # customer's events in one task, in order, so the pseudonymiser sees each id in few batches.
     alive = F.col("drop_reason").isNull()
-    keys = ["month", "user_id", "user_session", "product_id", "event_time", "event_type"]
+    keys = [F.col(c) for c in ("user_id", "month", "user_session", "product_id")]
+    keys += [F.col("event_time"), F.col("event_type"), alive]
     rest = ["category_id", "category_code", "brand", "price"]
-    window = Window.partitionBy(*[F.col(c) for c in keys], alive).orderBy(
-        *[F.col(c).asc_nulls_first() for c in [*rest, "_source_file"]]
-    )
+    order = [F.col(c).asc_nulls_first() for c in [*rest, "_source_file"]]
+    window = Window.partitionBy(*keys).orderBy(*order)
     first_in_group = F.row_number().over(window) == 1
     same_as_previous = F.lit(True)
     for column in rest:
@@ -101,14 +118,26 @@ def classify_events(raw: DataFrame, rules: CleaningRules | None = None) -> DataF
     return staged.withColumn("drop_reason", reason).drop("_is_bot")
 
 
+def _row_level_rules(raw: DataFrame) -> DataFrame:
+    """``drop_reason`` from the rules that look at one row only (ingestion defect first)."""
+    reason = F.col("_defect")
+    reason = _first(reason, ~F.col("event_type").isin(*EVENT_TYPES), REASON_UNKNOWN_EVENT_TYPE)
+    reason = _first(
+        reason, F.date_format("event_time", "yyyy-MM") != F.col("month"), REASON_OUTSIDE_MONTH
+    )
+    reason = _first(reason, F.col("price") < 0, REASON_NEGATIVE_PRICE)
+    return raw.withColumn("drop_reason", reason)
+
+
 def _first(reason: Column, broken: Column, code: str) -> Column:
     """Charge ``code`` to rows not yet charged that break the rule (null-safe)."""
     return F.when(reason.isNull() & F.coalesce(broken, F.lit(False)), F.lit(code)).otherwise(reason)
 
 
-def _mark_absurd_prices(staged: DataFrame, rules: CleaningRules) -> DataFrame:
-    alive = staged.where(F.col("drop_reason").isNull() & (F.col("price") > 0))
-    medians = (
+def _category_medians(narrow: DataFrame, rules: CleaningRules) -> DataFrame:
+    """(month, category) → median price, for categories with enough priced events."""
+    alive = narrow.where(F.col("drop_reason").isNull() & (F.col("price") > 0))
+    return (
         alive.groupBy("month", "category_id")
         .agg(
             F.percentile_approx("price", 0.5, 1000).alias("_category_median"),
@@ -117,6 +146,9 @@ def _mark_absurd_prices(staged: DataFrame, rules: CleaningRules) -> DataFrame:
         .where(F.col("_category_prices") >= rules.min_category_prices)
         .drop("_category_prices")
     )
+
+
+def _mark_absurd_prices(staged: DataFrame, medians: DataFrame, rules: CleaningRules) -> DataFrame:
     staged = staged.join(F.broadcast(medians), on=["month", "category_id"], how="left")
     absurd = (F.col("price") > rules.max_price) | (
         F.col("price") > F.col("_category_median") * rules.absurd_price_factor
@@ -126,25 +158,28 @@ def _mark_absurd_prices(staged: DataFrame, rules: CleaningRules) -> DataFrame:
     ).drop("_category_median")
 
 
-def _flag_bots(staged: DataFrame, rules: CleaningRules) -> DataFrame:
+def _flag_bots(narrow: DataFrame, staged: DataFrame, rules: CleaningRules) -> DataFrame:
     """Flag (not yet charge) rows of users averaging too many events per active day.
 
     Activity is counted on the rows still alive after the row-level rules, before duplicates
-    are removed: duplicates are 0.4 % of rows and cannot lift a human past the threshold, and
-    counting first keeps the bot aggregate off the window's sort (one pass fewer).
+    are removed: duplicates are 0.4 % of rows and cannot lift a human past the threshold. An
+    aggregate (not a window over each user's month: that buffers a bot's whole month in the
+    heap, which ran a 42 M-event month out of memory). Active days are a bit set of the days of
+    the month, exact and fixed in size (rows outside the month are dropped already).
     """
+    day_bit = F.expr("shiftleft(CAST(1 AS BIGINT), dayofmonth(event_time))")
     per_user = (
-        staged.where(F.col("drop_reason").isNull())
-        .groupBy("month", "user_id")
+        narrow.where(F.col("drop_reason").isNull())
+        .groupBy("user_id", "month")
         .agg(
             F.count("*").alias("_events"),
-            F.countDistinct(F.to_date("event_time")).alias("_active_days"),
+            F.bit_count(F.bit_or(day_bit)).alias("_active_days"),
         )
     )
     bots = per_user.where(
         F.col("_events") / F.col("_active_days") > rules.bot_events_per_active_day
-    ).select("month", "user_id", F.lit(True).alias("_is_bot"))
-    return staged.join(F.broadcast(bots), on=["month", "user_id"], how="left")
+    ).select("user_id", "month", F.lit(True).alias("_is_bot"))
+    return staged.join(F.broadcast(bots), on=["user_id", "month"], how="left")
 
 
 def trusted(classified: DataFrame, column: str) -> Column:
