@@ -14,6 +14,7 @@ from pydantic import Field
 
 from amazing_assets.io.erasure import ErasureRequestError, erase_customers
 from amazing_assets.io.retention import expire_landing, vacuum_history
+from amazing_assets.resources.launch_guard import DeploymentResource
 from amazing_assets.resources.pseudonymization import PseudonymizationKeyResource
 from amazing_assets.resources.warehouse import WarehouseResource
 
@@ -84,7 +85,7 @@ def erase_customers_job() -> None:
     erase_requested_customers()
 
 
-class RetentionSettings(dg.ConfigurableResource):
+class RetentionSettings(DeploymentResource):
     """How long history is kept (``AMAZING_HISTORY_RETENTION_DAYS``, default 7) and ingested
     exports (``AMAZING_LANDING_RETENTION_DAYS``, unset: kept)."""
 

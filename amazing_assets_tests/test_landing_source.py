@@ -138,3 +138,79 @@ def test_every_split_size_reads_every_row_once(tmp_path):
                 for value in batch.column("product_id").to_pylist()
             ]
             assert read == [1000 + i for i in range(40)], (repr(ending), split_bytes)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_bounded_lines_drop_exactly_the_overlong_lines_wherever_chunks_cut(seed):
+    """Lines over the limit come out set aside, every other line intact and in order, for chunk
+    sizes that cut lines anywhere (including lines longer than a chunk)."""
+    import io
+
+    from amazing_assets.io.bounded_lines import KEPT_PREFIX_BYTES, BoundedLines
+
+    rng = random.Random(seed)
+    limit = rng.choice([5, 17, 64])
+    lengths = [
+        rng.choice([0, 1, limit - 1, limit, limit + 1, 3 * limit, rng.randrange(200)])
+        for _ in range(rng.randrange(1, 60))
+    ]
+    lines = [bytes(rng.choice(b"abc,; ") for _ in range(n)) for n in lengths]
+    ending = rng.choice([b"\n", b""])
+    data = b"\n".join(lines) + ending
+    stream = BoundedLines(io.BytesIO(data), name="x.csv", max_row_bytes=limit)
+    stream.CHUNK = rng.choice([1, 3, limit, 2 * limit + 1, 1000])
+    out = stream.read()
+    kept = [line for line in lines if len(line) <= limit]
+    expected = b"\n".join(kept)  # newline placement at the very end aside
+    assert out.rstrip(b"\n").split(b"\n") == expected.rstrip(b"\n").split(b"\n"), (seed, limit)
+    assert stream.drain_overlong() == [
+        line[:KEPT_PREFIX_BYTES].decode() for line in lines if len(line) > limit
+    ]
+
+
+def test_a_50_mb_field_is_quarantined_and_the_rest_of_the_file_read(tmp_path):
+    """Before: the line did not fit in a parser block and the file failed ("straddling object
+    straddles two block boundaries"), so the month was rejected."""
+    from amazing_assets.io.landing_source import plan_splits, read_split
+    from amazing_assets.segmentation.schema import DEFECT_ROW_TOO_LONG, EVENT_COLUMNS
+
+    rows = [
+        f"2019-10-01 00:00:{i:02d} UTC,view,{1000 + i},2053,,acme,1.5,{541312100 + i},s-{i}"
+        for i in range(30)
+    ]
+    rows[10] = rows[10].replace(",acme,", ',"' + "z" * 50_000_000 + '",')
+    month = tmp_path / "2019-10"
+    month.mkdir()
+    (month / "events.csv").write_text("\n".join([",".join(EVENT_COLUMNS), *rows]) + "\n")
+    landing = Location.parse(str(tmp_path))
+    [export] = list_month_files(landing, "2019-10")
+    batches = [
+        b for s in plan_splits([export], 128 * 2**20) for b in read_split(landing.filesystem(), s)
+    ]
+    defects = [d for b in batches for d in b.column("_defect").to_pylist()]
+    products = [p for b in batches for p in b.column("product_id").to_pylist() if p is not None]
+    assert products == [1000 + i for i in range(30) if i != 10]
+    assert defects.count(DEFECT_ROW_TOO_LONG) == 1 and len(defects) == 30
+    [line] = [x for b in batches for x in b.column("_raw_line").to_pylist() if x]
+    assert line.startswith("2019-10-01 00:00:10 UTC,view,1010") and len(line) == 1024
+
+
+def test_a_gzip_bomb_stops_with_a_message(tmp_path, monkeypatch):
+    """Before: a .gz had no cap on its decompressed size (a few KB could fill the disk)."""
+    from amazing_assets.io import bounded_lines
+    from amazing_assets.io.landing_source import LandingReadError, plan_splits, read_split
+    from amazing_assets.segmentation.schema import EVENT_COLUMNS
+
+    monkeypatch.setattr(bounded_lines, "RATIO_CHECK_AFTER_BYTES", 2**20)  # 1 MiB, not 1 GiB
+    row = "2019-10-01 00:00:01 UTC,view,1000,2053,,acme,1.5,541312100,s-1\n"
+    month = tmp_path / "2019-10"
+    month.mkdir()
+    with gzip.open(month / "events.csv.gz", "wb") as out:
+        out.write((",".join(EVENT_COLUMNS) + "\n").encode())
+        out.write(row.encode() * 400_000)  # ~26 MB of one repeated line: ratio far above 100
+    landing = Location.parse(str(tmp_path))
+    [export] = list_month_files(landing, "2019-10")
+    assert export.size < 200_000
+    [split] = plan_splits([export], 128 * 2**20)
+    with pytest.raises(LandingReadError, match=r"events.csv.gz decompresses to more than .*ratio"):
+        list(read_split(landing.filesystem(), split))

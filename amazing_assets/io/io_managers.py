@@ -15,6 +15,7 @@ from amazing_assets.io.delta_source import FORMAT_NAME
 from amazing_assets.io.delta_tables import month_row_counts, read_months, table_exists
 from amazing_assets.io.storage import LOCATION_OPTION, Location
 from amazing_assets.partitions import month_of
+from amazing_assets.resources.launch_guard import DeploymentIOManager
 from amazing_assets.resources.spark import SparkResource
 from amazing_assets.resources.warehouse import WarehouseResource
 
@@ -60,7 +61,7 @@ def read_spark(
     return reader.load()
 
 
-class SparkDeltaIOManager(dg.ConfigurableIOManager):
+class SparkDeltaIOManager(DeploymentIOManager):
     """Monthly Delta tables in the warehouse, written and read by Spark."""
 
     warehouse: dg.ResourceDependency[WarehouseResource]

@@ -33,6 +33,7 @@ import pyarrow.csv as pacsv
 from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
 from pyspark.sql.types import StructType
 
+from amazing_assets.io.bounded_lines import BoundedLines, ExportTooLargeError
 from amazing_assets.io.landing import LandingFile
 from amazing_assets.io.storage import LOCATION_OPTION, Location
 from amazing_assets.segmentation.parsing import (
@@ -43,6 +44,7 @@ from amazing_assets.segmentation.parsing import (
     type_events,
 )
 from amazing_assets.segmentation.schema import (
+    DEFECT_ROW_TOO_LONG,
     DEFECT_WRONG_FIELD_COUNT,
     EVENT_COLUMNS,
     PARSED_EVENT_SCHEMA,
@@ -165,6 +167,8 @@ def read_split(fs, split: FileSplit) -> Iterator[pa.RecordBatch]:
 
 
 def _explain(name: str, error: BaseException) -> str:
+    if isinstance(error, ExportTooLargeError):
+        return str(error)
     text = str(error).replace("\n", " ")
     if "UTF8" in text or "utf-8" in text.lower():
         return (
@@ -185,15 +189,17 @@ def _parse_split(fs, split: FileSplit) -> Iterator[pa.RecordBatch]:
         return "skip"
 
     if f.compression:
-        stream = fs.open_input_stream(f.path, compression=f.compression)
+        raw = fs.open_input_stream(f.path, compression=f.compression)
     else:
-        stream = _LineAlignedRange(fs.open_input_file(f.path), split.start, split.end)
-        if stream.holds_no_line:
+        raw = _LineAlignedRange(fs.open_input_file(f.path), split.start, split.end)
+        if raw.holds_no_line:
             # The range starts inside the file's last line, or inside a line longer than the
             # range: that line belongs to an earlier range and this one has no rows (the CSV
             # reader would call it an empty file).
-            stream.close()
+            raw.close()
             return
+    # Overlong lines are set aside (quarantined below), a .gz is capped in decompressed size.
+    stream = BoundedLines(raw, name=f.name, compressed_size=f.size if f.compression else None)
     with stream:
         reader = pacsv.open_csv(
             stream,
@@ -217,8 +223,17 @@ def _parse_split(fs, split: FileSplit) -> Iterator[pa.RecordBatch]:
                 yield type_events(batch, f.name)
             if invalid:
                 yield from _defective(invalid, f)
+            yield from _overlong(stream, f)
+        yield from _overlong(stream, f)
     if invalid:
         yield from _defective(invalid, f)
+
+
+def _overlong(stream: BoundedLines, f: LandingFile) -> Iterator[pa.RecordBatch]:
+    """Lines over the maximum row size, as defect rows (their first KiB kept)."""
+    lines = stream.drain_overlong()
+    if lines:
+        yield defective_lines(lines, DEFECT_ROW_TOO_LONG, f.name)
 
 
 def without_header_lines(batch: pa.RecordBatch, f: LandingFile) -> pa.RecordBatch:

@@ -17,6 +17,7 @@ from amazing_assets.io.artifacts import load_model, model_location, save_model
 from amazing_assets.io.delta_tables import read_months, table_exists, write_arrow_months
 from amazing_assets.io.io_managers import partition_months, table_name
 from amazing_assets.io.storage import Location
+from amazing_assets.resources.launch_guard import DeploymentIOManager
 from amazing_assets.resources.warehouse import WarehouseResource
 
 
@@ -37,7 +38,7 @@ def to_arrow(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
-class ModelIOManager(dg.ConfigurableIOManager):
+class ModelIOManager(DeploymentIOManager):
     """Models and pandas tables of the modelling stage, in the warehouse."""
 
     warehouse: dg.ResourceDependency[WarehouseResource]

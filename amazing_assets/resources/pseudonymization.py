@@ -3,9 +3,9 @@
 import os
 from pathlib import Path
 
-import dagster as dg
 from pydantic import Field
 
+from amazing_assets.resources.launch_guard import DeploymentResource
 from amazing_assets.segmentation.pseudonymize import (
     KEY_ENV_VAR,
     PseudonymizationKeyError,
@@ -14,7 +14,7 @@ from amazing_assets.segmentation.pseudonymize import (
 )
 
 
-class PseudonymizationKeyResource(dg.ConfigurableResource):
+class PseudonymizationKeyResource(DeploymentResource):
     """The HMAC key, from ``AMAZING_PSEUDONYMIZATION_KEY`` or (embedded default only) a local file.
 
     The embedded default creates a random key file outside the warehouse on first use and says

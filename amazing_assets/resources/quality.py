@@ -1,11 +1,13 @@
 """Dagster resource holding every data-quality threshold (configuration, not literals in code)."""
 
-import dagster as dg
 from pydantic import Field
 
+from amazing_assets.resources.launch_guard import DeploymentResource
 
-class QualityResource(dg.ConfigurableResource):
-    """Thresholds of the asset checks; editable per run in the Dagster launchpad."""
+
+class QualityResource(DeploymentResource):
+    """Thresholds of the asset checks and gates. Policy, changed in code: a run's launch config
+    cannot lower a gate (see :mod:`amazing_assets.resources.launch_guard`)."""
 
     max_defective_share: float = Field(0.05, description="raw rows that cannot be parsed")
     max_outside_month_share: float = Field(0.01, description="raw rows dated outside the month")

@@ -1,13 +1,13 @@
 """Dagster resource handing assets the run process' SparkSession."""
 
-import dagster as dg
 from pydantic import Field
 from pyspark.sql import SparkSession
 
+from amazing_assets.resources.launch_guard import DeploymentResource
 from amazing_assets.resources.spark_session import build_spark_session
 
 
-class SparkResource(dg.ConfigurableResource):
+class SparkResource(DeploymentResource):
     """One SparkSession per run process: ``local[*]`` by default, a cluster URL in compose.
 
     Not dagster-pyspark's ``PySparkResource``: ours must set ``PYSPARK_PYTHON`` before the JVM

@@ -11,6 +11,7 @@ from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
 from amazing_assets.io.storage import Location, S3Settings, StorageConfigError, ensure_directory
+from amazing_assets.resources.launch_guard import DeploymentResource
 from amazing_assets.tables import table_location
 
 
@@ -18,7 +19,7 @@ class StorageAccessError(RuntimeError):
     """The object store refused or could not be reached; the message names the setting."""
 
 
-class WarehouseResource(dg.ConfigurableResource):
+class WarehouseResource(DeploymentResource):
     """Warehouse and landing URIs (local directory or ``s3://bucket/prefix``) and S3 access."""
 
     warehouse_uri: str = Field(description="AMAZING_WAREHOUSE: local dir or s3://bucket/prefix")
@@ -73,6 +74,7 @@ class WarehouseResource(dg.ConfigurableResource):
                 )
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        super().setup_for_execution(context)  # launch-time overrides refused first
         try:
             self.preflight()
         except StorageConfigError as error:

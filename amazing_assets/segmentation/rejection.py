@@ -26,6 +26,11 @@ REMEDIES: tuple[tuple[str, str], ...] = (
         "without truncation, with one event per line and quotes around fields holding commas",
     ),
     (
+        "row_too_long",
+        "lines longer than the maximum row size (a field that swallowed other lines, e.g. an "
+        "unclosed quote, or binary data): re-export the file as plain CSV",
+    ),
+    (
         "unparseable_event_time",
         "event_time must read like 2019-10-01 00:00:00 UTC (or ISO 8601 in UTC)",
     ),

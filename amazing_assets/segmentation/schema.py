@@ -62,6 +62,7 @@ REQUIRED_VALUES: tuple[str, ...] = (
 LOSSY_ATTRIBUTES: tuple[str, ...] = ("category_id",)
 
 DEFECT_WRONG_FIELD_COUNT = "wrong_field_count"
+DEFECT_ROW_TOO_LONG = "row_too_long"
 
 
 def defect_missing(column: str) -> str:
