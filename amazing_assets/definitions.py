@@ -21,6 +21,7 @@ from amazing_assets.erasure import (
 )
 from amazing_assets.io.io_managers import SparkDeltaIOManager
 from amazing_assets.io.model_io_manager import ModelIOManager
+from amazing_assets.resources.features import FeatureWindowResource
 from amazing_assets.resources.modeling import ModelingResource
 from amazing_assets.resources.pseudonymization import KEY_ENV_VAR, PseudonymizationKeyResource
 from amazing_assets.resources.quality import QualityResource
@@ -72,6 +73,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "pseudonymization_key": key,
         "modeling": ModelingResource(),
         "quality": QualityResource(),
+        "feature_window": FeatureWindowResource(months=settings.feature_window_months),
         "retention": RetentionSettings(
             history_days=settings.history_retention_days,
             landing_days=settings.landing_retention_days,

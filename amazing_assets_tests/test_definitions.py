@@ -1,7 +1,16 @@
-"""The code location loads, with every asset on the monthly partitions."""
+"""The code location loads, with every asset on the monthly partitions; its graph is reviewed."""
 
-from amazing_assets.definitions import defs
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from amazing_assets.definitions import build_definitions, defs
 from amazing_assets.partitions import monthly_partitions
+from amazing_assets.settings import load_settings
 from amazing_assets_tests.pipeline_run import ASSETS
 
 
@@ -11,3 +20,94 @@ def test_definitions_load_with_every_asset_monthly():
     for key in graph.get_all_asset_keys():
         assert graph.get(key).partitions_def == monthly_partitions
     assert defs.resolve_job_def("monthly_segments") is not None
+
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.json"
+
+
+def describe_definitions(definitions: dg.Definitions) -> dict:
+    """What a change to the graph must not alter by accident: assets (group, code version,
+    owners, upstream assets with their partition mapping, checks and whether they block),
+    jobs, sensors and schedules."""
+    graph = definitions.resolve_asset_graph()
+    assets = {}
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        spec_by_name = {
+            s.name: s for s in definitions.resolve_assets_def(key).check_specs if s.asset_key == key
+        }
+        assets[key.to_user_string()] = {
+            "group": node.group_name,
+            "code_version": node.code_version,
+            "owners": sorted(node.owners),
+            "has_description": bool(node.description),
+            "upstream": {
+                parent.to_user_string(): type(mapping).__name__ if mapping else "identity"
+                for parent in sorted(node.parent_keys, key=lambda k: k.to_user_string())
+                for mapping in [node.partition_mappings.get(parent)]
+            },
+            "checks": {
+                name: "blocking" if spec_by_name[name].blocking else "warn"
+                for name in sorted(spec_by_name)
+            },
+        }
+    return {
+        "assets": assets,
+        "jobs": sorted(j.name for j in definitions.jobs or []),
+        "sensors": sorted(s.name for s in definitions.sensors or []),
+        "schedules": sorted(s.name for s in definitions.schedules or []),
+    }
+
+
+def test_the_definitions_match_the_reviewed_snapshot():
+    """An unintended change to the graph fails here. After an intended one, regenerate with
+    ``UPDATE_SNAPSHOT=1 pytest amazing_assets_tests/test_definitions.py`` and review the diff."""
+    current = describe_definitions(defs)
+    if os.environ.get("UPDATE_SNAPSHOT"):
+        SNAPSHOT.write_text(json.dumps(current, indent=2) + "\n")
+    assert current == json.loads(SNAPSHOT.read_text())
+
+
+def test_every_asset_has_an_owner_a_code_version_and_a_description():
+    for name, asset in describe_definitions(defs)["assets"].items():
+        assert asset["owners"] and asset["code_version"] and asset["has_description"], name
+
+
+def test_the_settings_given_decide_the_feature_window(tmp_path):
+    env = {"AMAZING_HOME": str(tmp_path), "AMAZING_FEATURE_WINDOW_MONTHS": "2"}
+    assert build_definitions(load_settings(env)).resources["feature_window"].months == 2
+    assert (
+        build_definitions(load_settings({"AMAZING_HOME": str(tmp_path)}))
+        .resources["feature_window"]
+        .months
+        == 3
+    )
+
+
+def test_a_bad_setting_does_not_break_importing_the_assets():
+    """Before: assets/features.py read the settings at import, so a bad variable broke every
+    import of the assets (tests, tools) and the settings given to build_definitions were
+    ignored for the window. Only the code location's own ``defs`` reads the environment."""
+    env = {**os.environ, "AMAZING_FEATURE_WINDOW_MONTHS": "three"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import amazing_assets.assets.features, amazing_assets.assets.profiles",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_modelling_defaults_have_one_owner():
+    """Before: ModelingResource repeated ModelingConfig's defaults with other values (k 3-10
+    and 20 k selection customers against 2-5 and 30 k), so the pipeline did not run the
+    configuration the robustness benchmark measured."""
+    from amazing_assets.resources.modeling import ModelingResource
+    from amazing_assets.segmentation.modeling import ModelingConfig
+
+    assert ModelingResource().config() == ModelingConfig()
+    assert ModelingResource(k_max=6).config().k_max == 6

@@ -25,18 +25,14 @@ import pandas as pd
 from amazing_assets.datagen.populations import SUITE, per_user_features, simulate
 from amazing_assets.io.delta_tables import read_months
 from amazing_assets.io.storage import Location
+from amazing_assets.segmentation.chain import embed_stage, profile_stage, segment_stage
 from amazing_assets.segmentation.features import FEATURE_COLUMNS
 from amazing_assets.segmentation.modeling import (
     ModelingConfig,
     bootstrap_stability,
-    fit_embedding,
-    fit_segments,
     sample_rows,
     segment_pipeline,
-    select_k,
-    tiers,
 )
-from amazing_assets.segmentation.profiles import describe, name_segments, profile_segments
 from benchmarks.run import RESULTS, PeakMemory
 
 COUNT_COLUMNS = [
@@ -73,17 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     timings: dict[str, dict] = {}
     with PeakMemory() as memory:
         started = time.perf_counter()
-        embedding, Z = fit_embedding(features, config)
+        embedded = embed_stage(features, config)
+        Z, tier = embedded.Z, embedded.tier
         timings["pca_embedding"] = {"seconds": round(time.perf_counter() - started, 2)}
 
         started = time.perf_counter()
-        tier = tiers(embedding, features)
-        selection = select_k(Z, tier, config)
-        kmeans = fit_segments(Z, tier, selection, config)
-        distances = kmeans.transform(Z)
-        labels = distances.argmin(axis=1)
+        segmented = segment_stage(Z, tier, config)
+        selection, kmeans, labels = segmented.selection, segmented.kmeans, segmented.labels
         stability = bootstrap_stability(Z, tier, kmeans, selection, config)
-        segment_pipeline(embedding, kmeans)
+        segment_pipeline(embedded.embedding, kmeans)
         timings["kmeans_model"] = {
             "seconds": round(time.perf_counter() - started, 2),
             "k": selection.k,
@@ -91,8 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         }
 
         started = time.perf_counter()
-        profiles = profile_segments(features, labels)
-        named = describe(profiles, name_segments(profiles))
+        named = profile_stage(features, labels)
         timings["cluster_profiles"] = {"seconds": round(time.perf_counter() - started, 2)}
 
     from sklearn.metrics import silhouette_score

@@ -1,11 +1,14 @@
 """``clean_events`` and ``event_quarantine``: cleaning rules, pseudonymisation, accounting."""
 
+from dataclasses import asdict
+
 import dagster as dg
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.storagelevel import StorageLevel
 
 from amazing_assets.assets.common import (
+    OWNERS,
     markdown_table,
     monthly_asset_options,
     preview_markdown,
@@ -186,17 +189,19 @@ def refuse_unusable_months(
             io_manager_key="spark_delta_io_manager",
             kinds={"spark", "delta"},
             group_name="events",
+            owners=OWNERS,
         ),
         "event_quarantine": dg.AssetOut(
             description="Rows removed from clean_events, each with its reason code (raw zone).",
             io_manager_key="spark_delta_io_manager",
             kinds={"spark", "delta"},
             group_name="events",
+            owners=OWNERS,
         ),
     },
     ins={"raw_events": dg.AssetIn("raw_events")},
     check_specs=CLEAN_CHECK_SPECS,
-    **monthly_asset_options(),
+    **monthly_asset_options(code_version="1", owners=False),
     can_subset=False,
 )
 def clean_events(
@@ -214,13 +219,14 @@ def clean_events(
     # and hold a month of events in memory. Rows in come from the table's commit log (numRecords
     # of its files): independent of the rules, so the accounting identity is a real check.
     raw_by_month = raw_row_counts(warehouse, months)
+    rules = CleaningRules()  # code-owned like the quality gates; shown in the metadata
     prices = read_spark(
         raw_events.sparkSession,
         warehouse.table("raw_events"),
         months,
         columns=list(PRICE_INPUT_COLUMNS),
     )
-    classified = classify_events(raw_events, CleaningRules(), prices=prices).persist(
+    classified = classify_events(raw_events, rules, prices=prices).persist(
         StorageLevel.MEMORY_AND_DISK
     )
     try:
@@ -249,6 +255,7 @@ def clean_events(
                 "rows_kept": sum(r["kept"] for r in report),
                 "rows_dropped": sum(r["dropped"] for r in report),
                 "dropped_by_reason": dg.MetadataValue.json(dropped_by_reason),
+                "cleaning_rules": dg.MetadataValue.json(asdict(rules)),
                 "per_month": dg.MetadataValue.md(
                     markdown_table(
                         [

@@ -55,9 +55,24 @@ TRANSIENT_RETRY = dg.RetryPolicy(
 # The cost, measured in docs/DECISIONS.md, is one Spark start-up per month.
 
 
-def monthly_asset_options() -> dict:
-    """What every asset shares: monthly partitions, one month per run, transient retries."""
-    return {"partitions_def": monthly_partitions, "retry_policy": TRANSIENT_RETRY}
+OWNERS = ["team:data-engineering"]
+"""Who answers for the pipeline's assets (shown in the Dagster UI, used by its alerting)."""
+
+
+def monthly_asset_options(code_version: str, *, owners: bool = True) -> dict:
+    """What every asset shares: monthly partitions, one month per run, transient retries.
+
+    ``code_version``: bump it when the asset's output for the same input changes (a rule, a
+    feature, a model setting); Dagster then marks the months materialised before as stale, so
+    a re-run is visible instead of silently mixing versions. ``owners=False`` for multi-assets,
+    which take owners on each output.
+    """
+    options = {
+        "partitions_def": monthly_partitions,
+        "retry_policy": TRANSIENT_RETRY,
+        "code_version": code_version,
+    }
+    return {**options, "owners": OWNERS} if owners else options
 
 
 def rejected(message: str) -> dg.Failure:

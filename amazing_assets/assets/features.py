@@ -12,6 +12,7 @@ from amazing_assets.checks.features import (
 )
 from amazing_assets.io.delta_tables import month_row_counts, read_months, table_exists
 from amazing_assets.io.io_managers import read_spark
+from amazing_assets.resources.features import FeatureWindowResource
 from amazing_assets.resources.quality import QualityResource
 from amazing_assets.resources.spark import SparkResource
 from amazing_assets.resources.warehouse import WarehouseResource
@@ -24,9 +25,6 @@ from amazing_assets.segmentation.features import (
     window_months,
 )
 from amazing_assets.sensors import landing_signatures
-from amazing_assets.settings import load_settings
-
-FEATURE_WINDOW_MONTHS = load_settings().feature_window_months
 
 
 def window_inputs(
@@ -46,7 +44,7 @@ def window_inputs(
 # with one, a rejected month would mark the next months' features "failed upstream" in every
 # backfill, and one bad month would block three. A gap is reported instead (complete_window).
 @dg.asset(
-    **monthly_asset_options(),
+    **monthly_asset_options(code_version="1"),
     io_manager_key="spark_delta_io_manager",
     deps=["clean_events"],
     kinds={"spark", "delta"},
@@ -58,10 +56,11 @@ def user_features_rfm(
     spark: SparkResource,
     quality: QualityResource,
     warehouse: WarehouseResource,
+    feature_window: FeatureWindowResource,
 ):
     """Each customer's recency, frequency, spend and behaviour over the trailing months."""
-    months = run_months(context)
-    needed, gaps = window_inputs(warehouse, months, FEATURE_WINDOW_MONTHS)
+    months, window = run_months(context), feature_window.months
+    needed, gaps = window_inputs(warehouse, months, window)
     for month, missing in gaps.items():
         if missing:
             context.log.warning(
@@ -72,9 +71,7 @@ def user_features_rfm(
     # Each pass reads only its columns (the data source cannot prune them by itself).
     clean_events = read_spark(session, table, needed, columns=list(EVENT_INPUT_COLUMNS))
     products = read_spark(session, table, needed, columns=list(PRODUCT_INPUT_COLUMNS))
-    features = compute_user_features(
-        clean_events, months, window=FEATURE_WINDOW_MONTHS, products=products
-    )
+    features = compute_user_features(clean_events, months, window=window, products=products)
     features = features.persist(StorageLevel.MEMORY_AND_DISK)
     stats = feature_statistics(features)
     users = {m: s["rows"] for m, s in stats.items()}
@@ -87,7 +84,7 @@ def user_features_rfm(
         metadata={
             "users": sum(users.values()),
             "users_by_month": dg.MetadataValue.json(users),
-            "window_months": FEATURE_WINDOW_MONTHS,
+            "window_months": window,
             "partial_window": any(gaps.values()),
             "missing_window_months": dg.MetadataValue.json(gaps),
             "preview": preview_markdown(features),
@@ -98,7 +95,7 @@ def user_features_rfm(
         window_customers(
             read_spark(session, table, needed, columns=["user_key", "month"]),
             months,
-            FEATURE_WINDOW_MONTHS,
+            window,
         ),
         {m: stored_purchaser_share(warehouse, add_months(m, -1)) for m in months},
         gaps,

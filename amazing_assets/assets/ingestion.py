@@ -185,7 +185,7 @@ def refuse_defective_months(
 
 
 @dg.asset(
-    **monthly_asset_options(),
+    **monthly_asset_options(code_version="1"),
     io_manager_key="spark_delta_io_manager",
     kinds={"spark", "delta"},
     group_name="events",

@@ -25,7 +25,7 @@ def consistent(row: pd.Series) -> bool:
 
 
 @dg.asset(
-    **monthly_asset_options(),
+    **monthly_asset_options(code_version="1"),
     io_manager_key="model_io_manager",
     kinds={"spark", "pandas"},
     group_name="reporting",

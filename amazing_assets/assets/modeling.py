@@ -16,19 +16,16 @@ from amazing_assets.checks.segments import (
 from amazing_assets.io.model_io_manager import ModelOutput, MonthlyModels
 from amazing_assets.resources.modeling import ModelingResource
 from amazing_assets.resources.quality import QualityResource
+from amazing_assets.segmentation.chain import embed_stage, segment_stage
 from amazing_assets.segmentation.modeling import (
     TIER_COLUMN,
     TIER_NAMES,
     bootstrap_stability,
     component_names,
-    fit_embedding,
-    fit_segments,
     loadings,
     sample_rows,
     segment_pipeline,
-    select_k,
     tier_agreement,
-    tiers,
 )
 
 COORDINATES = "coordinates"
@@ -49,7 +46,7 @@ def month_rows(frame: pd.DataFrame, month: str) -> pd.DataFrame:
 
 
 @dg.asset(
-    **monthly_asset_options(),
+    **monthly_asset_options(code_version="1"),
     io_manager_key="model_io_manager",
     kinds={"scikitlearn"},
     group_name="segments",
@@ -66,10 +63,11 @@ def pca_embedding(
     outputs, rows = MonthlyModels(), []
     for month in run_months(context):
         features = month_rows(user_features_rfm, month)
-        embedding, coordinates = fit_embedding(features, config)
+        embedded = embed_stage(features, config)
+        embedding = embedded.embedding
         columns = component_names(embedding)
-        table = pd.DataFrame(coordinates, columns=columns).assign(
-            user_key=features["user_key"], **{TIER_COLUMN: tiers(embedding, features)}
+        table = pd.DataFrame(embedded.Z, columns=columns).assign(
+            user_key=features["user_key"], **{TIER_COLUMN: embedded.tier}
         )
         outputs[month] = ModelOutput(
             model=embedding, tables={COORDINATES: table[["user_key", *columns, TIER_COLUMN]]}
@@ -109,7 +107,7 @@ def pca_embedding(
 
 
 @dg.asset(
-    **monthly_asset_options(),
+    **monthly_asset_options(code_version="1"),
     io_manager_key="model_io_manager",
     kinds={"scikitlearn"},
     group_name="segments",
@@ -132,10 +130,8 @@ def kmeans_model(
         # a month's dimension), so never take "every column but the key".
         Z = coordinates[component_names(embedded.model)].to_numpy()
         tier = coordinates[TIER_COLUMN].to_numpy()
-        selection = select_k(Z, tier, config)
-        kmeans = fit_segments(Z, tier, selection, config)
-        distances = kmeans.transform(Z)
-        labels = distances.argmin(axis=1)
+        segmented = segment_stage(Z, tier, config)
+        selection, kmeans, labels = segmented.selection, segmented.kmeans, segmented.labels
         stability = bootstrap_stability(Z, tier, kmeans, selection, config)
         silhouette = selection_silhouette(Z, labels, config)
         shares = np.bincount(labels, minlength=selection.k) / len(labels)
@@ -143,7 +139,7 @@ def kmeans_model(
             {
                 "user_key": coordinates["user_key"],
                 "segment": labels.astype("int32"),
-                "distance": distances.min(axis=1),
+                "distance": segmented.distances,
             }
         )
         outputs[month] = ModelOutput(

@@ -4,17 +4,18 @@ import dagster as dg
 import pandas as pd
 
 from amazing_assets.assets.common import markdown_table, monthly_asset_options, rejected, run_months
-from amazing_assets.assets.features import FEATURE_WINDOW_MONTHS, window_inputs
+from amazing_assets.assets.features import window_inputs
 from amazing_assets.assets.modeling import ASSIGNMENTS, month_rows
 from amazing_assets.checks import complete_window_result
 from amazing_assets.checks.segments import PROFILE_CHECK_SPECS, profile_results
 from amazing_assets.io.delta_tables import read_months, table_exists
 from amazing_assets.io.model_io_manager import MonthlyModels
+from amazing_assets.resources.features import FeatureWindowResource
 from amazing_assets.resources.quality import QualityResource
 from amazing_assets.resources.warehouse import WarehouseResource
+from amazing_assets.segmentation.chain import profile_stage
 from amazing_assets.segmentation.features import add_months
 from amazing_assets.segmentation.migration import migration_matrix
-from amazing_assets.segmentation.profiles import describe, name_segments, profile_segments
 
 
 def stored_month(warehouse: WarehouseResource, table: str, month: str) -> pd.DataFrame | None:
@@ -27,7 +28,7 @@ def stored_month(warehouse: WarehouseResource, table: str, month: str) -> pd.Dat
 
 
 @dg.asset(
-    **monthly_asset_options(),
+    **monthly_asset_options(code_version="1"),
     io_manager_key="model_io_manager",
     kinds={"pandas"},
     group_name="segments",
@@ -39,6 +40,7 @@ def cluster_profiles(
     user_features_rfm: pd.DataFrame,
     warehouse: WarehouseResource,
     quality: QualityResource,
+    feature_window: FeatureWindowResource,
 ):
     """Per segment: size, value, typical behaviour, a business name and the marketing action."""
     frames = []
@@ -53,8 +55,7 @@ def cluster_profiles(
             raise rejected(
                 f"{month}: {len(features) - len(joined)} customers have features but no segment"
             )
-        profiles = profile_segments(joined, joined["segment"].to_numpy())
-        described = describe(profiles, name_segments(profiles, previous))
+        described = profile_stage(joined, joined["segment"].to_numpy(), previous)
         frames.append(described.assign(month=month))
         previous = described
         for row in described.itertuples():
@@ -64,7 +65,7 @@ def cluster_profiles(
             )
     result = pd.concat(frames, ignore_index=True)
     latest = frames[-1]
-    _, gaps = window_inputs(warehouse, months, FEATURE_WINDOW_MONTHS)
+    _, gaps = window_inputs(warehouse, months, feature_window.months)
     summary = latest[
         ["segment", "name", "size", "share", "revenue_share", "channel", "offer", "kpi"]
     ]
@@ -86,7 +87,7 @@ def cluster_profiles(
 
 
 @dg.asset(
-    **monthly_asset_options(),
+    **monthly_asset_options(code_version="1"),
     io_manager_key="model_io_manager",
     kinds={"pandas"},
     group_name="segments",

@@ -20,6 +20,7 @@ LOCKED_RESOURCES: dict[str, str] = {
     "spark": "AMAZING_SPARK_MASTER / AMAZING_SPARK_CONF variables",
     "pseudonymization_key": "AMAZING_PSEUDONYMIZATION_KEY variable (or the embedded key file)",
     "quality": "QualityResource defaults in code (reviewed like any rule change)",
+    "feature_window": "AMAZING_FEATURE_WINDOW_MONTHS variable",
     "retention": "AMAZING_HISTORY_RETENTION_DAYS / AMAZING_LANDING_RETENTION_DAYS variables",
     "spark_delta_io_manager": "the warehouse and spark settings",
     "model_io_manager": "the warehouse settings",
