@@ -9,6 +9,7 @@ features.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -102,6 +103,29 @@ def print_progress(month: str, result: dg.ExecuteInProcessResult) -> None:
             f"{seconds.get(event.step_key, 0):6.1f}s"
         )
     print(f"  {month}  {'done' if result.success else 'FAILED (summary at the end)'}")
+
+
+def write_event_log(
+    results: dict[str, dg.ExecuteInProcessResult], instance: dg.DagsterInstance, path: Path
+) -> Path:
+    """Every event and log line of the runs, oldest first, in one text file (ids redacted):
+    what Dagster's console would have printed, for when a progress line is not enough."""
+    from datetime import UTC, datetime
+
+    from amazing_assets.observability.ecs import redact
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        for month, result in results.items():
+            out.write(f"== {month}: run {result.run_id} ==\n")
+            for entry in instance.all_logs(result.run_id):
+                when = datetime.fromtimestamp(entry.timestamp, UTC).strftime("%H:%M:%S.%f")[:-3]
+                level = logging.getLevelName(entry.level)
+                step = entry.step_key or "-"
+                kind = entry.dagster_event_type.value if entry.dagster_event_type else "LOG"
+                message = redact(entry.message, result.run_id)
+                out.write(f"{when} {level:<7} {step:<24} {kind:<22} {message}\n")
+    return path
 
 
 def failure_summary(result: dg.ExecuteInProcessResult) -> str:
@@ -202,12 +226,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
         results = materialize_months(months, instance, build_definitions(settings), progress=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        log = write_event_log(results, instance, settings.home / "logs" / f"demo-{stamp}.log")
     done = [m for m, r in results.items() if r.success]
     failed = {m: failure_summary(r) for m, r in results.items() if not r.success}
     print(
         f"\nmaterialised {len(done)} of {len(months)} month(s), one run each, in "
-        f"{time.perf_counter() - started:.1f}s (warehouse: {warehouse.uri}; full event log in "
-        f"DAGSTER_HOME={os.environ['DAGSTER_HOME']}: `make ui`)"
+        f"{time.perf_counter() - started:.1f}s (warehouse: {warehouse.uri})\n"
+        f"full event log: {log} (and in the Dagster UI: `make ui`)"
     )
     if done:
         print_summary(summarize(warehouse, done))

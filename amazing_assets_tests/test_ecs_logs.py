@@ -45,10 +45,14 @@ def shipped(tmp_path_factory, spark):
             )
             assert result.success
             stored = instance.all_logs(result.run_id)
-        deadline = time.time() + 60
-        while time.time() < deadline and len(endpoint.received()) < len(stored) - 30:
+        # Shipping is asynchronous: wait until most of the run's records arrived and then no new
+        # one for 4 polls in a row (late records of the run's teardown), not a fixed sleep.
+        deadline, seen, quiet = time.time() + 60, -1, 0
+        while time.time() < deadline and quiet < 4:
             time.sleep(0.5)
-        time.sleep(2)  # anything late
+            count = len(endpoint.received())
+            quiet = quiet + 1 if count == seen and count >= len(stored) - 30 else 0
+            seen = count
         records = [r for r in endpoint.received() if r.get("dagster", {}).get("run_id")]
     finally:
         endpoint.stop()

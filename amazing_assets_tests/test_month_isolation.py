@@ -196,3 +196,11 @@ def test_the_demo_ends_a_failed_month_with_its_summary_not_a_traceback(
     assert "materialised 1 of 2 month(s)" in out and "== 2019-10 ==" in out
     assert "== 2019-11: FAILED ==" in err and "month 2019-11 rejected" in err
     assert "Traceback" not in out + err
+    # Progress lines on the terminal, the whole event log in the file named at the end.
+    assert "DEBUG" not in out + err
+    [log_line] = [line for line in out.splitlines() if line.startswith("full event log: ")]
+    log = Path(log_line.removeprefix("full event log: ").split(" (")[0])
+    text = log.read_text()
+    assert "== 2019-10: run " in text and "== 2019-11: run " in text
+    assert "STEP_SUCCESS" in text and "STEP_FAILURE" in text
+    assert "month 2019-11 rejected" in text
