@@ -7,16 +7,19 @@ STAMP := $(VENV)/.installed
 export AMAZING_HOME ?= $(CURDIR)/.amazing
 export DAGSTER_HOME ?= $(AMAZING_HOME)/dagster_home
 
-.PHONY: setup browser run test test-fast lint format ui app bench bench-etl clean
+.PHONY: setup browser run test test-fast lint typecheck format constraints ui app bench bench-etl \
+	clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v java >/dev/null || { echo "Java 17 is required by Spark (apt-get install openjdk-17-jre-headless)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	@# The commit hook (ruff, mypy) only in a git checkout: a source tarball has no .git.
+	if [ -e .git ] && [ -x $(BIN)/pre-commit ]; then $(BIN)/pre-commit install; fi
 	touch $(STAMP)
 
-setup: $(STAMP)  ## create .venv with the pinned dependencies
+setup: $(STAMP)  ## create .venv with the pinned dependencies (and the pre-commit hook in a checkout)
 
 CHROMIUM ?= /usr/bin/chromium
 browser:  ## Debian's Chromium for the browser tests (Playwright cannot download its own here)
@@ -32,15 +35,20 @@ $(DAGSTER_HOME)/dagster.yaml: deploy/dagster/dagster.local.yaml
 run: setup $(DAGSTER_HOME)/dagster.yaml  ## generate a 3-month demo landing zone and materialise the pipeline (embedded default)
 	$(BIN)/amazing-demo
 
-test: setup browser  ## the whole suite, slow end-to-end tests included (what CI runs)
+# Lint first: a formatting or typing error fails in seconds, not after the slow suites.
+test: setup lint browser  ## lint, then the whole suite, slow end-to-end tests included (what CI runs)
 	$(BIN)/pytest
 
 test-fast: setup  ## skip the slow end-to-end suites
 	$(BIN)/pytest -m 'not slow'
 
-lint: setup
+lint: setup  ## ruff check, ruff format --check, then the type checker
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+typecheck: setup  ## mypy on amazing_assets/ and panel_app/ (configured in pyproject.toml)
+	$(BIN)/mypy
 
 format: setup
 	$(BIN)/ruff check --fix .
@@ -66,5 +74,13 @@ BENCH_WORK ?= benchmarks/work/etl
 bench-etl: setup  ## ETL vs the DuckDB reference on one generated month: make bench-etl EVENTS=10000000
 	$(BIN)/python -m benchmarks.etl --events $(EVENTS) --work $(BENCH_WORK)
 
+# Re-pins constraints.txt from pyproject.toml for Python 3.11 (the Docker image's), keeping every
+# pin the new requirements still allow; UPGRADE=1 moves all pins to the newest allowed versions.
+# Needs only uv, so it works while the pins themselves are what keeps `make setup` from resolving.
+constraints:  ## regenerate constraints.txt from pyproject.toml (UPGRADE=1 to bump every pin)
+	test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet -c constraints.txt uv; }
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --python-version 3.11 \
+	  --no-header --no-annotate $(if $(UPGRADE),--upgrade,) -o constraints.txt
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

@@ -65,7 +65,9 @@ def materialize_months(
     ``progress``, Dagster's console stays quiet and each asset prints one line as it finishes.
     """
     if defs is None:
-        from amazing_assets.definitions import defs
+        from amazing_assets.definitions import defs as default_defs
+
+        defs = default_defs
     job = defs.resolve_job_def("monthly_segments")
     results = {}
     for month in sorted(months):
@@ -83,12 +85,12 @@ def materialize_months(
 def print_progress(month: str, result: dg.ExecuteInProcessResult) -> None:
     """One line per asset of the month: rows and seconds; then the run's outcome."""
     seconds = {
-        e.step_key: e.event_specific_data.duration_ms / 1000
+        e.step_key: e.step_success_data.duration_ms / 1000
         for e in result.all_events
         if e.event_type_value == "STEP_SUCCESS"
     }
     for event in result.get_asset_materialization_events():
-        materialization = event.event_specific_data.materialization
+        materialization = event.step_materialization_data.materialization
         metadata = materialization.metadata
         figure = next(
             (
@@ -133,7 +135,7 @@ def failure_summary(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.event_type_value != "STEP_FAILURE":
             continue
-        data = event.event_specific_data
+        data = event.step_failure_data
         if data.user_failure_data is not None and data.user_failure_data.description:
             return data.user_failure_data.description
         if data.error is not None:

@@ -36,7 +36,8 @@ pn.extension("tabulator", notifications=True, loading_indicator=True, sizing_mod
 class SegmentsApp(pn.viewable.Viewer):
     """Language, month and page in the sidebar; the chosen page in the main area."""
 
-    state = param.ClassSelector(class_=AppState)
+    # Always constructed with a state; without a default, param types it as optional.
+    state: param.ClassSelector[AppState] = param.ClassSelector(class_=AppState)  # type: ignore[assignment]
 
     def __init__(self, **params) -> None:
         super().__init__(**params)
@@ -83,7 +84,8 @@ class SegmentsApp(pn.viewable.Viewer):
         )
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return self.template()
+        # A template is servable (pn.panel accepts it) but not a Viewable: serve it, never nest it.
+        return self.template()  # type: ignore[return-value]
 
 
 def template(**areas) -> pn.template.BootstrapTemplate:
@@ -103,7 +105,7 @@ def refused() -> pn.template.BootstrapTemplate:
     return template(main=[pn.pane.Alert(f"{html.escape(message)}<br>{hint}", alert_type="danger")])
 
 
-def build() -> pn.viewable.Viewable:
+def build() -> pn.template.BootstrapTemplate:
     if not may_open(pn.state.user):
         return refused()
     settings = load_settings()

@@ -23,9 +23,11 @@ class AppState(param.Parameterized):
     key_file = param.ClassSelector(
         class_=Path, allow_None=True, doc="embedded default's pseudonymisation key file"
     )
-    month = param.Selector(objects=[], allow_None=True)
-    language = param.Selector(objects=list(LANGUAGES.values()), default=DEFAULT_LANGUAGE)
-    page = param.Selector(objects=list(PAGES), default="overview")
+    month: param.Selector[str | None] = param.Selector(objects=[], allow_None=True)
+    language: param.Selector[str] = param.Selector(
+        objects=list(LANGUAGES.values()), default=DEFAULT_LANGUAGE
+    )
+    page: param.Selector[str] = param.Selector(objects=list(PAGES), default="overview")
 
     def __init__(self, **params) -> None:
         super().__init__(**params)

@@ -75,12 +75,13 @@ def kept_violations(classified: DataFrame) -> dict[str, int]:
         F.sum((~F.col("event_type").isin(*EVENT_TYPES)).cast("long")).alias("bad_types"),
         F.sum((F.col("price") < 0).cast("long")).alias("negative_prices"),
     ).first()
+    assert row is not None  # a global aggregate always has one row
     duplicates = (
         kept.groupBy("month", *row_fingerprint(EXPORT_COLUMNS))
         .count()
         .where("count > 1")
         .agg(F.sum(F.col("count") - 1).alias("extra"))
-        .first()["extra"]
+        .first()["extra"]  # type: ignore[index]  # a global aggregate always has one row
     )
     return {k: int(row[k] or 0) for k in ("null_keys", "bad_types", "negative_prices")} | {
         "duplicates": int(duplicates or 0)

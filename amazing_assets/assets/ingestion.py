@@ -2,6 +2,7 @@
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 from pyspark.sql import DataFrame
@@ -240,7 +241,7 @@ def raw_events(
         )
     defects = defect_counts(groups)
     refuse_defective_months(context, raw, per_file, per_month, defects, warehouse, quality)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for month, files in files_by_month.items():
         stats = per_month[month]
         rows.append(

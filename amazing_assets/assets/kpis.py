@@ -34,7 +34,7 @@ def consistent(row: pd.Series) -> bool:
 def monthly_kpis(context: dg.AssetExecutionContext, clean_events: DataFrame):
     """Customers, purchasers, revenue, orders and average order value of each month."""
     months = run_months(context)
-    kpis = compute_kpis(clean_events).toPandas()
+    kpis: pd.DataFrame = compute_kpis(clean_events).toPandas()
     missing = sorted(set(months) - set(kpis["month"]))
     # A month without clean events still gets a row: zero activity is a figure, not a gap.
     zeros = pd.DataFrame([{"month": m, **dict.fromkeys(KPI_COLUMNS, 0)} for m in missing])

@@ -1,5 +1,7 @@
 """``pca_embedding`` and ``kmeans_model``: scikit-learn on the per-user table, per month."""
 
+from typing import Any
+
 import dagster as dg
 import numpy as np
 import pandas as pd
@@ -122,6 +124,8 @@ def kmeans_model(
     """Customer segments: K-Means per tier (non-buyers, buyers, high-basket buyers), k chosen per
     tier by a stability-filtered consensus of indices, stored as one skops pipeline."""
     config = modeling.config()
+    rows: list[dict[str, Any]]  # one per month, mixed values (ints, floats, text)
+    last: dict[str, Any]
     outputs, rows, last = MonthlyModels(), [], {}
     for month in run_months(context):
         embedded = pca_embedding[month]

@@ -74,9 +74,7 @@ def feature_results(
     get = lambda m, k: (stats.get(m) or {}).get(k) or 0  # noqa: E731
     share = {m: get(m, "purchasers") / get(m, "rows") if get(m, "rows") else 0.0 for m in months}
     change = {
-        m: None
-        if previous_purchaser_share.get(m) is None
-        else share[m] - previous_purchaser_share[m]
+        m: None if (previous := previous_purchaser_share.get(m)) is None else share[m] - previous
         for m in months
     }
     drifting = {

@@ -205,7 +205,8 @@ class DeltaReader(DataSourceReader):
                 )
         return partitions
 
-    def read(self, partition: FilePartition) -> Iterator[pa.RecordBatch]:
+    # Spark passes back the partitions that partitions() returned, hence the narrower type.
+    def read(self, partition: FilePartition) -> Iterator[pa.RecordBatch]:  # type: ignore[override]
         if not partition.path:
             return
         fs = self.location.filesystem()
@@ -377,7 +378,8 @@ class DeltaWriter(DataSourceArrowWriter):
         return DeltaCommitMessage(files=[f for w in writers.values() for f in w.files])
 
     # -- driver --------------------------------------------------------------------------
-    def commit(self, messages: list[DeltaCommitMessage | None]) -> None:
+    # The messages are the ones write() returned (None for a task that sent none).
+    def commit(self, messages: list[DeltaCommitMessage | None]) -> None:  # type: ignore[override]
         from deltalake import DeltaTable
         from deltalake.transaction import (
             AddAction,
@@ -423,7 +425,7 @@ class DeltaWriter(DataSourceArrowWriter):
             return
         table = DeltaTable(self.location.table_uri, storage_options=options)
         table.create_write_transaction(
-            actions,
+            actions,  # type: ignore[arg-type]  # list is invariant; only read, adds are valid
             mode="overwrite",
             schema=self._delta_schema(),
             partition_by=[PARTITION_COLUMN],
@@ -475,7 +477,7 @@ class DeltaWriter(DataSourceArrowWriter):
             if stat_size(self.location, f"{self.location.path}/{f.path}") != f.size:
                 raise DeltaWriteError(f"file {f.path} is missing or changed before commit")
 
-    def abort(self, messages: list[DeltaCommitMessage | None]) -> None:
+    def abort(self, messages: list[DeltaCommitMessage | None]) -> None:  # type: ignore[override]
         if commit_landed(self.location, self.write_id):
             return
         # Record the failure first: a task still uploading when Spark aborted the job can land a

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -100,7 +101,7 @@ def delta_tables(warehouse: Location) -> list[str]:
     return sorted(t for t in tables if t and t != AUDIT_TABLE)
 
 
-def sql_list(values: list[str | int]) -> str:
+def sql_list(values: Sequence[str | int]) -> str:
     return ", ".join(str(v) if isinstance(v, int) else f"'{v}'" for v in values)
 
 

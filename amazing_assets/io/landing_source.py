@@ -130,7 +130,8 @@ class LandingCsvReader(DataSourceReader):
         splits = plan_splits(self.files, self.split_bytes)
         return splits or [FileSplit(file=None, start=0, end=0)]  # type: ignore[arg-type]
 
-    def read(self, partition: FileSplit) -> Iterator[pa.RecordBatch]:
+    # Spark passes back the partitions that partitions() returned, hence the narrower type.
+    def read(self, partition: FileSplit) -> Iterator[pa.RecordBatch]:  # type: ignore[override]
         if partition.file is None:
             return
         whole = self.columns == PARSED_EVENT_SCHEMA.names

@@ -15,7 +15,8 @@ from panel_app.state import AppState
 class Page(pn.viewable.Viewer):
     """A page of the app; :meth:`view` is re-rendered when the month or the language changes."""
 
-    state = param.ClassSelector(class_=AppState)
+    # Always constructed with a state; without a default, param types it as optional.
+    state: param.ClassSelector[AppState] = param.ClassSelector(class_=AppState)  # type: ignore[assignment]
 
     def view(self) -> pn.viewable.Viewable:
         raise NotImplementedError
@@ -23,7 +24,8 @@ class Page(pn.viewable.Viewer):
     def __panel__(self) -> pn.viewable.Viewable:
         state = self.state.param
         render = pn.bind(lambda _month, _language: self.view(), state.month, state.language)
-        return pn.panel(render, loading_indicator=True)
+        # A bound function becomes a ParamFunction pane (a Viewable); pn.panel is typed wider.
+        return pn.panel(render, loading_indicator=True)  # type: ignore[return-value]
 
     def segment_options(self) -> dict[str, int]:
         """The month's segments, localised name → segment number, biggest first."""

@@ -44,7 +44,7 @@ class SegmentProfiles(Page):
         state, language = self.state, self.state.language
         frame = data.profiles(state.warehouse_uri, state.month)
         chosen = frame[frame["segment"] == segment]
-        if chosen.empty:
+        if segment is None or chosen.empty:
             return pn.pane.Markdown("")
         row = chosen.iloc[0].to_dict()
         name = localized(row, "name", language)
