@@ -58,6 +58,7 @@ def assert_only_conflicts(errors: list[BaseException]) -> None:
         assert "concurrent" in str(error).lower() or "conflict" in str(error).lower(), error
 
 
+@pytest.mark.slow
 def test_concurrent_writes_of_a_month_on_local_storage(spark, tmp_path):
     location = Location.parse(str(tmp_path / "t"))
     errors = race(spark, location)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 import jsonschema
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,6 +164,7 @@ def test_compose_workspace_points_at_the_grpc_code_location():
     assert str(server["port"]) == code["command"][code["command"].index("-p") + 1]
 
 
+@pytest.mark.slow  # starts the code location as a gRPC server
 def test_compose_workspace_loads_the_definitions_from_a_grpc_server(tmp_path):
     """Serve the code location the way dagster-code does and load it through the workspace."""
     from dagster._core.workspace.context import WorkspaceProcessContext

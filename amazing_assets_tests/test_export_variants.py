@@ -34,6 +34,8 @@ from amazing_assets_tests.export_variants import (
 
 VARIANTS = 32
 RECIPES = [Recipe.draw(seed) for seed in range(VARIANTS)]
+FAST_VARIANTS = 8
+"""The first variants run in ``make test-fast``; all of them with the slow suite (CI)."""
 REAL_ROWS = 2_500  # a slice keeps each case at a couple of seconds on two busy cores
 
 
@@ -79,7 +81,14 @@ def test_the_originals_hold_what_the_variants_must_preserve(originals, bases):
 
 
 @pytest.mark.spark
-@pytest.mark.parametrize("recipe", RECIPES, ids=Recipe.describe)
+@pytest.mark.parametrize(
+    "recipe",
+    [
+        pytest.param(r, marks=[] if i < FAST_VARIANTS else [pytest.mark.slow])
+        for i, r in enumerate(RECIPES)
+    ],
+    ids=Recipe.describe,
+)
 def test_every_variant_keeps_the_rows_of_the_original(spark, tmp_path, bases, originals, recipe):
     base = base_name(recipe)
     variant = render(bases[base], recipe)

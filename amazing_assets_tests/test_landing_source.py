@@ -110,6 +110,9 @@ def test_missing_column_fails_naming_file_and_column(tmp_path):
         list_month_files(Location.parse(str(tmp_path)), "2019-10")
 
 
+ROWS_IN_SPLIT_TEST = 14  # ~1.9 KB: every split size from 1 byte to the whole file, in seconds
+
+
 def test_every_split_size_reads_every_row_once(tmp_path):
     """Before: a range starting inside the file's last line (or inside a line longer than the
     range) was an empty stream, and the CSV reader failed with "Empty CSV file" (532 of 5,412
@@ -121,7 +124,7 @@ def test_every_split_size_reads_every_row_once(tmp_path):
     rows = [
         f"2019-10-01 00:00:{i:02d} UTC,view,{1000 + i},2053,{'x' * (i % 7)},acme,1.5,"
         f"{541312100 + i},s-{i}"
-        for i in range(40)
+        for i in range(ROWS_IN_SPLIT_TEST)
     ]
     for ending in ("\n", ""):  # with and without a newline after the last row
         month = tmp_path / ending.encode().hex() / "2019-10"
@@ -137,7 +140,10 @@ def test_every_split_size_reads_every_row_once(tmp_path):
                 for batch in read_split(fs, split)
                 for value in batch.column("product_id").to_pylist()
             ]
-            assert read == [1000 + i for i in range(40)], (repr(ending), split_bytes)
+            assert read == [1000 + i for i in range(ROWS_IN_SPLIT_TEST)], (
+                repr(ending),
+                split_bytes,
+            )
 
 
 @pytest.mark.parametrize("seed", range(12))

@@ -164,6 +164,7 @@ def test_the_round_trips_look_like_what_users_send(exports):
 
 
 @pytest.mark.spark
+@pytest.mark.slow  # the module fixture ingests five whole months
 def test_a_pandas_round_trip_keeps_every_row_of_the_month(outcomes):
     original, round_trip = outcomes["original"], outcomes["round_trip"]
     assert round_trip.rows == original.rows
@@ -173,6 +174,7 @@ def test_a_pandas_round_trip_keeps_every_row_of_the_month(outcomes):
 
 
 @pytest.mark.spark
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["float_ids", "twice"])
 def test_float_ids_from_columns_with_nan_keep_the_month(outcomes, exports, name):
     before, after = outcomes["holes"], outcomes[name]

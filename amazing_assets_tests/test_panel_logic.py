@@ -65,6 +65,7 @@ def test_readers_never_invent_a_pseudonymisation_key(tmp_path):
     assert existing_key(key_file, {KEY_ENV_VAR: "from-env-0123456789"}) == b"from-env-0123456789"
 
 
+@pytest.mark.slow  # imports the whole app in a fresh interpreter
 def test_the_app_never_imports_dagster():
     import subprocess
     import sys

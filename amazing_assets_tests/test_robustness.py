@@ -24,8 +24,19 @@ from amazing_assets.datagen.populations import (
 from amazing_assets.segmentation.features import FEATURE_COLUMNS
 from benchmarks.robustness import score, score_features
 
+FAST_CUSTOMERS = 5_000
+"""Populations this small stay in ``make test-fast``; the larger ones run with the slow suite."""
 
-@pytest.mark.parametrize("spec", [s for s in SUITE if s.name in CI_SLICE], ids=lambda s: s.name)
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        pytest.param(s, marks=[] if s.customers <= FAST_CUSTOMERS else [pytest.mark.slow])
+        for s in SUITE
+        if s.name in CI_SLICE
+    ],
+    ids=lambda s: s.name,
+)
 def test_segments_hold_on_an_independent_population(spec: PopulationSpec):
     result = score(spec)
     assert result.ari >= 0.80, result.row()

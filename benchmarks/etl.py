@@ -332,9 +332,10 @@ def main(argv: list[str] | None = None) -> int:
     command = [sys.executable, "-m", "benchmarks.etl", "--child", "--work", str(args.work)]
     command += ["--through", args.through]
     measured = run_measured(command, env)
+    (args.work / "pipeline-stderr.log").write_text(measured["stderr"])  # whole, for a post-mortem
     if measured["returncode"] != 0:
         sys.stderr.write(measured["stderr"][-5000:])
-        raise SystemExit("the pipeline run failed")
+        raise SystemExit(f"the pipeline run failed (log: {args.work / 'pipeline-stderr.log'})")
     child = json.loads(_line(measured["stdout"], "CHILD ")[len("CHILD ") :])
     report = {
         "machine": {
