@@ -47,7 +47,7 @@ def refuse_launch_overrides(context: dg.InitResourceContext) -> None:
 
     A run without a Dagster run (a resource built directly in a test) has nothing to check.
     """
-    run = context.dagster_run
+    run = context.run
     overrides = launch_overrides(run.run_config if run is not None else None)
     if overrides:
         where = "; ".join(f"resources.{k}: set {v}" for k, v in overrides.items())
