@@ -227,9 +227,11 @@ def clean_events(
         months,
         columns=list(PRICE_INPUT_COLUMNS),
     )
-    classified = classify_events(raw_events, rules, prices=prices).persist(
-        StorageLevel.MEMORY_AND_DISK
-    )
+    # On disk only: a month of classified rows does not fit the driver's heap at real size, and
+    # with MEMORY_AND_DISK Spark copies each spilled block back into the heap as it is read (one
+    # buffer per block: a 42 M-event month died of it, "Java heap space" in
+    # maybeCacheDiskBytesInMemory). Disk blocks stream; the OS page cache keeps small months fast.
+    classified = classify_events(raw_events, rules, prices=prices).persist(StorageLevel.DISK_ONLY)
     try:
         counts = {
             (r["month"], r["drop_reason"]): r["count"]

@@ -72,7 +72,7 @@ def user_features_rfm(
     clean_events = read_spark(session, table, needed, columns=list(EVENT_INPUT_COLUMNS))
     products = read_spark(session, table, needed, columns=list(PRODUCT_INPUT_COLUMNS))
     features = compute_user_features(clean_events, months, window=window, products=products)
-    features = features.persist(StorageLevel.MEMORY_AND_DISK)
+    features = features.persist(StorageLevel.DISK_ONLY)  # a bounded heap (see clean_events)
     stats = feature_statistics(features)
     users = {m: s["rows"] for m, s in stats.items()}
     for month in months:
