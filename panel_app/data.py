@@ -23,6 +23,7 @@ from amazing_assets.segmentation.kpis import KPI_COLUMNS
 from amazing_assets.segmentation.migration import GONE, NEW
 from amazing_assets.segmentation.prediction import SegmentPredictor
 from amazing_assets.segmentation.pseudonymize import Pseudonymizer, existing_key
+from amazing_assets.tables import table_location
 
 CACHE_SECONDS = 300
 PROFILES = "cluster_profiles"
@@ -33,7 +34,8 @@ MIGRATION = "segment_migration"
 
 
 def table(warehouse_uri: str, name: str) -> Location:
-    return Location.parse(warehouse_uri, setting="AMAZING_WAREHOUSE").child(name)
+    """Table ``name``, placed as the pipeline places it (``amazing_assets.tables``)."""
+    return table_location(Location.parse(warehouse_uri, setting="AMAZING_WAREHOUSE"), name)
 
 
 @pn.cache(ttl=CACHE_SECONDS)

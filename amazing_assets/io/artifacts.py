@@ -21,6 +21,7 @@ import skops.io as sio
 from amazing_assets.io.delta_tables import read_months
 from amazing_assets.io.storage import Location, ensure_directory, upload_bytes
 from amazing_assets.segmentation.prediction import SegmentPredictor
+from amazing_assets.tables import table_location
 
 MODEL_FILE = "model.skops"
 MANIFEST_FILE = "manifest.json"
@@ -88,8 +89,8 @@ def load_predictor(warehouse: Location, month: str) -> SegmentPredictor:
     No Dagster import on this path: the Panel app loads models with it.
     """
 
-    model, _ = load_model(model_location(warehouse.child("kmeans_model"), month))
-    profiles = read_months(warehouse.child("cluster_profiles"), [month]).to_pandas()
+    model, _ = load_model(model_location(table_location(warehouse, "kmeans_model"), month))
+    profiles = read_months(table_location(warehouse, "cluster_profiles"), [month]).to_pandas()
     if profiles.empty:
         raise FileNotFoundError(f"no cluster_profiles for {month}: materialise it first")
     return SegmentPredictor(model, profiles)
