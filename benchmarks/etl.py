@@ -47,6 +47,7 @@ class TreePeakMemory:
 
     def __init__(self, pid: int, interval: float = 0.25) -> None:
         self.pid, self.interval, self.peak = pid, interval, 0
+        self.peak_parts: dict[str, float] = {}  # GiB by kind of process, at the tree's peak
         self._cpu: dict[int, float] = {}  # pid -> last seen user + system seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -55,13 +56,17 @@ class TreePeakMemory:
         with contextlib.suppress(psutil.Error):
             root = psutil.Process(self.pid)
             while not self._stop.is_set():
-                total = 0
+                total, parts = 0, Counter()
                 for process in [root, *root.children(recursive=True)]:
                     with contextlib.suppress(psutil.Error):  # a child may exit between list/read
-                        total += process.memory_info().rss
+                        rss = process.memory_info().rss
+                        total += rss
+                        parts[process_kind(process, root)] += rss
                         times = process.cpu_times()
                         self._cpu[process.pid] = times.user + times.system
-                self.peak = max(self.peak, total)
+                if total > self.peak:
+                    self.peak = total
+                    self.peak_parts = {k: round(v / 2**30, 2) for k, v in parts.items()}
                 time.sleep(self.interval)
 
     @property
@@ -76,6 +81,13 @@ class TreePeakMemory:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def process_kind(process: psutil.Process, root: psutil.Process) -> str:
+    """``driver`` (the run's Python), ``jvm`` (Spark), or ``python workers``."""
+    if process.pid == root.pid:
+        return "driver"
+    return "jvm" if "java" in process.name().lower() else "python workers"
 
 
 def load_average() -> list[float]:
@@ -94,6 +106,7 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> dict:
     return {
         "wall_seconds": round(time.perf_counter() - started, 1),
         "peak_rss_gib": round(memory.peak / 2**30, 2),
+        "peak_rss_gib_by_process": memory.peak_parts,
         "cpu_seconds": round(memory.cpu_seconds, 1),
         "load_before": load_before,
         "load_after": load_average(),
@@ -223,13 +236,17 @@ def markdown_report(report: dict) -> str:
         )
     lines += [
         "",
-        "| side | peak RSS (process tree) | CPU seconds (tree) | load avg before → after |",
-        "|---|---|---|---|",
+        "| side | peak RSS (process tree) | at the peak, by process | CPU seconds (tree) "
+        "| load avg before → after |",
+        "|---|---|---|---|---|",
     ]
     for name, side in (("pipeline", pipeline), ("DuckDB", reference)):
         if side:
+            parts = ", ".join(
+                f"{k} {v} GiB" for k, v in side.get("peak_rss_gib_by_process", {}).items()
+            )
             lines.append(
-                f"| {name} | {side['peak_rss_gib']} GiB | {side['cpu_seconds']} | "
+                f"| {name} | {side['peak_rss_gib']} GiB | {parts} | {side['cpu_seconds']} | "
                 f"{side['load_before']} → {side['load_after']} |"
             )
     if reference:
@@ -257,6 +274,7 @@ def pipeline_section(measured: dict, child: dict, rows: int) -> dict:
         "overhead_seconds": round(measured["wall_seconds"] - sum(steps.values()), 1),
         "rows_per_second": round(rows / measured["wall_seconds"]),
         "peak_rss_gib": measured["peak_rss_gib"],
+        "peak_rss_gib_by_process": measured["peak_rss_gib_by_process"],
         "cpu_seconds": measured["cpu_seconds"],
         "load_before": measured["load_before"],
         "load_after": measured["load_after"],
