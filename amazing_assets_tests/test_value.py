@@ -1,0 +1,110 @@
+"""Customer value: the RFM-T summary, the models' predictions and the back-test, on purchase
+histories with planted habits (``datagen/purchases.py``), two seeds each.
+
+Expected values come from the planted truth and from pymc-marketing's own summary function, not
+from the module under test.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from amazing_assets.datagen.purchases import simulate_purchases
+from amazing_assets.segmentation.value import (
+    back_test,
+    deciles_markdown,
+    expected_repeat_ratio,
+    fit_value_model,
+    last_day,
+    predict_value,
+    purchase_days,
+    rfm_summary,
+    top_lift,
+)
+
+SEEDS = (1, 2)
+
+
+@pytest.fixture(scope="module", params=SEEDS)
+def history(request):
+    return simulate_purchases(20_000, "2019-01", 12, seed=request.param)
+
+
+def test_the_summary_follows_pymc_marketing_conventions():
+    from pymc_marketing.clv.utils import rfm_summary as library_summary
+
+    history = simulate_purchases(2_000, "2019-01", 6, seed=3)
+    transactions = history.transactions.assign(
+        date=history.transactions["time"].dt.tz_localize(None)
+    )
+    expected = library_summary(
+        transactions,
+        "customer",
+        "date",
+        monetary_value_col="value",
+        observation_period_end="2019-04-30",
+        time_unit="D",
+    ).set_index("customer_id")
+    ours = rfm_summary(purchase_days(history.transactions), last_day("2019-04")).set_index(
+        "user_key"
+    )
+    assert len(ours) == len(expected) > 1_000
+    joined = ours.join(expected, rsuffix="_lib", how="inner")
+    assert len(joined) == len(expected)
+    for column in ("frequency", "recency", "T", "monetary_value"):
+        np.testing.assert_allclose(joined[column], joined[f"{column}_lib"], atol=0.011)
+    assert (ours["frequency"] > 0).sum() > 200  # repeat buyers exist, so monetary is compared
+
+
+def test_predictions_follow_the_planted_habits(history):
+    days = purchase_days(history.transactions)
+    summary = rfm_summary(days, last_day("2019-12"))
+    model = fit_value_model(summary)
+    predicted = predict_value(model, summary).merge(
+        history.truth, left_on="user_key", right_on="customer"
+    )
+    assert all(np.isfinite(v) for v in model.parameters.values())
+    assert (predicted[["expected_purchases_90d", "expected_revenue_90d"]] >= 0).all().all()
+    assert predicted["p_alive"].between(0, 1).all()
+    by_habit = predicted.groupby("habit")
+    purchases = by_habit["expected_purchases_90d"].mean()
+    churn = by_habit["churn_risk"].mean()
+    order_value = by_habit["expected_order_value"].median()
+    # The planted order: frequent buyers buy most, one-and-done buyers are the likeliest gone,
+    # big baskets are worth most per order and bargain repeaters least.
+    assert purchases.idxmax() == "loyal_frequent"
+    assert churn.idxmax() == "one_and_done"
+    assert churn["one_and_done"] > 2 * churn["loyal_frequent"]
+    assert order_value.idxmax() == "big_basket" and order_value.idxmin() == "bargain_repeater"
+    # Customers still active at the end are more often predicted alive than those who left.
+    end = pd.Timestamp("2020-01-01", tz="UTC")
+    gone = predicted["left_at"] < end
+    assert predicted.loc[~gone, "p_alive"].mean() > predicted.loc[gone, "p_alive"].mean() + 0.2
+    assert 0.8 < expected_repeat_ratio(model, summary) < 1.25
+
+
+def test_back_test_is_calibrated_and_the_top_decile_is_worth_several_random_ones(history):
+    test = back_test(purchase_days(history.transactions), "2019-09")
+    print(test.summary(), deciles_markdown(test), sep="\n")
+    assert test.holdout_months == ["2019-10", "2019-11", "2019-12"]
+    assert 0.85 < test.purchase_ratio < 1.15
+    assert 0.8 < test.predicted_revenue / test.actual_revenue < 1.25
+    deciles = test.deciles.set_index("decile")
+    assert len(deciles) == 10 and deciles["customers"].sum() == test.customers
+    # Deciles that buy at all in the holdout are predicted within 25 %.
+    busy = deciles[deciles["actual"] > 0.25]
+    assert len(busy) >= 5 and busy["ratio"].between(0.75, 1.25).all()
+    assert deciles["actual"].is_monotonic_increasing or deciles["actual"].iloc[-1] == max(
+        deciles["actual"]
+    )
+    assert test.top_lift > 3 and test.top_purchase_lift > 3
+
+
+def test_top_lift_is_one_for_a_random_score_and_ten_for_a_perfect_one():
+    rng = np.random.default_rng(0)
+    outcome = np.zeros(10_000)
+    outcome[rng.choice(10_000, 1_000, replace=False)] = 1.0
+    assert top_lift(outcome, outcome) == pytest.approx(10.0)
+    assert top_lift(rng.random(10_000), outcome) == pytest.approx(1.0, abs=0.3)
