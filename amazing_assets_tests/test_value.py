@@ -108,3 +108,67 @@ def test_top_lift_is_one_for_a_random_score_and_ten_for_a_perfect_one():
     outcome[rng.choice(10_000, 1_000, replace=False)] = 1.0
     assert top_lift(outcome, outcome) == pytest.approx(10.0)
     assert top_lift(rng.random(10_000), outcome) == pytest.approx(1.0, abs=0.3)
+
+
+def test_segments_get_value_and_churn_and_win_back_only_where_it_pays(history):
+    from amazing_assets.segmentation.value import segment_value, with_value_actions
+
+    days = purchase_days(history.transactions)
+    summary = rfm_summary(days, last_day("2019-12"))
+    value = predict_value(fit_value_model(summary), summary)
+    habits = sorted(history.truth["habit"].unique())
+    truth = history.truth.assign(segment=history.truth["habit"].map(habits.index))
+    browsers = pd.DataFrame({"customer": [-i for i in range(1, 501)], "segment": len(habits)})
+    assignments = pd.concat([truth[["customer", "segment"]], browsers]).rename(
+        columns={"customer": "user_key"}
+    )
+    segments = segment_value(assignments, value)
+    profiles = pd.DataFrame({"segment": range(len(habits) + 1), "name": [*habits, "browsers"]})
+    described = with_value_actions(profiles, segments).set_index("name")
+
+    # Every customer's expected revenue lands in exactly one segment.
+    assert described["expected_revenue_90d"].sum() == pytest.approx(
+        value["expected_revenue_90d"].sum()
+    )
+    assert described.loc["browsers", "modelled_buyers"] == 0
+    assert described.loc["browsers", "value_priority"] == "no_history"
+    assert np.isnan(described.loc["browsers", "churn_risk"])
+    churn = described["churn_risk"].drop("browsers")
+    assert churn.idxmax() == "one_and_done"
+    # Planted: one-and-done buyers mostly left and bring little -> no paid win-back for them;
+    # big baskets are worth the most per buyer.
+    assert described.loc["one_and_done", "value_priority"] == "low_cost_reminder"
+    assert described["expected_revenue_per_buyer"].idxmax() == "big_basket"
+    assert described.loc["big_basket", "value_priority"] in {"protect", "win_back"}
+    assert described.loc["loyal_frequent", "value_priority"] == "protect"
+    for _, row in described.iterrows():
+        assert row["value_action"] and row["value_action_fr"]
+
+
+@pytest.mark.spark
+def test_spark_purchase_days_match_the_pandas_reference(spark):
+    history = simulate_purchases(3_000, "2019-10", 2, seed=4)
+    tx = history.transactions
+    events = pd.DataFrame(
+        {
+            "user_key": tx["customer"].map(lambda c: f"k{c:05d}"),
+            "event_time": tx["time"],
+            "event_type": "purchase",
+            "price": tx["value"],
+        }
+    )
+    noise = events.sample(2_000, random_state=0).assign(event_type="view")
+    free = events.sample(300, random_state=1).assign(price=0.0)  # no revenue, no purchase day
+    frame = pd.concat([events, noise, free], ignore_index=True)
+    frame["event_time"] = frame["event_time"].dt.tz_convert("UTC").dt.tz_localize(None)
+    from amazing_assets.segmentation.value import purchase_days_spark
+
+    ours = purchase_days_spark(spark.createDataFrame(frame)).toPandas()
+    expected = purchase_days(
+        events.rename(columns={"user_key": "customer", "event_time": "time", "price": "value"})
+    )
+    ours = ours.sort_values(["user_key", "day"]).reset_index(drop=True)
+    assert len(ours) == len(expected)
+    assert (ours["user_key"].to_numpy() == expected["user_key"].to_numpy()).all()
+    assert (ours["day"].to_numpy() == expected["day"].to_numpy()).all()
+    np.testing.assert_allclose(ours["value"], expected["value"], atol=0.005)
