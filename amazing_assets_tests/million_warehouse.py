@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from sklearn.pipeline import Pipeline
@@ -18,6 +19,7 @@ from amazing_assets.io.delta_tables import read_months, write_arrow_months
 from amazing_assets.io.storage import Location
 from amazing_assets.segmentation.modeling import MODEL_FEATURES, assign
 from amazing_assets.segmentation.profiles import describe, name_segments, profile_segments
+from amazing_assets.segmentation.value import segment_value, with_value_actions
 from benchmarks.modeling import resample
 
 
@@ -33,12 +35,19 @@ def build(source: Path, out: Path, months: list[str], customers: int = 1_000_000
     features = read_months(
         Location.parse(str(source / "user_features_rfm")), [model_month]
     ).to_pandas()
+    source_value = read_months(
+        Location.parse(str(source / "customer_value")), [model_month]
+    ).to_pandas()
     previous = None
     for seed, month in enumerate(months):
         big = resample(features.drop(columns="month"), customers, seed=seed)
         labels, distances = assign(model, big)
         profiles = profile_segments(big, labels)
         described = describe(profiles, name_segments(profiles, previous))
+        # Buyers get a resampled buyer's prediction, as many as the run had buyers per customer.
+        value = resampled_value(source_value, big["user_key"], len(features), seed)
+        assignments = pd.DataFrame({"user_key": big["user_key"], "segment": labels})
+        described = with_value_actions(described, segment_value(assignments, value))
         previous = described
         write(out, "cluster_profiles", described, month)
         kpis = {
@@ -53,6 +62,7 @@ def build(source: Path, out: Path, months: list[str], customers: int = 1_000_000
         if month != model_month:
             continue
         save_model(model_location(Location.parse(str(out / "kmeans_model")), month), model)
+        write(out, "customer_value", value.drop(columns="month", errors="ignore"), month)
         write(
             out,
             "kmeans_model/assignments",
@@ -65,3 +75,14 @@ def build(source: Path, out: Path, months: list[str], customers: int = 1_000_000
         ).assign(user_key=big["user_key"])
         write(out, "pca_embedding/coordinates", coordinates, month)
     return out
+
+
+def resampled_value(
+    source: pd.DataFrame, keys: pd.Series, source_customers: int, seed: int
+) -> pd.DataFrame:
+    """Predictions for a share of ``keys`` equal to the run's buyer share, drawn from its rows."""
+    rng = np.random.default_rng(seed)
+    buyers = round(len(keys) * len(source) / max(source_customers, 1))
+    rows = source.drop(columns="month").iloc[rng.integers(0, len(source), buyers)]
+    chosen = rng.choice(len(keys), buyers, replace=False)
+    return rows.assign(user_key=keys.to_numpy()[chosen]).reset_index(drop=True)

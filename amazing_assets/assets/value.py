@@ -7,8 +7,6 @@ Earlier months are read from the warehouse, as ``user_features_rfm`` does, not d
 partition mapping (one rejected month would otherwise block every later month's value).
 """
 
-from __future__ import annotations
-
 import dagster as dg
 import pandas as pd
 
