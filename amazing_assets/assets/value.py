@@ -20,13 +20,13 @@ from amazing_assets.segmentation.value import (
     HORIZON_DAYS,
     MonthValue,
     deciles_markdown,
-    last_day,
+    empty_predictions,
     month_value,
     purchase_days_spark,
+    too_little_history,
 )
 
 PURCHASE_COLUMNS = ["user_key", "event_time", "event_type", "price"]
-MIN_BUYERS = 20  # fewer buyers than this cannot inform a population model: the month is empty
 
 
 @dg.asset(
@@ -49,11 +49,12 @@ def customer_value(
         raise rejected(f"customer_value {months}: no clean events up to {months[-1]}")
     events = read_spark(spark.session(), clean, history, columns=PURCHASE_COLUMNS)
     days = purchase_days_spark(events).toPandas()
-    frames, fits = [], {}
+    frames, fits, skipped = [], {}, {}
     for month in months:
-        buyers = days.loc[days["day"] <= last_day(month), "user_key"].nunique()
-        if buyers < MIN_BUYERS:
-            context.log.warning(f"customer_value {month}: {buyers} buyers, too few to model")
+        reason = too_little_history(days, month)
+        if reason:  # an empty month, not a failure: the segments do not depend on it
+            context.log.warning(f"customer_value {month}: not modelled, {reason}")
+            skipped[month] = reason
             continue
         fit = month_value(days, month)
         fits[month] = fit
@@ -64,14 +65,26 @@ def customer_value(
             f"mean churn risk {fit.predictions['churn_risk'].mean():.1%}"
             + (f", back-test lift@10% {fit.back_test.top_lift:.2f}" if fit.back_test else "")
         )
-    if not frames:
-        raise rejected(f"customer_value {months}: fewer than {MIN_BUYERS} buyers in every month")
-    yield dg.Output(pd.concat(frames, ignore_index=True), metadata=value_metadata(fits, history))
-    yield from value_results(fits)
+    output = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else empty_predictions().assign(month=pd.Series(dtype="string"))
+    )
+    metadata = value_metadata(fits, history, skipped)
+    yield dg.Output(output, metadata=metadata)
+    yield from value_results(fits, skipped)
 
 
-def value_metadata(fits: dict[str, MonthValue], history: list[str]) -> dict[str, object]:
+def value_metadata(
+    fits: dict[str, MonthValue], history: list[str], skipped: dict[str, str]
+) -> dict[str, object]:
     """Fit, totals and, when history allows, the back-test of the run's last month."""
+    if not fits:
+        return {
+            "buyers": 0,
+            "history_months": dg.MetadataValue.json(history),
+            "not_modelled": dg.MetadataValue.json(skipped),
+        }
     latest = fits[max(fits)]
     predictions = latest.predictions
     metadata: dict[str, object] = {
@@ -84,6 +97,7 @@ def value_metadata(fits: dict[str, MonthValue], history: list[str]) -> dict[str,
         "expected_revenue_90d": round(float(predictions["expected_revenue_90d"].sum()), 2),
         "mean_churn_risk": round(float(predictions["churn_risk"].mean()), 4),
         "repeat_ratio_in_sample": round(latest.repeat_ratio, 3),
+        "not_modelled": dg.MetadataValue.json(skipped),
     }
     test = latest.back_test
     if test is None:

@@ -36,7 +36,12 @@ def _inside(value: float, bounds: tuple[float, float]) -> bool:
     return math.isfinite(value) and bounds[0] <= value <= bounds[1]
 
 
-def value_results(fits: dict[str, MonthValue]) -> list[dg.AssetCheckResult]:
+def value_results(
+    fits: dict[str, MonthValue], skipped: dict[str, str] | None = None
+) -> list[dg.AssetCheckResult]:
+    """Checks of the modelled months; a month with too little history fails only the
+    calibration warning (nothing was predicted, so nothing can be calibrated)."""
+    skipped = skipped or {}
     bad_parameters = {
         month: {k: v for k, v in fit.parameters.items() if not (math.isfinite(v) and v > 0)}
         for month, fit in fits.items()
@@ -56,8 +61,10 @@ def value_results(fits: dict[str, MonthValue]) -> list[dg.AssetCheckResult]:
     holdout = {
         m: round(float(f.back_test.purchase_ratio), 3) for m, f in fits.items() if f.back_test
     }
-    calibrated = all(_inside(v, REPEAT_RATIO_BOUNDS) for v in repeat.values()) and all(
-        _inside(v, HOLDOUT_RATIO_BOUNDS) for v in holdout.values()
+    calibrated = (
+        not skipped
+        and all(_inside(v, REPEAT_RATIO_BOUNDS) for v in repeat.values())
+        and all(_inside(v, HOLDOUT_RATIO_BOUNDS) for v in holdout.values())
     )
     return [
         result(
@@ -79,7 +86,11 @@ def value_results(fits: dict[str, MonthValue]) -> list[dg.AssetCheckResult]:
                 "repeat_ratio_bounds": list(REPEAT_RATIO_BOUNDS),
                 "holdout_purchase_ratio": holdout,
                 "holdout_ratio_bounds": list(HOLDOUT_RATIO_BOUNDS),
+                "not_modelled": skipped,
             },
             warn=True,
+            description="not modelled: " + "; ".join(f"{m}: {r}" for m, r in skipped.items())
+            if skipped
+            else None,
         ),
     ]

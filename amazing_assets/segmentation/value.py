@@ -355,6 +355,32 @@ def deciles_markdown(test: BackTest) -> str:
 
 # --- one as-of month, as the asset computes it -------------------------------------------------
 
+MIN_BUYERS = 20
+MIN_REPEAT_BUYERS = 10
+
+
+def too_little_history(days: pd.DataFrame, month: str) -> str | None:
+    """Why the purchases up to ``month`` cannot inform the models, or None when they can.
+
+    Four population parameters need buyers, and the spend model needs repeat buyers (a real
+    excerpt of one day has none): such a month gets no prediction rather than a wild one.
+    """
+    summary = rfm_summary(days, last_day(month))
+    repeat = int(((summary["frequency"] > 0) & (summary["monetary_value"] > 0)).sum())
+    if len(summary) < MIN_BUYERS or repeat < MIN_REPEAT_BUYERS:
+        return (
+            f"{len(summary)} buyers, {repeat} repeat buyers up to {month}: at least "
+            f"{MIN_BUYERS} and {MIN_REPEAT_BUYERS} are needed"
+        )
+    return None
+
+
+def empty_predictions() -> pd.DataFrame:
+    """``customer_value``'s columns with no row (a month without enough history)."""
+    return pd.DataFrame({"user_key": pd.Series(dtype="string")}).assign(
+        **{c: pd.Series(dtype="float64") for c in VALUE_COLUMNS}
+    )
+
 
 @dataclass
 class MonthValue:
