@@ -290,6 +290,8 @@ def test_overview_shows_trends_for_every_month_and_one_change_sentence_per_segme
     for row in latest.itertuples():  # the value-driven action is on each segment's card
         card = page.locator("[data-testid=segment-card]", has_text=row.name_fr)
         assert row.value_action_fr in card.inner_text()
+    page.set_viewport_size({"width": 1400, "height": 3000})  # the whole page in the screenshot
+    page.wait_for_timeout(1500)
     screenshot(page, "panel-overview-trends")
 
 
@@ -318,19 +320,30 @@ def test_value_page_shows_top_customers_with_export_and_churn_by_segment(page, b
     assert list(rows[0])[:2] == ["user_key", "segment"]
     for row in profiles.itertuples():  # churn risk per segment, every segment listed
         page.locator("table", has_text=row.name_fr).first.wait_for()
-    risky = profiles.dropna(subset=["churn_risk"]).sort_values("churn_risk").iloc[-1]
-    page.locator("select").nth(1).select_option(label=risky["name_fr"])
+    # The segment with the most buyers at risk (the riskiest one when none is).
     assignments = table(backfilled.warehouse, "kmeans_model/assignments", [LATEST])
-    members = set(assignments.loc[assignments["segment"] == risky["segment"], "user_key"])
-    at_risk = value[value["user_key"].isin(members) & (value["churn_risk"] >= 0.5)]
+    risky_buyers = value[value["churn_risk"] >= 0.5].merge(assignments, on="user_key")
+    counts = risky_buyers["segment"].value_counts()
+    chosen = (
+        counts.index[0]
+        if len(counts)
+        else profiles.dropna(subset=["churn_risk"]).sort_values("churn_risk")["segment"].iloc[-1]
+    )
+    at_risk = risky_buyers[risky_buyers["segment"] == chosen]
+    name = profiles.set_index("segment").loc[chosen, "name_fr"]
+    page.locator("select").nth(1).select_option(label=name)
+    count = french_thousands(len(at_risk))
+    page.get_by_text(re.compile(f"Exporter les clients à risque.*— {count}$")).wait_for()
+    page.wait_for_timeout(500)  # the re-rendered button is wired before it is clicked
     with page.expect_download() as download_info:
         page.get_by_text(re.compile("Exporter les clients à risque")).click()
     with open(download_info.value.path(), newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert {r["user_key"] for r in rows} == set(at_risk["user_key"])
     assert all(float(r["churn_risk"]) >= 0.5 for r in rows)
-    page.wait_for_timeout(1000)
-    screenshot(page, "panel-value")
+    page.set_viewport_size({"width": 1400, "height": 2600})  # the whole page in the screenshot
+    page.wait_for_timeout(1500)
+    screenshot(page, "panel-value-page")
 
 
 def test_outside_the_demo_the_app_refuses_to_open_without_authentication(

@@ -82,7 +82,7 @@ class Overview(Page):
                 )
             if row.get("value_action"):
                 value = (
-                    f'<div class="note" data-testid="value-action">'
+                    f'<div class="action" data-testid="value-action">→ '
                     f"{html.escape(localized(row, 'value_action', language))}</div>"
                 )
             cards.append(

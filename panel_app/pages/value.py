@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import io
 
-import hvplot.pandas  # noqa: F401  (registers .hvplot)
+import holoviews as hv
 import numpy as np
 import pandas as pd
 import panel as pn
@@ -84,19 +84,15 @@ class CustomerValue(Page):
         revenue = values["expected_revenue_90d"].to_numpy()
         cap = float(np.quantile(revenue, 0.99)) if len(revenue) else 0.0
         counts, edges = np.histogram(np.minimum(revenue, cap), bins=40)
-        frame = pd.DataFrame({"revenue": (edges[:-1] + edges[1:]) / 2, "customers": counts})
-        return frame.hvplot.bar(
-            x="revenue",
-            y="customers",
+        return hv.Histogram((edges, counts)).opts(
             title=state.t("value_distribution"),
-            xlabel="€",
-            ylabel=state.t("size"),
+            xlabel="€ (90 j)" if state.language == "fr" else "€ (90 days)",
+            ylabel=state.t("modelled_buyers"),
             height=300,
             responsive=True,
             color="#0969da",
-            rot=45,
-            xformatter="%.0f",
-        ).opts(xaxis=None)
+            line_color="white",
+        )
 
     def _table(self, frame: pd.DataFrame) -> pd.DataFrame:
         state, language = self.state, self.state.language
@@ -104,7 +100,8 @@ class CustomerValue(Page):
         return pd.DataFrame(
             {
                 state.t("user_key"): frame["user_key"],
-                state.t("segment"): frame["segment"].map(names),
+                # A buyer inactive for the whole feature window is in no segment this month.
+                state.t("segment"): frame["segment"].map(names).fillna("—"),
                 state.t("p_alive"): [format_percent(v, language, 0) for v in frame["p_alive"]],
                 state.t("expected_purchases_90d"): [
                     format_number(v, language, 2) for v in frame["expected_purchases_90d"]
