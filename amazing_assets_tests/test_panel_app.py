@@ -398,12 +398,15 @@ def test_first_page_load_time_on_a_million_customer_month(browser, million_custo
             page.goto(server.url)
             page.locator("[data-testid=segment-card]").first.wait_for()
             shown = page.evaluate("performance.now()")
+            page.locator(".trends canvas").nth(5).wait_for(state="attached")
+            trends = page.evaluate("performance.now()")
             page.locator("select").first.select_option(EARLIER)
             page.locator("[data-testid=kpi-customers]", has_text="pas de mois précédent").wait_for()
             answered = page.evaluate("performance.now()")
             timings[attempt] = {
                 "first_page_interactive_s": round((shown - started) / 1000, 2),
-                "month_change_s": round((answered - shown) / 1000, 2),
+                "trends_drawn_s": round((trends - started) / 1000, 2),
+                "month_change_s": round((answered - trends) / 1000, 2),
             }
             if attempt == "warm":
                 page.locator("select").first.select_option(LATEST)

@@ -36,7 +36,8 @@ class Overview(Page):
             pn.pane.Markdown(f"### {state.t('segments')}"),
             pn.pane.HTML(self.segment_cards(), stylesheets=[CARD_CSS], sizing_mode="stretch_width"),
             pn.pane.Markdown(f"### {state.t('trends')}"),
-            self.trends(),
+            # Six Bokeh charts would double the first page's render; they load right after it.
+            pn.panel(self.trends, defer_load=True, loading_indicator=True),
             sizing_mode="stretch_width",
         )
 
@@ -121,6 +122,7 @@ class Overview(Page):
                 responsive=True,
                 color="#0969da",
                 line_width=2.5,
+                yformatter="%.0f",  # 184000, not 1.84e+5
             )
             * kpis.hvplot.scatter(x="month", y=name, color="#0969da", size=40)
             for name in TREND_KPIS
