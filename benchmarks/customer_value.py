@@ -54,7 +54,7 @@ def main() -> None:
         "back_test": result.back_test.summary() if result.back_test else None,
     }
     RESULTS.mkdir(exist_ok=True)
-    name = f"customer-value-{args.customers}-customers"
+    name = f"customer-value-{args.customers}-customers-seed{args.seed}"
     (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
     if result.back_test:
