@@ -19,7 +19,7 @@ from amazing_assets.io.delta_tables import read_months, write_arrow_months
 from amazing_assets.io.storage import Location
 from amazing_assets.segmentation.modeling import MODEL_FEATURES, assign
 from amazing_assets.segmentation.profiles import describe, name_segments, profile_segments
-from amazing_assets.segmentation.value import segment_value, with_value_actions
+from amazing_assets.segmentation.segment_value import segment_value, with_value_actions
 from benchmarks.modeling import resample
 
 

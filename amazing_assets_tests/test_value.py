@@ -12,16 +12,14 @@ import pandas as pd
 import pytest
 
 from amazing_assets.datagen.purchases import simulate_purchases
+from amazing_assets.segmentation.backtest import back_test, deciles_markdown, top_lift
 from amazing_assets.segmentation.value import (
-    back_test,
-    deciles_markdown,
     expected_repeat_ratio,
     fit_value_model,
     last_day,
     predict_value,
     purchase_days,
     rfm_summary,
-    top_lift,
 )
 
 SEEDS = (1, 2)
@@ -111,7 +109,7 @@ def test_top_lift_is_one_for_a_random_score_and_ten_for_a_perfect_one():
 
 
 def test_segments_get_value_and_churn_and_win_back_only_where_it_pays(history):
-    from amazing_assets.segmentation.value import segment_value, with_value_actions
+    from amazing_assets.segmentation.segment_value import segment_value, with_value_actions
 
     days = purchase_days(history.transactions)
     summary = rfm_summary(days, last_day("2019-12"))
@@ -172,3 +170,15 @@ def test_spark_purchase_days_match_the_pandas_reference(spark):
     assert (ours["user_key"].to_numpy() == expected["user_key"].to_numpy()).all()
     assert (ours["day"].to_numpy() == expected["day"].to_numpy()).all()
     np.testing.assert_allclose(ours["value"], expected["value"], atol=0.005)
+
+
+def test_a_history_without_repeat_buyers_is_not_modelled():
+    from amazing_assets.segmentation.value import empty_predictions, too_little_history
+
+    history = simulate_purchases(500, "2019-10", 1, seed=5)
+    firsts = history.transactions.drop_duplicates("customer")  # one purchase each
+    reason = too_little_history(purchase_days(firsts), "2019-10")
+    assert reason and "0 repeat buyers" in reason
+    assert too_little_history(purchase_days(history.transactions), "2019-10") is None
+    empty = empty_predictions()
+    assert empty.empty and list(empty.columns)[:2] == ["user_key", "frequency"]

@@ -16,12 +16,8 @@ import json
 import time
 
 from amazing_assets.datagen.purchases import simulate_purchases
-from amazing_assets.segmentation.value import (
-    FIT_SAMPLE,
-    deciles_markdown,
-    month_value,
-    purchase_days,
-)
+from amazing_assets.segmentation.backtest import deciles_markdown, month_value
+from amazing_assets.segmentation.value import FIT_SAMPLE, purchase_days
 from benchmarks.run import RESULTS, PeakMemory
 
 AS_OF = "2019-12"

@@ -15,7 +15,7 @@ from amazing_assets.resources.warehouse import WarehouseResource
 from amazing_assets.segmentation.features import add_months
 from amazing_assets.segmentation.migration import migration_matrix
 from amazing_assets.segmentation.profiles import describe, name_segments, profile_segments
-from amazing_assets.segmentation.value import segment_value, with_value_actions
+from amazing_assets.segmentation.segment_value import segment_value, with_value_actions
 
 
 def stored_month(warehouse: WarehouseResource, table: str, month: str) -> pd.DataFrame | None:

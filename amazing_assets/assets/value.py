@@ -16,12 +16,10 @@ from amazing_assets.io.delta_tables import month_row_counts, table_exists
 from amazing_assets.io.io_managers import read_spark
 from amazing_assets.resources.spark import SparkResource
 from amazing_assets.resources.warehouse import WarehouseResource
+from amazing_assets.segmentation.backtest import MonthValue, deciles_markdown, month_value
 from amazing_assets.segmentation.value import (
     HORIZON_DAYS,
-    MonthValue,
-    deciles_markdown,
     empty_predictions,
-    month_value,
     purchase_days_spark,
     too_little_history,
 )

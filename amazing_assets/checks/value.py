@@ -8,7 +8,7 @@ import dagster as dg
 import pandas as pd
 
 from amazing_assets.checks import result, spec
-from amazing_assets.segmentation.value import MonthValue
+from amazing_assets.segmentation.backtest import MonthValue
 
 VALUE = "customer_value"
 # In-sample: repeat purchases the fitted population expects over each buyer's T vs observed.
