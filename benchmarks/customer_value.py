@@ -7,6 +7,7 @@ modified BG/NBD and Gamma-Gamma MAP fits (on a sample), the 90-day predictions f
 the in-sample calibration and the back-test (a second fit, 3 months earlier).
 
     python -m benchmarks.customer_value --customers 1000000
+    PYTENSOR_FLAGS=cxx= python -m benchmarks.customer_value   # as in the image: no C++ compiler
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def main() -> None:
         "customers_with_purchases": len(result.predictions),
         "purchase_days": len(days),
         "fit_sample": args.sample,
+        "fit_backend": result.backend,  # C with a C++ compiler, else Numba (the Docker image)
         "generation_and_daily_aggregation_s": round(prepared, 1),
         "customer_value_s": round(seconds, 1),
         "peak_rss_mib": round(memory.peak / 2**20),
@@ -51,6 +53,7 @@ def main() -> None:
     }
     RESULTS.mkdir(exist_ok=True)
     name = f"customer-value-{args.customers}-customers-seed{args.seed}"
+    name += "" if result.backend == "C" else f"-{result.backend.lower()}"
     (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
     if result.back_test:

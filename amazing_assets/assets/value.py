@@ -90,6 +90,7 @@ def value_metadata(
         "history_months": dg.MetadataValue.json(history),
         "horizon_days": HORIZON_DAYS,
         "fitted_on_buyers": latest.fitted_on,
+        "fit_backend": latest.backend,
         "repeat_buyers_in_fit": latest.repeat_buyers,
         "parameters": dg.MetadataValue.json({k: round(v, 4) for k, v in latest.parameters.items()}),
         "expected_revenue_90d": round(float(predictions["expected_revenue_90d"].sum()), 2),

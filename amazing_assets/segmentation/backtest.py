@@ -155,6 +155,7 @@ class MonthValue:
     parameters: dict[str, float]
     fitted_on: int
     repeat_buyers: int
+    backend: str
     repeat_ratio: float  # in-sample: expected / observed repeat purchases
     back_test: BackTest | None  # None until three months follow a month with purchases
 
@@ -181,6 +182,7 @@ def month_value(
         parameters=model.parameters,
         fitted_on=model.fitted_on,
         repeat_buyers=model.repeat_buyers,
+        backend=model.backend,
         repeat_ratio=expected_repeat_ratio(model, summary),
         back_test=test,
     )
