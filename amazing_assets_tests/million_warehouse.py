@@ -45,7 +45,7 @@ def build(source: Path, out: Path, months: list[str], customers: int = 1_000_000
         profiles = profile_segments(big, labels)
         described = describe(profiles, name_segments(profiles, previous))
         # Buyers get a resampled buyer's prediction, as many as the run had buyers per customer.
-        value = resampled_value(source_value, big["user_key"], len(features), seed)
+        value = resampled_value(source_value, big, len(features), seed)
         assignments = pd.DataFrame({"user_key": big["user_key"], "segment": labels})
         described = with_value_actions(described, segment_value(assignments, value))
         previous = described
@@ -78,11 +78,16 @@ def build(source: Path, out: Path, months: list[str], customers: int = 1_000_000
 
 
 def resampled_value(
-    source: pd.DataFrame, keys: pd.Series, source_customers: int, seed: int
+    source: pd.DataFrame, customers: pd.DataFrame, source_customers: int, seed: int
 ) -> pd.DataFrame:
-    """Predictions for a share of ``keys`` equal to the run's buyer share, drawn from its rows."""
+    """As many predictions as the run had per customer, drawn from its rows and given to the
+    resampled customers who bought first (then to others, as buyers outside the window)."""
     rng = np.random.default_rng(seed)
-    buyers = round(len(keys) * len(source) / max(source_customers, 1))
-    rows = source.drop(columns="month").iloc[rng.integers(0, len(source), buyers)]
-    chosen = rng.choice(len(keys), buyers, replace=False)
-    return rows.assign(user_key=keys.to_numpy()[chosen]).reset_index(drop=True)
+    count = round(len(customers) * len(source) / max(source_customers, 1))
+    rows = source.drop(columns="month").iloc[rng.integers(0, len(source), count)]
+    bought = customers["frequency"].to_numpy() > 0
+    order = np.concatenate(
+        [rng.permutation(np.flatnonzero(bought)), rng.permutation(np.flatnonzero(~bought))]
+    )
+    keys = customers["user_key"].to_numpy()[order[:count]]
+    return rows.assign(user_key=keys).reset_index(drop=True)
