@@ -12,6 +12,7 @@ from amazing_assets.assets.ingestion import raw_events
 from amazing_assets.assets.kpis import monthly_kpis
 from amazing_assets.assets.modeling import kmeans_model, pca_embedding
 from amazing_assets.assets.profiles import cluster_profiles, segment_migration
+from amazing_assets.assets.value import customer_value
 from amazing_assets.erasure import (
     RetentionSettings,
     erase_customers_job,
@@ -35,6 +36,7 @@ ASSETS = [
     clean_events,
     user_features_rfm,
     monthly_kpis,
+    customer_value,
     pca_embedding,
     kmeans_model,
     cluster_profiles,

@@ -19,6 +19,7 @@ APP_TABLES = (
     "kmeans_model",  # the model and kmeans_model/assignments
     "pca_embedding",  # pca_embedding/coordinates (the explorer)
     "segment_migration",
+    "customer_value",  # pseudonymous key → predicted value and churn risk
 )
 """What the Panel app reads: the dashboard's storage user is granted these and nothing else."""
 

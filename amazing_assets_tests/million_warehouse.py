@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from sklearn.pipeline import Pipeline
@@ -18,6 +19,7 @@ from amazing_assets.io.delta_tables import read_months, write_arrow_months
 from amazing_assets.io.storage import Location
 from amazing_assets.segmentation.modeling import MODEL_FEATURES, assign
 from amazing_assets.segmentation.profiles import describe, name_segments, profile_segments
+from amazing_assets.segmentation.segment_value import segment_value, with_value_actions
 from benchmarks.modeling import resample
 
 
@@ -33,12 +35,19 @@ def build(source: Path, out: Path, months: list[str], customers: int = 1_000_000
     features = read_months(
         Location.parse(str(source / "user_features_rfm")), [model_month]
     ).to_pandas()
+    source_value = read_months(
+        Location.parse(str(source / "customer_value")), [model_month]
+    ).to_pandas()
     previous = None
     for seed, month in enumerate(months):
         big = resample(features.drop(columns="month"), customers, seed=seed)
         labels, distances = assign(model, big)
         profiles = profile_segments(big, labels)
         described = describe(profiles, name_segments(profiles, previous))
+        # Buyers get a resampled buyer's prediction, as many as the run had buyers per customer.
+        value = resampled_value(source_value, big, len(features), seed)
+        assignments = pd.DataFrame({"user_key": big["user_key"], "segment": labels})
+        described = with_value_actions(described, segment_value(assignments, value))
         previous = described
         write(out, "cluster_profiles", described, month)
         kpis = {
@@ -53,6 +62,7 @@ def build(source: Path, out: Path, months: list[str], customers: int = 1_000_000
         if month != model_month:
             continue
         save_model(model_location(Location.parse(str(out / "kmeans_model")), month), model)
+        write(out, "customer_value", value.drop(columns="month", errors="ignore"), month)
         write(
             out,
             "kmeans_model/assignments",
@@ -65,3 +75,19 @@ def build(source: Path, out: Path, months: list[str], customers: int = 1_000_000
         ).assign(user_key=big["user_key"])
         write(out, "pca_embedding/coordinates", coordinates, month)
     return out
+
+
+def resampled_value(
+    source: pd.DataFrame, customers: pd.DataFrame, source_customers: int, seed: int
+) -> pd.DataFrame:
+    """As many predictions as the run had per customer, drawn from its rows and given to the
+    resampled customers who bought first (then to others, as buyers outside the window)."""
+    rng = np.random.default_rng(seed)
+    count = round(len(customers) * len(source) / max(source_customers, 1))
+    rows = source.drop(columns="month").iloc[rng.integers(0, len(source), count)]
+    bought = customers["frequency"].to_numpy() > 0
+    order = np.concatenate(
+        [rng.permutation(np.flatnonzero(bought)), rng.permutation(np.flatnonzero(~bought))]
+    )
+    keys = customers["user_key"].to_numpy()[order[:count]]
+    return rows.assign(user_key=keys).reset_index(drop=True)

@@ -28,6 +28,7 @@ ASSETS = {
     "kmeans_model",
     "cluster_profiles",
     "segment_migration",
+    "customer_value",
 }
 """Every asset of the code location."""
 

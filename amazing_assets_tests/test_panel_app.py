@@ -39,6 +39,7 @@ PAGES = {  # page key → its French label in the sidebar
     "profiles": "Profils des segments",
     "explorer": "Explorateur",
     "migration": "Migrations",
+    "value": "Valeur client",
     "customer": "Client",
 }
 
@@ -77,6 +78,10 @@ def table(warehouse: Path, name: str, months: list[str] | None = None) -> pd.Dat
 
 def french_thousands(value: float) -> str:
     return f"{value:,.0f}".replace(",", "\u202f")
+
+
+def french_money(value: float) -> str:
+    return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",") + " €"
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +129,7 @@ def test_every_page_renders_without_console_errors(browser, app, backfilled):
         "profiles": "[data-testid=action-offer]",
         "explorer": ".swatch",
         "migration": "text=Segment de départ",
+        "value": "[data-testid=value-modelled_buyers]",
         "customer": "[data-testid=predicted-name]",
     }
     shots = {}
@@ -237,6 +243,19 @@ def test_lookup_of_a_known_customer_shows_their_segment_history(page, backfilled
     text = page.locator("table", has_text="2019-10").last.inner_text()
     for row in history.itertuples():
         assert re.search(rf"{row.month}\s+{re.escape(row.name_fr)}", text), (row, text)
+    value = table(backfilled.warehouse, "customer_value", [LATEST]).set_index("user_key")
+    card = page.locator("[data-testid=customer-value]")
+    card.wait_for()
+    if key in value.index:  # a buyer: the card shows the warehouse's prediction for the month
+        row = value.loc[key]
+        revenue = page.locator("[data-testid=customer-expected_revenue_90d]").inner_text()
+        assert french_money(row["expected_revenue_90d"]) in revenue
+        churn = page.locator("[data-testid=customer-churn_risk]").inner_text()
+        assert f"{100 * row['churn_risk']:.0f}\u202f%" in churn
+    else:
+        assert "valeur non prédite" in card.inner_text()
+    page.get_by_label("Identifiant client", exact=True).fill("")  # no id in the artefact
+    screenshot(page, "panel-customer-lookup-value")
     assert raw_id not in app.output()  # the raw id reaches no log line
 
 
@@ -245,6 +264,87 @@ def test_lookup_of_an_unknown_customer_says_so(page):
     page.get_by_label("Identifiant client", exact=True).fill("999999999999")
     page.get_by_role("button", name="Rechercher").click()
     page.locator("text=Aucun segment pour ce client").wait_for()
+
+
+def test_overview_shows_trends_for_every_month_and_one_change_sentence_per_segment(
+    page, backfilled
+):
+    profiles = table(backfilled.warehouse, "cluster_profiles")
+    latest, earlier = profiles[profiles["month"] == LATEST], profiles[profiles["month"] == EARLIER]
+    changes = page.locator("[data-testid=segment-change]")
+    changes.first.wait_for()
+    assert changes.count() == len(latest)
+    sentences = [changes.nth(i).inner_text() for i in range(changes.count())]
+    for row in latest.itertuples():
+        sentence = next(s for s in sentences if s.startswith(f"{row.name_fr} :"))
+        assert french_thousands(row.size) in sentence
+        if row.name in set(earlier["name"]):  # the change is computed against last month's size
+            before = int(earlier.loc[earlier["name"] == row.name, "size"].iloc[0])
+            sign = "+" if row.size >= before else "−"
+            assert f"({sign}" in sentence
+        else:
+            assert "nouveau segment" in sentence
+    page.get_by_text("Tendances sur tous les mois").wait_for()
+    page.locator(".trends canvas").nth(5).wait_for(state="attached")
+    # 4 KPI lines + 2 stacked charts, each drawn by Bokeh on its own canvas
+    assert page.locator(".trends .bk-Canvas, .trends canvas").count() >= 6
+    for row in latest.itertuples():  # the value-driven action is on each segment's card
+        card = page.locator("[data-testid=segment-card]", has_text=row.name_fr)
+        assert row.value_action_fr in card.inner_text()
+    page.set_viewport_size({"width": 1400, "height": 3000})  # the whole page in the screenshot
+    page.wait_for_timeout(1500)
+    screenshot(page, "panel-overview-trends")
+
+
+def test_value_page_shows_top_customers_with_export_and_churn_by_segment(page, backfilled):
+    value = table(backfilled.warehouse, "customer_value", [LATEST])
+    profiles = table(backfilled.warehouse, "cluster_profiles", [LATEST])
+    assert len(value) > 50 and value["user_key"].is_unique
+    open_page(page, "value")
+    page.locator("[data-testid=value-modelled_buyers]").wait_for()
+    assert page.locator("[data-testid=value-modelled_buyers] .value").inner_text() == (
+        french_thousands(len(value))
+    )
+    best = value.sort_values("expected_revenue_90d", ascending=False)
+    top_table = page.locator("table", has_text=best["user_key"].iloc[0]).first
+    top_table.wait_for()
+    shown_keys = top_table.inner_text()
+    for key in best["user_key"].head(5):
+        assert key in shown_keys
+    with page.expect_download() as download_info:
+        page.get_by_text(re.compile("Exporter le top 10")).click()
+    with open(download_info.value.path(), newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    expected = best.head(round(len(value) * 0.1))
+    assert len(rows) == len(expected)
+    assert {r["user_key"] for r in rows} == set(expected["user_key"])
+    assert list(rows[0])[:2] == ["user_key", "segment"]
+    for row in profiles.itertuples():  # churn risk per segment, every segment listed
+        page.locator("table", has_text=row.name_fr).first.wait_for()
+    # The segment with the most buyers at risk (the riskiest one when none is).
+    assignments = table(backfilled.warehouse, "kmeans_model/assignments", [LATEST])
+    risky_buyers = value[value["churn_risk"] >= 0.5].merge(assignments, on="user_key")
+    counts = risky_buyers["segment"].value_counts()
+    chosen = (
+        counts.index[0]
+        if len(counts)
+        else profiles.dropna(subset=["churn_risk"]).sort_values("churn_risk")["segment"].iloc[-1]
+    )
+    at_risk = risky_buyers[risky_buyers["segment"] == chosen]
+    name = profiles.set_index("segment").loc[chosen, "name_fr"]
+    page.locator("select").nth(1).select_option(label=name)
+    count = french_thousands(len(at_risk))
+    page.get_by_text(re.compile(f"Exporter les clients à risque.*— {count}$")).wait_for()
+    page.wait_for_timeout(500)  # the re-rendered button is wired before it is clicked
+    with page.expect_download() as download_info:
+        page.get_by_text(re.compile("Exporter les clients à risque")).click()
+    with open(download_info.value.path(), newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["user_key"] for r in rows} == set(at_risk["user_key"])
+    assert all(float(r["churn_risk"]) >= 0.5 for r in rows)
+    page.set_viewport_size({"width": 1400, "height": 2600})  # the whole page in the screenshot
+    page.wait_for_timeout(1500)
+    screenshot(page, "panel-value-page")
 
 
 def test_outside_the_demo_the_app_refuses_to_open_without_authentication(
@@ -299,12 +399,15 @@ def test_first_page_load_time_on_a_million_customer_month(browser, million_custo
             page.goto(server.url)
             page.locator("[data-testid=segment-card]").first.wait_for()
             shown = page.evaluate("performance.now()")
+            page.locator(".trends canvas").nth(5).wait_for(state="attached")
+            trends = page.evaluate("performance.now()")
             page.locator("select").first.select_option(EARLIER)
             page.locator("[data-testid=kpi-customers]", has_text="pas de mois précédent").wait_for()
             answered = page.evaluate("performance.now()")
             timings[attempt] = {
                 "first_page_interactive_s": round((shown - started) / 1000, 2),
-                "month_change_s": round((answered - shown) / 1000, 2),
+                "trends_drawn_s": round((trends - started) / 1000, 2),
+                "month_change_s": round((answered - trends) / 1000, 2),
             }
             if attempt == "warm":
                 page.locator("select").first.select_option(LATEST)
@@ -315,6 +418,14 @@ def test_first_page_load_time_on_a_million_customer_month(browser, million_custo
                     (page.evaluate("performance.now()") - before) / 1000, 2
                 )
                 screenshot(page, "panel-explorer-1M")
+                open_page(page, "value")
+                before = page.evaluate("performance.now()")
+                page.locator("[data-testid=value-modelled_buyers]").wait_for()
+                page.locator("table", has_text="u0").first.wait_for()
+                timings["value_page_1M_s"] = round(
+                    (page.evaluate("performance.now()") - before) / 1000, 2
+                )
+                screenshot(page, "panel-value-1M")
             context.close()
     finally:
         server.stop()

@@ -73,3 +73,29 @@ def test_the_app_never_imports_dagster():
     code = "import sys, panel_app.app; print('dagster' in sys.modules, 'pyspark' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_one_change_sentence_per_segment_matched_by_name_across_months():
+    from panel_app.changes import segment_changes
+
+    history = pd.DataFrame(
+        {
+            "month": ["2019-10", "2019-10", "2019-11", "2019-11"],
+            "segment": [0, 1, 1, 0],
+            "name": ["Champions", "Dormant", "Champions", "At risk"],
+            "name_fr": ["Champions", "Dormants", "Champions", "À risque"],
+            "size": [100, 900, 120, 50],
+            "revenue_share": [0.6, 0.0, 0.7, 0.3],
+            "churn_risk": [0.1, float("nan"), 0.15, 0.8],
+        }
+    )
+    sentences = dict(segment_changes(history, "2019-11", "2019-10", "en"))
+    assert list(sentences) == ["Champions", "At risk"]  # biggest first, this month's only
+    assert sentences["Champions"] == (
+        "Champions: 120 customers (+20.0%), 70.0% of revenue (+10.0 pts), churn risk 15%."
+    )
+    assert "new segment this month" in sentences["At risk"]
+    french = dict(segment_changes(history, "2019-11", "2019-10", "fr"))
+    assert french["À risque"].startswith("À risque : 50 clients")
+    first = dict(segment_changes(history, "2019-10", None, "en"))
+    assert "new segment" not in first["Dormant"] and "churn" not in first["Dormant"]

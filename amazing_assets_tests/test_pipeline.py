@@ -182,6 +182,50 @@ def test_real_excerpt_ingests_with_its_cut_off_line_counted(
     assert clean + sum(reasons.values()) == export_rows(export)
     zero_prices = read_months(table(tmp_path, "clean_events"), ["2019-10"], columns=["price"])
     assert pc.sum(pc.equal(zero_prices["price"], 0.0)).as_py() == 19  # kept, never revenue
+    # Minutes of one day hold no repeat buyer: no value is predicted, and the check says why.
+    assert month_row_counts(table(tmp_path, "customer_value")).get("2019-10", 0) == 0
+    calibration = next(
+        c
+        for c in result.get_asset_check_evaluations()
+        if c.check_name == "calibration_within_bounds"
+    )
+    assert not calibration.passed and "repeat buyers" in calibration.description
+
+
+def test_customer_value_predicts_every_buyer_and_feeds_the_segments(backfilled):
+    tmp, _, _, result = backfilled
+    events = read_months(
+        table(tmp, "clean_events"), MONTHS, columns=["month", "event_type", "price", "user_key"]
+    ).to_pandas()
+    value = read_months(table(tmp, "customer_value"), MONTHS).to_pandas()
+    profiles = read_months(table(tmp, "cluster_profiles"), MONTHS).to_pandas()
+    for month in MONTHS:
+        priced = events[
+            (events["event_type"] == "purchase")
+            & (events["price"] > 0)
+            & (events["month"] <= month)
+        ]
+        month_value = value[value["month"] == month]
+        # Every buyer up to the month, all months read (not a window), and nobody else.
+        assert set(month_value["user_key"]) == set(priced["user_key"])
+        assert month_value["user_key"].str.fullmatch(r"[0-9a-f]{32}").all()
+        assert (month_value["expected_revenue_90d"] >= 0).all()
+        assert month_value["p_alive"].between(0, 1).all()
+        month_profiles = profiles[profiles["month"] == month]
+        assert month_profiles["expected_revenue_90d"].sum() == pytest.approx(
+            month_value["expected_revenue_90d"].sum()
+        )
+        assert month_profiles["modelled_buyers"].sum() == len(month_value)
+        buyers = month_profiles[month_profiles["buyer_share"] >= 0.8]
+        assert buyers["churn_risk"].notna().all() and buyers["value_action_fr"].notna().all()
+    checks = {
+        (c.check_name, c.partition): c.passed
+        for c in result.get_asset_check_evaluations()
+        if c.asset_key.to_user_string() == "customer_value"
+    }
+    for month in MONTHS:
+        assert checks[("parameters_finite", f"{month}-01")]
+        assert checks[("predictions_valid", f"{month}-01")]
 
 
 def test_a_month_without_exports_fails_with_what_to_do(tmp_path, spark):

@@ -97,6 +97,8 @@ def test_the_full_chain_runs_on_s3_and_reads_back_with_deltalake(
         set(profiles["month"]) == set(MONTHS)
         and profiles.groupby("month")["name"].apply(lambda n: n.is_unique).all()
     )
+    value = read_months(warehouse.child("customer_value"), MONTHS).to_pandas()
+    assert set(value["month"]) == set(MONTHS) and (value["expected_revenue_90d"] >= 0).all()
     prediction = load_predictor(warehouse, "2019-11").predict(
         behaviour_features(recency_days=3, orders=0, spend=0, views=12, carts=0)
     )

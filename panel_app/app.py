@@ -20,6 +20,7 @@ from panel_app.pages.explorer import Explorer, warm_up
 from panel_app.pages.migration import Migration
 from panel_app.pages.overview import Overview
 from panel_app.pages.profiles import SegmentProfiles
+from panel_app.pages.value import CustomerValue
 from panel_app.state import PAGES, AppState
 
 PAGE_CLASSES = {
@@ -27,6 +28,7 @@ PAGE_CLASSES = {
     "profiles": SegmentProfiles,
     "explorer": Explorer,
     "migration": Migration,
+    "value": CustomerValue,
     "customer": CustomerPage,
 }
 

@@ -31,6 +31,26 @@ ASSIGNMENTS = "kmeans_model/assignments"
 COORDINATES = "pca_embedding/coordinates"
 KPIS = "monthly_kpis"
 MIGRATION = "segment_migration"
+VALUE = "customer_value"
+VALUE_FIELDS = [
+    "user_key",
+    "p_alive",
+    "churn_risk",
+    "expected_purchases_90d",
+    "expected_order_value",
+    "expected_revenue_90d",
+]
+TREND_PROFILE_COLUMNS = [
+    "month",
+    "segment",
+    "name",
+    "name_fr",
+    "size",
+    "share",
+    "revenue_share",
+    "churn_risk",
+    "expected_revenue_90d",
+]
 
 
 def table(warehouse_uri: str, name: str) -> Location:
@@ -71,6 +91,80 @@ def kpis(warehouse_uri: str, month: str) -> dict[str, float] | None:
         return None
     rows = read_months(location, [month], columns=list(KPI_COLUMNS)).to_pylist()
     return rows[0] if rows else None
+
+
+@pn.cache(ttl=CACHE_SECONDS)
+def kpi_history(warehouse_uri: str) -> pd.DataFrame:
+    """Every shown month's KPIs, oldest first (a row per month: tiny)."""
+    location = table(warehouse_uri, KPIS)
+    months = available_months(warehouse_uri)
+    if not table_exists(location) or not months:
+        return pd.DataFrame(columns=["month", *KPI_COLUMNS])
+    frame = read_months(location, months, columns=["month", *KPI_COLUMNS]).to_pandas()
+    return frame.sort_values("month").reset_index(drop=True)
+
+
+@pn.cache(ttl=CACHE_SECONDS)
+def profile_history(warehouse_uri: str) -> pd.DataFrame:
+    """Every shown month's segments (names, sizes, shares, value), oldest first.
+
+    Months profiled before ``customer_value`` existed lack its columns: they read as missing.
+    """
+    months = available_months(warehouse_uri)
+    if not months:
+        return pd.DataFrame(columns=TREND_PROFILE_COLUMNS)
+    frame = read_months(table(warehouse_uri, PROFILES), months).to_pandas()
+    frame = frame.reindex(columns=TREND_PROFILE_COLUMNS)
+    return frame.sort_values(["month", "size"], ascending=[True, False]).reset_index(drop=True)
+
+
+def has_value(warehouse_uri: str, month: str) -> bool:
+    location = table(warehouse_uri, VALUE)
+    return table_exists(location) and bool(month_row_counts(location).get(month))
+
+
+@pn.cache(ttl=CACHE_SECONDS, max_items=3)
+def customer_values(warehouse_uri: str, month: str) -> pd.DataFrame:
+    """The month's predictions per buyer with their segment number (Arrow join on the key)."""
+    values = read_months(table(warehouse_uri, VALUE), [month], columns=VALUE_FIELDS)
+    segments = read_months(
+        table(warehouse_uri, ASSIGNMENTS), [month], columns=["user_key", "segment"]
+    )
+    joined = values.join(segments, "user_key", join_type="left outer")
+    return joined.to_pandas()
+
+
+def top_customers(values: pd.DataFrame, share: float = 0.1) -> pd.DataFrame:
+    """The top ``share`` of buyers by expected 90-day revenue, best first."""
+    count = max(1, round(len(values) * share)) if len(values) else 0
+    return values.nlargest(count, "expected_revenue_90d").reset_index(drop=True)
+
+
+def at_risk(values: pd.DataFrame, segment: int, threshold: float = 0.5) -> pd.DataFrame:
+    """A segment's buyers whose churn risk is at least ``threshold``, most valuable first."""
+    chosen = values[(values["segment"] == segment) & (values["churn_risk"] >= threshold)]
+    return chosen.sort_values("expected_revenue_90d", ascending=False).reset_index(drop=True)
+
+
+def keys_csv(frame: pd.DataFrame, columns: list[str]) -> str:
+    """A CSV of pseudonymous keys and figures (never a raw id: the tables hold none)."""
+    buffer = io.StringIO()
+    frame[columns].round(4).to_csv(buffer, index=False)
+    return buffer.getvalue()
+
+
+def value_of(warehouse_uri: str, user_key: str, month: str) -> dict[str, float] | None:
+    """One customer's predictions for ``month``, or None (no purchase known by then).
+
+    Not cached: the argument is a customer's token, which must not linger in a cache.
+    """
+    location = table(warehouse_uri, VALUE)
+    if not table_exists(location):
+        return None
+    rows = scan_months(location, [month]).to_table(
+        columns=VALUE_FIELDS, filter=pc.field("user_key") == user_key
+    )
+    return rows.to_pylist()[0] if rows.num_rows else None
 
 
 @pn.cache(ttl=CACHE_SECONDS)

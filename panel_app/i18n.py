@@ -101,6 +101,58 @@ LABELS: dict[str, dict[str, str]] = {
         "fr": "Aucun segment dans l'entrepôt : matérialisez le pipeline d'abord.",
         "en": "No segments in the warehouse yet: materialise the pipeline first.",
     },
+    "value": {"fr": "Valeur client", "en": "Customer value"},
+    "trends": {"fr": "Tendances sur tous les mois", "en": "Trends across all months"},
+    "segment_sizes": {"fr": "Taille des segments", "en": "Segment sizes"},
+    "segment_revenue": {"fr": "Part du CA par segment", "en": "Share of revenue by segment"},
+    "changes": {
+        "fr": "Ce qui a changé depuis le mois dernier",
+        "en": "What changed since last month",
+    },
+    "segment_new": {"fr": "nouveau segment ce mois-ci", "en": "new segment this month"},
+    "customers_lower": {"fr": "clients", "en": "customers"},
+    "of_revenue": {"fr": "du CA", "en": "of revenue"},
+    "churn_risk": {"fr": "Risque de départ", "en": "Churn risk"},
+    "p_alive": {"fr": "Probabilité d'être actif", "en": "Probability of being active"},
+    "expected_revenue_90d": {"fr": "CA attendu à 90 jours", "en": "Expected 90-day revenue"},
+    "expected_purchases_90d": {
+        "fr": "Achats attendus à 90 jours",
+        "en": "Expected 90-day purchases",
+    },
+    "expected_order_value": {"fr": "Panier attendu", "en": "Expected order value"},
+    "modelled_buyers": {"fr": "Acheteurs modélisés", "en": "Buyers modelled"},
+    "value_action": {"fr": "Action selon la valeur", "en": "Action given value"},
+    "value_distribution": {
+        "fr": "Distribution du CA attendu à 90 jours par acheteur",
+        "en": "Expected 90-day revenue per buyer",
+    },
+    "top_customers": {"fr": "Meilleurs clients attendus", "en": "Top customers by expected value"},
+    "export_top": {"fr": "Exporter le top 10 % (CSV)", "en": "Export the top 10 % (CSV)"},
+    "churn_by_segment": {"fr": "Risque de départ par segment", "en": "Churn risk by segment"},
+    "at_risk_customers": {
+        "fr": "Clients à risque du segment (risque ≥ 50 %), par valeur attendue",
+        "en": "The segment's customers at risk (risk ≥ 50 %), by expected value",
+    },
+    "export_at_risk": {
+        "fr": "Exporter les clients à risque (CSV)",
+        "en": "Export customers at risk (CSV)",
+    },
+    "value_help": {
+        "fr": "Prédictions à 90 jours des modèles BG/NBD modifié et Gamma-Gamma, pour les clients "
+        "ayant déjà acheté ; clés pseudonymes uniquement.",
+        "en": "90-day predictions of the modified BG/NBD and Gamma-Gamma models, for customers who "
+        "have bought; pseudonymous keys only.",
+    },
+    "no_value": {
+        "fr": "Pas de valeur client pour ce mois : matérialisez customer_value.",
+        "en": "No customer value for this month: materialise customer_value.",
+    },
+    "customer_value_card": {"fr": "Valeur prédite", "en": "Predicted value"},
+    "no_value_customer": {
+        "fr": "Aucun achat connu : valeur non prédite.",
+        "en": "No known purchase: value not predicted.",
+    },
+    "user_key": {"fr": "Clé client", "en": "Customer key"},
     "access_denied": {
         "fr": "Accès non configuré : l'application exige une authentification hors démo.",
         "en": "Access is not configured: the app requires authentication outside the demo.",

@@ -16,6 +16,7 @@ from amazing_assets.resources.warehouse import WarehouseResource
 from amazing_assets.segmentation.chain import profile_stage
 from amazing_assets.segmentation.features import add_months
 from amazing_assets.segmentation.migration import migration_matrix
+from amazing_assets.segmentation.segment_value import segment_value, with_value_actions
 
 
 def stored_month(warehouse: WarehouseResource, table: str, month: str) -> pd.DataFrame | None:
@@ -30,6 +31,8 @@ def stored_month(warehouse: WarehouseResource, table: str, month: str) -> pd.Dat
 @dg.asset(
     **monthly_asset_options(code_version="1"),
     io_manager_key="model_io_manager",
+    # customer_value is read from the warehouse (it may be absent: profiles then carry no value).
+    deps=["customer_value"],
     kinds={"pandas"},
     group_name="segments",
     check_specs=PROFILE_CHECK_SPECS,
@@ -56,18 +59,31 @@ def cluster_profiles(
                 f"{month}: {len(features) - len(joined)} customers have features but no segment"
             )
         described = profile_stage(joined, joined["segment"].to_numpy(), previous)
+        value = stored_month(warehouse, "customer_value", month)
+        described = with_value_actions(described, segment_value(assignments, value))
         frames.append(described.assign(month=month))
         previous = described
         for row in described.itertuples():
             context.log.info(
                 f"cluster_profiles {month}: segment {row.segment} '{row.name}' "
-                f"{row.size:,} customers ({row.share:.1%}) → {row.offer}"
+                f"{row.size:,} customers ({row.share:.1%}) → {row.offer}; "
+                f"value: {row.value_priority}"
             )
     result = pd.concat(frames, ignore_index=True)
     latest = frames[-1]
     _, gaps = window_inputs(warehouse, months, feature_window.months)
     summary = latest[
-        ["segment", "name", "size", "share", "revenue_share", "channel", "offer", "kpi"]
+        [
+            "segment",
+            "name",
+            "size",
+            "share",
+            "revenue_share",
+            "expected_revenue_90d",
+            "churn_risk",
+            "value_priority",
+            "offer",
+        ]
     ]
     yield dg.Output(
         result,

@@ -15,7 +15,7 @@ import panel as pn
 from amazing_assets.segmentation.prediction import behaviour_features
 from amazing_assets.segmentation.pseudonymize import PseudonymizationKeyError
 from panel_app import data
-from panel_app.i18n import localized
+from panel_app.i18n import format_money, format_number, format_percent, localized
 from panel_app.pages.base import Page
 from panel_app.pages.style import CARD_CSS
 
@@ -71,6 +71,7 @@ class CustomerPage(Page):
         if history.empty:
             self.lookup_result.objects = [pn.pane.Alert(state.t("not_found"), alert_type="info")]
             return
+        value = data.value_of(state.warehouse_uri, token, state.month) if state.month else None
         table = pd.DataFrame(
             {
                 state.t("month"): history["month"],
@@ -82,7 +83,33 @@ class CustomerPage(Page):
         self.lookup_result.objects = [
             pn.pane.Markdown(f"### {state.t('history')}"),
             pn.pane.DataFrame(table, index=False, name="history"),
+            pn.pane.HTML(self.value_card(value), stylesheets=[CARD_CSS], width=440),
         ]
+
+    def value_card(self, value: dict[str, float] | None) -> str:
+        """The customer's predicted value and churn risk for the chosen month, by the segment."""
+        state, language = self.state, self.state.language
+        title = f"{html.escape(state.t('customer_value_card'))} ({html.escape(state.month or '')})"
+        if value is None:
+            body = f'<div class="note">{html.escape(state.t("no_value_customer"))}</div>'
+        else:
+            figures = {
+                "expected_revenue_90d": format_money(value["expected_revenue_90d"], language),
+                "expected_purchases_90d": format_number(
+                    value["expected_purchases_90d"], language, 2
+                ),
+                "churn_risk": format_percent(value["churn_risk"], language, 0),
+                "p_alive": format_percent(value["p_alive"], language, 0),
+            }
+            body = "".join(
+                f'<div data-testid="customer-{key}"><span class="label">'
+                f"{html.escape(state.t(key))}</span> : <b>{shown}</b></div>"
+                for key, shown in figures.items()
+            )
+        return (
+            f'<div class="card" data-testid="customer-value">'
+            f'<div class="label">{title}</div>{body}</div>'
+        )
 
     def prediction(self, *values: float) -> pn.viewable.Viewable:
         state, language = self.state, self.state.language

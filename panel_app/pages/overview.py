@@ -1,12 +1,15 @@
-"""Overview: the month's KPIs against the previous month, and one card per segment."""
+"""Overview: the month's KPIs, trends across all months, segment cards and what changed."""
 
 from __future__ import annotations
 
 import html
 
+import hvplot.pandas  # noqa: F401  (registers .hvplot)
+import pandas as pd
 import panel as pn
 
 from panel_app import data
+from panel_app.changes import segment_changes
 from panel_app.i18n import format_change, format_money, format_number, format_percent, localized
 from panel_app.pages.base import Page
 from panel_app.pages.style import CARD_CSS
@@ -18,6 +21,7 @@ KPI_FORMATS = {
     "orders": "count",
     "avg_order_value": "money",
 }
+TREND_KPIS = ("customers", "purchasers", "revenue", "avg_order_value")
 
 
 class Overview(Page):
@@ -27,8 +31,13 @@ class Overview(Page):
             return self.empty_warehouse()
         return pn.Column(
             pn.pane.HTML(self.kpi_cards(), stylesheets=[CARD_CSS], sizing_mode="stretch_width"),
+            pn.pane.Markdown(f"### {state.t('changes')}"),
+            pn.pane.HTML(self.changes(), sizing_mode="stretch_width"),
             pn.pane.Markdown(f"### {state.t('segments')}"),
             pn.pane.HTML(self.segment_cards(), stylesheets=[CARD_CSS], sizing_mode="stretch_width"),
+            pn.pane.Markdown(f"### {state.t('trends')}"),
+            # Six Bokeh charts would double the first page's render; they load right after it.
+            pn.panel(self.trends, defer_load=True, loading_indicator=True),
             sizing_mode="stretch_width",
         )
 
@@ -58,19 +67,92 @@ class Overview(Page):
         state, language = self.state, self.state.language
         cards = []
         for row in data.profiles(state.warehouse_uri, state.month).to_dict("records"):
-            figures = " · ".join(
-                [
-                    f"{state.t('size')} : {format_number(row['size'], language)}",
-                    f"{format_percent(row['share'], language)}",
-                    f"{state.t('revenue_share')} : "
-                    f"{format_percent(row['revenue_share'], language)}",
-                ]
-            )
+            figures = [
+                f"{state.t('size')} : {format_number(row['size'], language)}",
+                f"{format_percent(row['share'], language)}",
+                f"{state.t('revenue_share')} : {format_percent(row['revenue_share'], language)}",
+            ]
+            value = ""
+            if pd.notna(row.get("churn_risk")):
+                figures.append(
+                    f"{state.t('churn_risk')} : {format_percent(row['churn_risk'], language, 0)}"
+                )
+                figures.append(
+                    f"{state.t('expected_revenue_90d')} : "
+                    f"{format_money(row['expected_revenue_90d'], language)}"
+                )
+            if row.get("value_action"):
+                value = (
+                    f'<div class="action" data-testid="value-action">→ '
+                    f"{html.escape(localized(row, 'value_action', language))}</div>"
+                )
             cards.append(
                 f'<div class="card segment" data-testid="segment-card">'
                 f'<div class="value">{html.escape(localized(row, "name", language))}</div>'
-                f'<div class="note">{html.escape(figures)}</div>'
+                f'<div class="note">{html.escape(" · ".join(figures))}</div>'
                 f'<div class="label">{html.escape(localized(row, "description", language))}</div>'
-                "</div>"
+                f"{value}</div>"
             )
         return f'<div class="cards">{"".join(cards)}</div>'
+
+    def changes(self) -> str:
+        state = self.state
+        history = data.profile_history(state.warehouse_uri)
+        items = "".join(
+            f'<li data-testid="segment-change">{html.escape(sentence)}</li>'
+            for _, sentence in segment_changes(
+                history, state.month, state.previous_month, state.language
+            )
+        )
+        return f"<ul>{items}</ul>"
+
+    def trends(self) -> pn.viewable.Viewable:
+        """KPI lines and segment sizes / revenue shares per month (stacked bars), all months."""
+        state, language = self.state, self.state.language
+        kpis = data.kpi_history(state.warehouse_uri)
+        history = data.profile_history(state.warehouse_uri)
+        lines = [
+            kpis.hvplot.line(
+                x="month",
+                y=name,
+                title=state.t(name),
+                xlabel="",
+                ylabel="",
+                height=220,
+                responsive=True,
+                color="#0969da",
+                line_width=2.5,
+                yformatter="%.0f",  # 184000, not 1.84e+5
+            )
+            * kpis.hvplot.scatter(x="month", y=name, color="#0969da", size=40)
+            for name in TREND_KPIS
+        ]
+        history = history.assign(
+            segment_name=[localized(r, "name", language) for r in history.to_dict("records")]
+        )
+        stacked = [
+            history.hvplot.bar(
+                x="month",
+                y=column,
+                by="segment_name",
+                stacked=True,
+                title=state.t(title),
+                xlabel="",
+                ylabel="",
+                legend="right",
+                height=320,
+                responsive=True,
+                cmap="Category20",
+            )
+            for column, title in (("size", "segment_sizes"), ("revenue_share", "segment_revenue"))
+        ]
+        return pn.Column(
+            pn.GridBox(
+                *[pn.pane.HoloViews(c, sizing_mode="stretch_width") for c in lines],
+                ncols=2,
+                sizing_mode="stretch_width",
+            ),
+            *[pn.pane.HoloViews(c, sizing_mode="stretch_width") for c in stacked],
+            sizing_mode="stretch_width",
+            css_classes=["trends"],
+        )

@@ -8,4 +8,5 @@ CARD_CSS = """
 .card .label { color: #57606a; font-size: 0.9em; }
 .card .value { font-size: 1.5em; font-weight: 600; margin: 4px 0; }
 .card .note { color: #57606a; font-size: 0.85em; }
+.card .action { color: #0969da; font-size: 0.85em; margin-top: 6px; font-weight: 500; }
 """

@@ -1,0 +1,63 @@
+"""One sentence per segment on what changed since the previous month (the overview's digest).
+
+Segments are matched across months by name: a name is a measured definition (``profiles.py``),
+so "Champions" this month and last month describe the same kind of customer even when the
+cluster numbers differ.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from panel_app.i18n import format_number, format_percent, label, localized
+
+
+def _points(change: float, language: str) -> str:
+    """A change of shares in percentage points (``+2,1 pts``)."""
+    sign = "+" if change >= 0 else "−"
+    return f"{sign}{format_number(abs(100 * change), language, 1)} pts"
+
+
+def _relative(now: float, before: float, language: str) -> str:
+    if before == 0:
+        return "+∞" if now else "—"
+    change = (now - before) / before
+    sign = "+" if change >= 0 else "−"
+    return f"{sign}{format_percent(abs(change), language)}"
+
+
+def segment_changes(history: pd.DataFrame, month: str, previous: str | None, language: str):
+    """``(name, sentence)`` per segment of ``month``, biggest first.
+
+    ``history`` has one row per (month, segment) with ``name``, ``name_fr``, ``size``,
+    ``revenue_share`` and, when modelled, ``churn_risk``.
+    """
+    now = history[history["month"] == month].sort_values("size", ascending=False)
+    before = history[history["month"] == previous].set_index("name") if previous else pd.DataFrame()
+    out = []
+    for row in now.to_dict("records"):
+        name = localized(row, "name", language)
+        size = format_number(row["size"], language)
+        share = format_percent(row["revenue_share"], language)
+        parts = [f"{size} {label('customers_lower', language)}"]
+        if row["name"] in before.index:
+            old = before.loc[row["name"]]
+            parts[0] += f" ({_relative(row['size'], old['size'], language)})"
+            parts.append(
+                f"{share} {label('of_revenue', language)} "
+                f"({_points(row['revenue_share'] - old['revenue_share'], language)})"
+            )
+        else:
+            parts.append(f"{share} {label('of_revenue', language)}")
+            if previous:
+                parts.append(label("segment_new", language))
+        churn = row.get("churn_risk")
+        if churn is not None and isinstance(churn, float) and math.isfinite(churn):
+            parts.append(
+                f"{label('churn_risk', language).lower()} {format_percent(churn, language, 0)}"
+            )
+        prefix = f"{name} : " if language == "fr" else f"{name}: "
+        out.append((name, prefix + ", ".join(parts) + "."))
+    return out

@@ -1,0 +1,179 @@
+"""Customer value: the distribution of predicted value, the top customers, churn risk by segment.
+
+Everything shown is per pseudonymous key (``customer_value`` holds no raw id); exports are the
+campaign tool's input, as on the profiles page.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+
+from panel_app import data
+from panel_app.i18n import format_money, format_number, format_percent, localized
+from panel_app.pages.base import Page
+from panel_app.pages.style import CARD_CSS
+
+SHOWN_ROWS = 20
+FIGURES = ("p_alive", "churn_risk", "expected_purchases_90d", "expected_revenue_90d")
+
+
+class CustomerValue(Page):
+    def __init__(self, **params) -> None:
+        super().__init__(**params)
+        self.segment = pn.widgets.Select(width=320)
+        self.state.param.watch(self._refresh_choices, ["month", "language"])
+        self._refresh_choices()
+
+    def _refresh_choices(self, *_events) -> None:
+        self.segment.name = self.state.t("segment")
+        current = self.segment.value
+        self.segment.options = self.segment_options()
+        choices = list(self.segment.options.values())
+        self.segment.value = current if current in choices or not choices else choices[0]
+
+    def view(self) -> pn.viewable.Viewable:
+        state = self.state
+        if not state.month:
+            return self.empty_warehouse()
+        if not data.has_value(state.warehouse_uri, state.month):
+            return pn.pane.Alert(state.t("no_value"), alert_type="info")
+        values = data.customer_values(state.warehouse_uri, state.month)
+        return pn.Column(
+            pn.pane.Markdown(state.t("value_help")),
+            pn.pane.HTML(
+                self.headline(values), stylesheets=[CARD_CSS], sizing_mode="stretch_width"
+            ),
+            pn.pane.HoloViews(self.distribution(values), sizing_mode="stretch_width"),
+            pn.pane.Markdown(f"### {state.t('top_customers')}"),
+            self.top(values),
+            pn.pane.Markdown(f"### {state.t('churn_by_segment')}"),
+            pn.pane.DataFrame(self.by_segment(), index=False, sizing_mode="stretch_width"),
+            self.segment,
+            pn.panel(pn.bind(self.at_risk, self.segment), loading_indicator=True),
+            sizing_mode="stretch_width",
+        )
+
+    def headline(self, values: pd.DataFrame) -> str:
+        state, language = self.state, self.state.language
+        cards = {
+            "modelled_buyers": format_number(len(values), language),
+            "expected_revenue_90d": format_money(values["expected_revenue_90d"].sum(), language),
+            "churn_risk": format_percent(values["churn_risk"].mean(), language),
+            "expected_order_value": format_money(values["expected_order_value"].median(), language),
+        }
+        return (
+            '<div class="cards">'
+            + "".join(
+                f'<div class="card kpi" data-testid="value-{key}">'
+                f'<div class="label">{html.escape(state.t(key))}</div>'
+                f'<div class="value">{shown}</div></div>'
+                for key, shown in cards.items()
+            )
+            + "</div>"
+        )
+
+    def distribution(self, values: pd.DataFrame):
+        """Histogram of expected 90-day revenue; the top 1 % is cut so the bulk stays readable."""
+        state = self.state
+        revenue = values["expected_revenue_90d"].to_numpy()
+        cap = float(np.quantile(revenue, 0.99)) if len(revenue) else 0.0
+        counts, edges = np.histogram(np.minimum(revenue, cap), bins=40)
+        return hv.Histogram((edges, counts)).opts(
+            title=state.t("value_distribution"),
+            xlabel="€ (90 j)" if state.language == "fr" else "€ (90 days)",
+            ylabel=state.t("modelled_buyers"),
+            height=300,
+            responsive=True,
+            color="#0969da",
+            line_color="white",
+        )
+
+    def _table(self, frame: pd.DataFrame) -> pd.DataFrame:
+        state, language = self.state, self.state.language
+        names = self.segment_names()
+        return pd.DataFrame(
+            {
+                state.t("user_key"): frame["user_key"],
+                # A buyer inactive for the whole feature window is in no segment this month.
+                state.t("segment"): frame["segment"].map(names).fillna("—"),
+                state.t("p_alive"): [format_percent(v, language, 0) for v in frame["p_alive"]],
+                state.t("expected_purchases_90d"): [
+                    format_number(v, language, 2) for v in frame["expected_purchases_90d"]
+                ],
+                state.t("expected_revenue_90d"): [
+                    format_money(v, language) for v in frame["expected_revenue_90d"]
+                ],
+            }
+        )
+
+    def segment_names(self) -> dict[int, str]:
+        return {number: name for name, number in self.segment_options().items()}
+
+    def _export(self, frame: pd.DataFrame, label: str, filename: str) -> pn.widgets.FileDownload:
+        columns = ["user_key", "segment", *FIGURES]
+        return pn.widgets.FileDownload(
+            callback=lambda: io.StringIO(data.keys_csv(frame, columns)),
+            filename=filename,
+            label=f"{label} — {format_number(len(frame), self.state.language)}",
+            button_type="primary",
+            embed=False,
+        )
+
+    def top(self, values: pd.DataFrame) -> pn.viewable.Viewable:
+        state = self.state
+        top = data.top_customers(values)
+        return pn.Column(
+            pn.pane.DataFrame(
+                self._table(top.head(SHOWN_ROWS)), index=False, name="top-customers", width=900
+            ),
+            self._export(top, state.t("export_top"), f"top-customers-{state.month}.csv"),
+            sizing_mode="stretch_width",
+        )
+
+    def by_segment(self) -> pd.DataFrame:
+        state, language = self.state, self.state.language
+        profiles = data.profiles(state.warehouse_uri, state.month)
+        rows = []
+        for row in profiles.to_dict("records"):
+            churn = row.get("churn_risk")
+            rows.append(
+                {
+                    state.t("segment"): localized(row, "name", language),
+                    state.t("modelled_buyers"): format_number(
+                        row.get("modelled_buyers") or 0, language
+                    ),
+                    state.t("churn_risk"): "—"
+                    if churn is None or pd.isna(churn)
+                    else format_percent(churn, language, 0),
+                    state.t("expected_revenue_90d"): format_money(
+                        row.get("expected_revenue_90d") or 0.0, language
+                    ),
+                    state.t("value_action"): localized(row, "value_action", language)
+                    if row.get("value_action")
+                    else "",
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def at_risk(self, segment: int | None) -> pn.viewable.Viewable:
+        state = self.state
+        if segment is None:
+            return pn.pane.Markdown("")
+        values = data.customer_values(state.warehouse_uri, state.month)
+        chosen = data.at_risk(values, int(segment))
+        return pn.Column(
+            pn.pane.Markdown(f"**{state.t('at_risk_customers')}**"),
+            pn.pane.DataFrame(
+                self._table(chosen.head(SHOWN_ROWS)), index=False, name="at-risk", width=900
+            ),
+            self._export(
+                chosen, state.t("export_at_risk"), f"at-risk-segment-{segment}-{state.month}.csv"
+            ),
+            sizing_mode="stretch_width",
+        )
