@@ -7,6 +7,8 @@ Earlier months are read from the warehouse, as ``user_features_rfm`` does, not d
 partition mapping (one rejected month would otherwise block every later month's value).
 """
 
+from typing import Any
+
 import dagster as dg
 import pandas as pd
 
@@ -28,7 +30,7 @@ PURCHASE_COLUMNS = ["user_key", "event_time", "event_type", "price"]
 
 
 @dg.asset(
-    **monthly_asset_options(),
+    **monthly_asset_options(code_version="1"),
     io_manager_key="model_io_manager",
     deps=["clean_events", "user_features_rfm"],
     kinds={"spark", "pandas"},
@@ -75,7 +77,7 @@ def customer_value(
 
 def value_metadata(
     fits: dict[str, MonthValue], history: list[str], skipped: dict[str, str]
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Fit, totals and, when history allows, the back-test of the run's last month."""
     if not fits:
         return {
@@ -85,7 +87,7 @@ def value_metadata(
         }
     latest = fits[max(fits)]
     predictions = latest.predictions
-    metadata: dict[str, object] = {
+    metadata: dict[str, Any] = {
         "buyers": len(predictions),
         "history_months": dg.MetadataValue.json(history),
         "horizon_days": HORIZON_DAYS,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -137,8 +137,8 @@ def rfm_summary(days: pd.DataFrame, observation_end: int) -> pd.DataFrame:
 class ValueModel:
     """Fitted purchase (modified BG/NBD) and spend (Gamma-Gamma) models, with their MAP values."""
 
-    purchases: object
-    spend: object
+    purchases: Any  # pymc_marketing.clv.ModifiedBetaGeoModel (imported lazily: slow import)
+    spend: Any  # pymc_marketing.clv.GammaGammaModel
     parameters: dict[str, float] = field(default_factory=dict)
     fitted_on: int = 0
     repeat_buyers: int = 0
