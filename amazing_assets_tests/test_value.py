@@ -184,6 +184,7 @@ def test_a_history_without_repeat_buyers_is_not_modelled():
     assert empty.empty and list(empty.columns)[:2] == ["user_key", "frequency"]
 
 
+@pytest.mark.slow  # compiles the model with Numba in a fresh interpreter (~30 s)
 def test_without_a_cxx_compiler_the_fit_compiles_with_numba_and_finds_the_same_optimum():
     """The runtime image has no g++: pytensor's Python fallback took 401 s for 100 k buyers."""
     import pytensor
