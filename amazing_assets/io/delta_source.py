@@ -40,6 +40,7 @@ from pyspark.sql.datasource import (
 )
 from pyspark.sql.types import StructType
 
+from amazing_assets.io.columns import selected_columns
 from amazing_assets.io.storage import (
     LOCATION_OPTION,
     PARTITION_COLUMN,
@@ -90,22 +91,6 @@ def describe_schema(schema: pa.Schema) -> str:
     return ", ".join(f"{f.name}:{f.type}" for f in schema)
 
 
-def selected_columns(schema: pa.Schema, columns: str | None) -> pa.Schema:
-    """``schema`` reduced to the comma-separated ``columns`` option, in table order.
-
-    Python data sources get no column pruning from Spark: every column of every row crosses
-    from the Python worker to the JVM. A query that needs a few columns names them here, and
-    the reader decodes and ships only those.
-    """
-    wanted = split_months(columns)  # the same comma-separated list syntax
-    if not wanted:
-        return schema
-    unknown = sorted(set(wanted) - set(schema.names))
-    if unknown:
-        raise ValueError(f"{FORMAT_NAME}: no column(s) {unknown} in {schema.names}")
-    return pa.schema([f for f in schema if f.name in wanted])
-
-
 def table_arrow_schema(location: Location) -> pa.Schema | None:
     """Arrow schema of an existing Delta table, or None when there is no table yet."""
     from deltalake import DeltaTable
@@ -140,7 +125,7 @@ class DeltaDataSource(DataSource):
             raise FileNotFoundError(
                 f"No Delta table at {self.location.uri}: materialise the asset that writes it first"
             )
-        return from_arrow_schema(selected_columns(schema, self.options.get("columns")))
+        return from_arrow_schema(selected_columns(schema, self.options.get("columns"), FORMAT_NAME))
 
     def reader(self, schema: StructType) -> DataSourceReader:
         return DeltaReader(self.location, split_months(self.options.get("months")), schema)

@@ -34,6 +34,7 @@ from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
 from pyspark.sql.types import StructType
 
 from amazing_assets.io.bounded_lines import BoundedLines, ExportTooLargeError
+from amazing_assets.io.columns import selected_columns
 from amazing_assets.io.landing import LandingFile
 from amazing_assets.io.storage import LOCATION_OPTION, Location
 from amazing_assets.segmentation.parsing import (
@@ -81,16 +82,9 @@ def output_schema(columns: str | None) -> pa.Schema:
     """:data:`PARSED_EVENT_SCHEMA`, or only the comma-separated ``columns`` option of it.
 
     Every row is still parsed and typed whole (a defect in any field codes the row); only the
-    named columns cross to the JVM. Python data sources get no column pruning from Spark, so a
-    pass that needs a few columns (the ingestion statistics) names them.
+    named columns cross to the JVM.
     """
-    wanted = [c.strip() for c in (columns or "").split(",") if c.strip()]
-    if not wanted:
-        return PARSED_EVENT_SCHEMA
-    unknown = sorted(set(wanted) - set(PARSED_EVENT_SCHEMA.names))
-    if unknown:
-        raise ValueError(f"{FORMAT_NAME}: no column(s) {unknown} in {PARSED_EVENT_SCHEMA.names}")
-    return pa.schema([f for f in PARSED_EVENT_SCHEMA if f.name in wanted])
+    return selected_columns(PARSED_EVENT_SCHEMA, columns, FORMAT_NAME)
 
 
 @dataclass

@@ -35,5 +35,21 @@ class Page(pn.viewable.Viewer):
         rows = data.profiles(state.warehouse_uri, state.month).to_dict("records")
         return {localized(r, "name", state.language): r["segment"] for r in rows}
 
+    def segment_selector(self) -> pn.widgets.Select:
+        """A segment picker that follows the month and the language (keeps its choice when the
+        segment still exists)."""
+        select = pn.widgets.Select(width=320)
+
+        def refresh(*_events) -> None:
+            select.name = self.state.t("segment")
+            current = select.value
+            select.options = self.segment_options()
+            choices = list(select.options.values())
+            select.value = current if current in choices or not choices else choices[0]
+
+        self.state.param.watch(refresh, ["month", "language"])
+        refresh()
+        return select
+
     def empty_warehouse(self) -> pn.viewable.Viewable:
         return pn.pane.Alert(html.escape(self.state.t("no_data")), alert_type="warning")

@@ -26,16 +26,7 @@ FIGURES = ("p_alive", "churn_risk", "expected_purchases_90d", "expected_revenue_
 class CustomerValue(Page):
     def __init__(self, **params) -> None:
         super().__init__(**params)
-        self.segment = pn.widgets.Select(width=320)
-        self.state.param.watch(self._refresh_choices, ["month", "language"])
-        self._refresh_choices()
-
-    def _refresh_choices(self, *_events) -> None:
-        self.segment.name = self.state.t("segment")
-        current = self.segment.value
-        self.segment.options = self.segment_options()
-        choices = list(self.segment.options.values())
-        self.segment.value = current if current in choices or not choices else choices[0]
+        self.segment = self.segment_selector()
 
     def view(self) -> pn.viewable.Viewable:
         state = self.state
