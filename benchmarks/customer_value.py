@@ -19,7 +19,8 @@ import time
 from amazing_assets.datagen.purchases import simulate_purchases
 from amazing_assets.segmentation.backtest import deciles_markdown, month_value
 from amazing_assets.segmentation.value import FIT_SAMPLE, purchase_days
-from benchmarks.run import RESULTS, PeakMemory
+from benchmarks.memory import PeakMemory
+from benchmarks.run import RESULTS
 
 AS_OF = "2019-12"
 

@@ -19,19 +19,19 @@ the benchmark. Results go to ``benchmarks/results/etl-<N>-events.{json,md}``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 import psutil
+
+from benchmarks.memory import TreePeakMemory
 
 RESULTS = Path(__file__).parent / "results"
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "same_work_duckdb.py"
@@ -39,55 +39,6 @@ MONTH = "2019-10"
 ETL_ASSETS = ["raw_events", "clean_events", "event_quarantine", "user_features_rfm"]
 CHAIN_ASSETS = ["pca_embedding", "kmeans_model", "cluster_profiles"]
 USERS_PER_EVENT = 0.06  # the generator's population for 10.3 M events was 600 k (531 k active)
-
-
-class TreePeakMemory:
-    """Samples the summed RSS of a process and all its descendants (Python, JVM, workers), and
-    their CPU seconds: on a shared machine CPU time is the figure that load does not inflate."""
-
-    def __init__(self, pid: int, interval: float = 0.25) -> None:
-        self.pid, self.interval, self.peak = pid, interval, 0
-        self.peak_parts: dict[str, float] = {}  # GiB by kind of process, at the tree's peak
-        self._cpu: dict[int, float] = {}  # pid -> last seen user + system seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        with contextlib.suppress(psutil.Error):
-            root = psutil.Process(self.pid)
-            while not self._stop.is_set():
-                total, parts = 0, Counter()
-                for process in [root, *root.children(recursive=True)]:
-                    with contextlib.suppress(psutil.Error):  # a child may exit between list/read
-                        rss = process.memory_info().rss
-                        total += rss
-                        parts[process_kind(process, root)] += rss
-                        times = process.cpu_times()
-                        self._cpu[process.pid] = times.user + times.system
-                if total > self.peak:
-                    self.peak = total
-                    self.peak_parts = {k: round(v / 2**30, 2) for k, v in parts.items()}
-                time.sleep(self.interval)
-
-    @property
-    def cpu_seconds(self) -> float:
-        """CPU seconds of every process seen in the tree (up to its last sample)."""
-        return sum(self._cpu.values())
-
-    def __enter__(self) -> TreePeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def process_kind(process: psutil.Process, root: psutil.Process) -> str:
-    """``driver`` (the run's Python), ``jvm`` (Spark), or ``python workers``."""
-    if process.pid == root.pid:
-        return "driver"
-    return "jvm" if "java" in process.name().lower() else "python workers"
 
 
 def load_average() -> list[float]:

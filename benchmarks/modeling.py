@@ -33,7 +33,8 @@ from amazing_assets.segmentation.modeling import (
     sample_rows,
     segment_pipeline,
 )
-from benchmarks.run import RESULTS, PeakMemory
+from benchmarks.memory import PeakMemory
+from benchmarks.run import RESULTS
 
 COUNT_COLUMNS = [
     c for c in FEATURE_COLUMNS if c.startswith("n_") or c in ("frequency", "active_days")

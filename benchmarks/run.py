@@ -15,13 +15,11 @@ here, against recorded figures, not in unit tests.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
 import shutil
 import statistics
-import threading
 import time
 from pathlib import Path
 
@@ -36,34 +34,9 @@ from amazing_assets.io.storage import Location
 from amazing_assets.segmentation.prediction import behaviour_features
 from amazing_assets.settings import load_settings
 from amazing_assets.tables import table_location
+from benchmarks.memory import PeakMemory
 
 RESULTS = Path(__file__).parent / "results"
-
-
-class PeakMemory:
-    """Samples the resident memory of this process and all its children (the Spark JVM)."""
-
-    def __init__(self, interval: float = 0.2) -> None:
-        self.interval, self.peak, self._stop = interval, 0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        me = psutil.Process()
-        while not self._stop.is_set():
-            total = 0
-            for process in [me, *me.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):  # a child may exit between list and read
-                    total += process.memory_info().rss
-            self.peak = max(self.peak, total)
-            time.sleep(self.interval)
-
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def step_durations(result: dg.ExecuteInProcessResult) -> dict[str, float]:
