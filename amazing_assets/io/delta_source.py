@@ -40,7 +40,7 @@ from pyspark.sql.datasource import (
 )
 from pyspark.sql.types import StructType
 
-from amazing_assets.io.columns import selected_columns
+from amazing_assets.io.columns import comma_list, selected_columns
 from amazing_assets.io.storage import (
     LOCATION_OPTION,
     PARTITION_COLUMN,
@@ -61,10 +61,6 @@ SUPPORTED_READER_FEATURES = {"timestampNtz"}
 
 class DeltaWriteError(RuntimeError):
     """A write was refused at commit time; nothing was committed."""
-
-
-def split_months(text: str | None) -> list[str]:
-    return [m.strip() for m in (text or "").split(",") if m.strip()]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -128,7 +124,7 @@ class DeltaDataSource(DataSource):
         return from_arrow_schema(selected_columns(schema, self.options.get("columns"), FORMAT_NAME))
 
     def reader(self, schema: StructType) -> DataSourceReader:
-        return DeltaReader(self.location, split_months(self.options.get("months")), schema)
+        return DeltaReader(self.location, comma_list(self.options.get("months")), schema)
 
     def writer(self, schema: StructType, overwrite: bool) -> DeltaWriter:
         if not overwrite:
@@ -136,7 +132,7 @@ class DeltaDataSource(DataSource):
                 f"{FORMAT_NAME} only supports mode('overwrite') of explicit months "
                 "(option replace_months): appends would double a month on re-runs"
             )
-        months = split_months(self.options.get("replace_months"))
+        months = comma_list(self.options.get("replace_months"))
         if not months:
             raise DeltaWriteError(f"{FORMAT_NAME}: option replace_months is required")
         return DeltaWriter(
