@@ -93,11 +93,9 @@ def run_pipeline_child(work: Path, assets: list[str]) -> dict:
     )
     if not result.success:
         raise SystemExit("the pipeline run failed")
-    steps = {
-        e.step_key: round(e.event_specific_data.duration_ms / 1000, 2)
-        for e in result.all_events
-        if e.event_type_value == "STEP_SUCCESS"
-    }
+    from benchmarks.run import step_durations  # imports Dagster: only in the pipeline's child
+
+    steps = {step: round(seconds, 2) for step, seconds in step_durations(result).items()}
     return {"steps": steps, "counts": pipeline_counts(work / "warehouse")}
 
 
