@@ -2,7 +2,7 @@
 
 from pyspark.sql import functions as F
 
-from amazing_assets.assets.cleaning import kept_violations, pseudonymize
+from amazing_assets.assets.cleaning import kept_violations, outcome_groups, pseudonymize
 from amazing_assets.segmentation.cleaning import (
     PRICE_INPUT_COLUMNS,
     CleaningRules,
@@ -165,6 +165,31 @@ def test_kept_duplicates_are_found_and_null_swaps_are_not_duplicates(spark):
     swapped = raw_event("2019-10-01 10:00:00", code="x", brand=None)
     kept = F.lit(None).cast("string")
     frame = raw_frame(spark, [base, base, swapped]).withColumn("drop_reason", kept)
-    assert kept_violations(frame)["duplicates"] == 1
+    assert kept_violations(frame, outcome_groups(frame))["duplicates"] == 1
     frame = raw_frame(spark, [base, swapped]).withColumn("drop_reason", kept)
-    assert kept_violations(frame)["duplicates"] == 0
+    assert kept_violations(frame, outcome_groups(frame))["duplicates"] == 0
+
+
+def test_violations_are_counted_on_kept_rows_only_in_the_accounting_pass(spark):
+    good = raw_event("2019-10-01 10:00:00")
+    no_user = raw_event("2019-10-01 10:00:01", user=None)
+    negative = raw_event("2019-10-01 10:00:02", price=-1.0)
+    dropped = [  # product 9 marks the rows charged to a rule: their violations do not count
+        raw_event("2019-10-01 10:00:03", user=None, product=9),
+        raw_event("2019-10-01 10:00:04", price=-1.0, product=9),
+    ]
+    frame = raw_frame(spark, [good, no_user, negative, *dropped]).withColumn(
+        "drop_reason",
+        F.when(F.col("product_id") == 9, F.lit("bot_user")).otherwise(F.lit(None).cast("string")),
+    )
+    groups = outcome_groups(frame)
+    assert sorted((g["drop_reason"] or "", g["count"]) for g in groups) == [
+        ("", 3),
+        ("bot_user", 2),
+    ]
+    assert kept_violations(frame, groups) == {
+        "null_keys": 1,
+        "bad_types": 0,
+        "negative_prices": 1,
+        "duplicates": 0,
+    }

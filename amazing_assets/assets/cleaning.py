@@ -64,26 +64,42 @@ def row_fingerprint(columns: list[str]) -> list:
     ]
 
 
-def kept_violations(classified: DataFrame) -> dict[str, int]:
-    """What the clean_events checks look for, counted on the kept rows (one aggregation + one
-    duplicate scan)."""
-    kept = classified.where(F.col("drop_reason").isNull())
-    row = kept.agg(
-        F.sum((F.col("user_id").isNull() | F.col("user_session").isNull()).cast("long")).alias(
-            "null_keys"
-        ),
-        F.sum((~F.col("event_type").isin(*EVENT_TYPES)).cast("long")).alias("bad_types"),
-        F.sum((F.col("price") < 0).cast("long")).alias("negative_prices"),
-    ).first()
-    assert row is not None  # a global aggregate always has one row
+VIOLATIONS = ("null_keys", "bad_types", "negative_prices")
+"""What the clean_events checks look for besides duplicates; counted per outcome group."""
+
+
+def outcome_groups(classified: DataFrame) -> list[dict]:
+    """Rows per (month, ``drop_reason``), with the check violations counted in each group: ONE
+    pass over the classified rows serves the accounting and the checks (the kept rows are the
+    group whose reason is null)."""
+    return [
+        r.asDict()
+        for r in classified.groupBy("month", "drop_reason")
+        .agg(
+            F.count("*").alias("count"),
+            F.sum((F.col("user_id").isNull() | F.col("user_session").isNull()).cast("long")).alias(
+                "null_keys"
+            ),
+            F.sum((~F.col("event_type").isin(*EVENT_TYPES)).cast("long")).alias("bad_types"),
+            F.sum((F.col("price") < 0).cast("long")).alias("negative_prices"),
+        )
+        .collect()
+    ]
+
+
+def kept_violations(classified: DataFrame, groups: list[dict]) -> dict[str, int]:
+    """What the clean_events checks look for, on the kept rows: the counts of
+    :func:`outcome_groups`, and one duplicate scan (rows sharing a fingerprint)."""
+    kept = [g for g in groups if g["drop_reason"] is None]
     duplicates = (
-        kept.groupBy("month", *row_fingerprint(EXPORT_COLUMNS))
+        classified.where(F.col("drop_reason").isNull())
+        .groupBy("month", *row_fingerprint(EXPORT_COLUMNS))
         .count()
         .where("count > 1")
         .agg(F.sum(F.col("count") - 1).alias("extra"))
         .first()["extra"]  # type: ignore[index]  # a global aggregate always has one row
     )
-    return {k: int(row[k] or 0) for k in ("null_keys", "bad_types", "negative_prices")} | {
+    return {k: sum(int(g[k] or 0) for g in kept) for k in VIOLATIONS} | {
         "duplicates": int(duplicates or 0)
     }
 
@@ -233,10 +249,8 @@ def clean_events(
     # maybeCacheDiskBytesInMemory). Disk blocks stream; the OS page cache keeps small months fast.
     classified = classify_events(raw_events, rules, prices=prices).persist(StorageLevel.DISK_ONLY)
     try:
-        counts = {
-            (r["month"], r["drop_reason"]): r["count"]
-            for r in classified.groupBy("month", "drop_reason").count().collect()
-        }
+        groups = outcome_groups(classified)
+        counts = {(g["month"], g["drop_reason"]): g["count"] for g in groups}
         report = accounting(counts, months)
         refuse_unusable_months(context, classified, report, raw_by_month, warehouse, quality)
         for row in report:
@@ -284,7 +298,7 @@ def clean_events(
                 "rows_by_reason": dg.MetadataValue.json(dropped_by_reason),
             },
         )
-        yield from clean_results(report, raw_by_month, kept_violations(classified), quality)
+        yield from clean_results(report, raw_by_month, kept_violations(classified, groups), quality)
     finally:
         # Outputs are written as they are yielded, so the cached rows can go now; and a failed
         # attempt must not leave a month of rows cached in the heap for the retry (a 42 M-event

@@ -78,3 +78,36 @@ def monthly_asset_options(code_version: str, *, owners: bool = True) -> dict:
 def rejected(message: str) -> dg.Failure:
     """A failure caused by the data or the configuration: retrying cannot fix it."""
     return dg.Failure(description=message, allow_retries=False)
+
+
+def later_steps_use_spark(context: dg.AssetExecutionContext) -> bool:
+    """Whether a step after this one in the run's plan materialises a Spark asset.
+
+    Runs execute their steps in the run process, one after the other, in the plan's
+    topological order (``in_process_executor``); an asset uses Spark when its kinds say so.
+    """
+    step_context = context.get_step_execution_context()
+    steps = list(step_context.execution_plan.get_steps_to_execute_in_topo_order())
+    keys = [step.key for step in steps]
+    later = steps[keys.index(step_context.step.key) + 1 :]
+    layer = context.job_def.asset_layer
+    for step in later:
+        assets_def = layer.get_assets_def_for_node(step.node_handle)
+        if assets_def is not None and any("spark" in spec.kinds for spec in assets_def.specs):
+            return True
+    return False
+
+
+def release_spark_when_done(context: dg.AssetExecutionContext) -> None:
+    """Stop the run's Spark JVM once no later step of the run needs it.
+
+    Called by the modelling steps (pandas and scikit-learn): after a real month's ETL the idle
+    driver JVM keeps ~4 GiB committed, which the modelling would otherwise sit beside. A step
+    that needs Spark later anyway starts a new JVM (seconds), so this only ever costs time
+    when the plan says Spark is done, never correctness. A session the run did not start (a
+    notebook's, a test session's) is left running.
+    """
+    from amazing_assets.resources.spark_session import stop_spark_session
+
+    if not later_steps_use_spark(context) and stop_spark_session(only_if_started_by_runs=True):
+        context.log.info("Spark is not needed by the rest of this run: its JVM was stopped")

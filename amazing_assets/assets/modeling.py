@@ -7,7 +7,12 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import silhouette_score
 
-from amazing_assets.assets.common import markdown_table, monthly_asset_options, run_months
+from amazing_assets.assets.common import (
+    markdown_table,
+    monthly_asset_options,
+    release_spark_when_done,
+    run_months,
+)
 from amazing_assets.assets.plots import scree_plot, selection_plot
 from amazing_assets.checks.segments import (
     KMEANS_CHECK_SPECS,
@@ -61,6 +66,7 @@ def pca_embedding(
     quality: QualityResource,
 ):
     """Customers placed in a low-dimensional behaviour space (scaled features → PCA)."""
+    release_spark_when_done(context)
     config = modeling.config()
     outputs, rows = MonthlyModels(), []
     for month in run_months(context):
@@ -123,6 +129,7 @@ def kmeans_model(
 ):
     """Customer segments: K-Means per tier (non-buyers, buyers, high-basket buyers), k chosen per
     tier by a stability-filtered consensus of indices, stored as one skops pipeline."""
+    release_spark_when_done(context)
     config = modeling.config()
     rows: list[dict[str, Any]]  # one per month, mixed values (ints, floats, text)
     last: dict[str, Any]

@@ -3,7 +3,13 @@
 import dagster as dg
 import pandas as pd
 
-from amazing_assets.assets.common import markdown_table, monthly_asset_options, rejected, run_months
+from amazing_assets.assets.common import (
+    markdown_table,
+    monthly_asset_options,
+    rejected,
+    release_spark_when_done,
+    run_months,
+)
 from amazing_assets.assets.features import window_inputs
 from amazing_assets.assets.modeling import ASSIGNMENTS, month_rows
 from amazing_assets.checks import complete_window_result
@@ -46,6 +52,7 @@ def cluster_profiles(
     feature_window: FeatureWindowResource,
 ):
     """Per segment: size, value, typical behaviour, a business name and the marketing action."""
+    release_spark_when_done(context)
     frames = []
     months = run_months(context)
     before_run = stored_month(warehouse, "cluster_profiles", add_months(months[0], -1))

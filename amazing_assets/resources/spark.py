@@ -19,4 +19,4 @@ class SparkResource(DeploymentResource):
     conf: dict[str, str] = Field(default_factory=dict, description="extra Spark configuration")
 
     def session(self) -> SparkSession:
-        return build_spark_session(master=self.master, conf=self.conf)
+        return build_spark_session(master=self.master, conf=self.conf, for_run=True)

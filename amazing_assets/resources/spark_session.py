@@ -37,17 +37,32 @@ DEFAULT_SPARK_CONF: dict[str, str] = {
 }
 
 
+_started_by_runs = False
+"""Whether the running SparkContext was started for a Dagster run (:func:`stop_spark_session`)."""
+
+
 def build_spark_session(
     master: str = "local[*]",
     app_name: str = "amazing-segments",
     conf: dict[str, str] | None = None,
+    *,
+    for_run: bool = False,
 ) -> SparkSession:
     """Start (or reuse) the process' SparkSession and register the project's data sources.
 
     ``PYSPARK_PYTHON`` must point at this interpreter before the JVM starts: the data sources'
     readers, writers and commits run in Python workers launched by the JVM, and they must import
     ``amazing_assets`` from the same environment.
+
+    ``for_run``: the caller is a run's Spark resource. A session it starts may be stopped by the
+    run once its Spark steps are done; one that was already running (a notebook's, a test
+    session's) is left alone.
     """
+    global _started_by_runs
+    from pyspark import SparkContext
+
+    if SparkContext._active_spark_context is None:
+        _started_by_runs = for_run
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName(app_name)
@@ -68,3 +83,35 @@ def register_data_sources(session: SparkSession) -> None:
 
     session.dataSource.register(DeltaDataSource)
     session.dataSource.register(LandingCsvDataSource)
+
+
+def stop_spark_session(*, only_if_started_by_runs: bool = False, timeout_s: float = 60.0) -> bool:
+    """Stop the process' SparkSession *and its JVM*; return False when none was stopped.
+
+    ``SparkSession.stop()`` alone keeps the driver JVM alive with its heap committed (4 GiB
+    after a real month's ETL), which the modelling steps of the same run would then sit beside:
+    a 42 M-event run peaked at 9.4 GiB that way. The JVM exits when its stdin closes (PySpark's
+    gateway contract); clearing the gateway lets :func:`build_spark_session` start a new one if
+    a later step needs Spark again.
+    """
+    from pyspark import SparkContext
+
+    context = SparkContext._active_spark_context
+    if context is None or (only_if_started_by_runs and not _started_by_runs):
+        return False
+    context.stop()
+    gateway = SparkContext._gateway
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+    process = getattr(gateway, "proc", None)
+    if gateway is not None:
+        gateway.close()
+    if process is not None:
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(timeout=timeout_s)
+        except Exception:
+            process.kill()
+    logger.info("Spark session and its JVM stopped")
+    return True
