@@ -8,6 +8,7 @@ from amazing_assets.segmentation.cleaning import (
     CleaningRules,
     classify_events,
     clean_view,
+    dated_outside_month,
     quarantine_view,
 )
 from amazing_assets.segmentation.pseudonymize import Pseudonymizer
@@ -193,3 +194,27 @@ def test_violations_are_counted_on_kept_rows_only_in_the_accounting_pass(spark):
         "negative_prices": 1,
         "duplicates": 0,
     }
+
+
+def test_the_bounds_test_for_outside_month_agrees_with_formatting_the_time(spark):
+    """Random instants around month edges (a microsecond either side, December → January, leap
+    February), rows of listed and unlisted months, null times: both forms give the same answer."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    rng = random.Random(13)
+    months = ["2019-12", "2020-01", "2020-02", "2024-02"]
+    edges = [datetime(2019, 12, 1), datetime(2020, 1, 1), datetime(2020, 2, 1)]
+    edges += [datetime(2020, 3, 1), datetime(2024, 2, 29, 23, 59, 59), datetime(2024, 3, 1)]
+    rows = []
+    for _ in range(3_000):
+        edge = rng.choice(edges).replace(tzinfo=UTC)
+        offset = rng.choice([-1, 0, 1, rng.randint(-(10**12), 10**12)])
+        time = None if rng.random() < 0.02 else edge + timedelta(microseconds=offset)
+        rows.append((time, rng.choice([*months, "2020-03", "2019-11"])))
+    frame = spark.createDataFrame(rows, "event_time timestamp, month string")
+    compared = frame.select(
+        dated_outside_month(months).alias("bounds"), dated_outside_month().alias("formatted")
+    ).collect()
+    assert all(r["bounds"] == r["formatted"] for r in compared)
+    assert {r["bounds"] for r in compared} == {True, False, None}

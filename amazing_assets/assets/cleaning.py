@@ -247,7 +247,9 @@ def clean_events(
     # with MEMORY_AND_DISK Spark copies each spilled block back into the heap as it is read (one
     # buffer per block: a 42 M-event month died of it, "Java heap space" in
     # maybeCacheDiskBytesInMemory). Disk blocks stream; the OS page cache keeps small months fast.
-    classified = classify_events(raw_events, rules, prices=prices).persist(StorageLevel.DISK_ONLY)
+    classified = classify_events(raw_events, rules, prices=prices, months=months).persist(
+        StorageLevel.DISK_ONLY
+    )
     try:
         groups = outcome_groups(classified)
         counts = {(g["month"], g["drop_reason"]): g["count"] for g in groups}

@@ -26,6 +26,7 @@ from amazing_assets.io.storage import LOCATION_OPTION, Location
 from amazing_assets.resources.quality import QualityResource
 from amazing_assets.resources.spark import SparkResource
 from amazing_assets.resources.warehouse import WarehouseResource
+from amazing_assets.segmentation.cleaning import dated_outside_month
 from amazing_assets.segmentation.features import add_months
 from amazing_assets.segmentation.rejection import rejection_message
 from amazing_assets.segmentation.schema import WARNING_COLUMN
@@ -66,11 +67,11 @@ def union_all(frames: list[DataFrame]) -> DataFrame:
     return union
 
 
-def raw_statistics(raw: DataFrame) -> list[dict]:
+def raw_statistics(raw: DataFrame, months: list[str]) -> list[dict]:
     """Rows, rows dated outside the month and rows with a lossy attribute (kept, see
     ``_warning``) per month, source file and defect code: ONE pass over the raw rows serves both
     the per-file statistics and the defect counts (a defect code is null for a well-formed row)."""
-    outside = F.date_format("event_time", "yyyy-MM") != F.col("month")
+    outside = dated_outside_month(months)
     return [
         r.asDict()
         for r in raw.groupBy("month", "_source_file", "_defect")
@@ -220,7 +221,7 @@ def raw_events(
     # costs a JVM-side copy of the month that grows with it (and spills at real sizes).
     raw = union_all(frames)
     try:
-        groups = raw_statistics(union_all(narrow))
+        groups = raw_statistics(union_all(narrow), list(files_by_month))
     except Exception as error:
         message = landing_read_error(error)
         if message is None:

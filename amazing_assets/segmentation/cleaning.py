@@ -7,7 +7,9 @@ rule it breaks, in the order of :data:`DROP_REASONS`. Hence the accounting ident
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -74,7 +76,10 @@ price, user)."""
 
 
 def classify_events(
-    raw: DataFrame, rules: CleaningRules | None = None, prices: DataFrame | None = None
+    raw: DataFrame,
+    rules: CleaningRules | None = None,
+    prices: DataFrame | None = None,
+    months: Sequence[str] = (),
 ) -> DataFrame:
     """Add ``drop_reason`` (null = kept) to raw events; columns of ``raw`` are kept as they are.
 
@@ -82,13 +87,14 @@ def classify_events(
     (``YYYY-MM``). Rules apply within each month, so a multi-month DataFrame is fine.
     ``prices`` are the same rows reduced to :data:`PRICE_INPUT_COLUMNS` (default: ``raw``):
     the category medians are a separate pass, and a narrow read of the table makes it cheap.
+    ``months``: the months ``raw`` holds, when known (a faster outside-month test, same result).
     """
     rules = rules or CleaningRules()
     # The per-category and per-user aggregates read a narrow copy of the rows; both are small
     # and broadcast back, so the full rows are shuffled once, for the window below.
-    narrow = _row_level_rules(raw if prices is None else prices)
+    narrow = _row_level_rules(raw if prices is None else prices, months)
     medians = _category_medians(narrow, rules)
-    staged = _mark_absurd_prices(_row_level_rules(raw), medians, rules)
+    staged = _mark_absurd_prices(_row_level_rules(raw, months), medians, rules)
     staged = _flag_bots(_mark_absurd_prices(narrow, medians, rules), staged, rules)
 
     # Cart bursts and exact duplicates in ONE window (one shuffle, one sort): rows sharing
@@ -118,13 +124,36 @@ def classify_events(
     return staged.withColumn("drop_reason", reason).drop("_is_bot")
 
 
-def _row_level_rules(raw: DataFrame) -> DataFrame:
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """The first instant of ``month`` (``YYYY-MM``) and of the month after it, in UTC."""
+    year, number = (int(part) for part in month.split("-"))
+    start = datetime(year, number, 1, tzinfo=UTC)
+    after = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
+    return start, after
+
+
+def dated_outside_month(months: Sequence[str] = ()) -> Column:
+    """Whether ``event_time`` lies outside the row's ``month`` (null when either is null).
+
+    Rows of the listed months compare their time with the month's bounds (two comparisons of
+    64-bit instants); other rows format their time as ``YYYY-MM`` (the general form, which was
+    6 % of the cleaning's CPU at 10 M events). Both give the same answer in a UTC session.
+    """
+    general = F.date_format("event_time", "yyyy-MM") != F.col("month")
+    test = None
+    for month in months:
+        start, after = month_bounds(month)
+        outside = (F.col("event_time") < F.lit(start)) | (F.col("event_time") >= F.lit(after))
+        branch = F.col("month") == month
+        test = F.when(branch, outside) if test is None else test.when(branch, outside)
+    return general if test is None else test.otherwise(general)
+
+
+def _row_level_rules(raw: DataFrame, months: Sequence[str] = ()) -> DataFrame:
     """``drop_reason`` from the rules that look at one row only (ingestion defect first)."""
     reason = F.col("_defect")
     reason = _first(reason, ~F.col("event_type").isin(*EVENT_TYPES), REASON_UNKNOWN_EVENT_TYPE)
-    reason = _first(
-        reason, F.date_format("event_time", "yyyy-MM") != F.col("month"), REASON_OUTSIDE_MONTH
-    )
+    reason = _first(reason, dated_outside_month(months), REASON_OUTSIDE_MONTH)
     reason = _first(reason, F.col("price") < 0, REASON_NEGATIVE_PRICE)
     return raw.withColumn("drop_reason", reason)
 
