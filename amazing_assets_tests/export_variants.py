@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import csv
 import gzip
-import json
 import random
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from amazing_assets.assets.ingestion import read_landing
+from amazing_assets.io.delta_source import DeltaWriter
+from amazing_assets.io.io_managers import read_spark
 from amazing_assets.io.landing import list_month_files
-from amazing_assets.io.landing_source import FORMAT_NAME
-from amazing_assets.io.storage import LOCATION_OPTION, Location
+from amazing_assets.io.landing_ingest import stage_months
+from amazing_assets.io.landing_source import DEFAULT_SPLIT_BYTES
+from amazing_assets.io.storage import Location
 from amazing_assets.segmentation.cleaning import classify_events
 from amazing_assets.segmentation.schema import EVENT_COLUMNS, WARNING_COLUMN
 
@@ -261,21 +265,62 @@ def write_month(landing: Path, name: str, data: bytes) -> Path:
 
 
 def read_month(spark, landing: Path, split_bytes: int | None = None):
-    """The month as raw_events reads it (:func:`read_landing`), optionally in small byte ranges."""
+    """The month as raw_events stores it: staged by the parsing tasks (optionally in small byte
+    ranges), committed to a Delta table beside ``landing``, and read back.
+
+    The statistics the staging tasks counted must equal a Spark count of the stored rows (rows,
+    rows outside the month, lossy rows per file and defect code), an independent check of the
+    figures the quality gates decide on.
+    """
     location = Location.parse(str(landing))
     files = list_month_files(location, MONTH)
-    if split_bytes is None:
-        return read_landing(spark, location, files, MONTH)
+    table = Location.parse(str(landing.parent / f"raw_events-{uuid.uuid4().hex[:8]}"))
+    schema = read_landing(spark, location, files, MONTH).schema
+    writer = DeltaWriter(table, schema, [MONTH], write_id=uuid.uuid4().hex)
+    staged = stage_months(
+        spark,
+        location,
+        {MONTH: files},
+        writer,
+        datetime.now(UTC),
+        split_bytes=split_bytes or DEFAULT_SPLIT_BYTES,
+    )
+    writer.commit([s.message for s in staged])
+    raw = read_spark(spark, table, [MONTH])
+    assert statistics_of(staged) == spark_statistics(raw)
+    return raw
+
+
+def statistics_of(staged) -> dict[tuple, tuple[int, int, int]]:
+    totals: dict[tuple, tuple[int, int, int]] = {}
+    for group in (g for s in staged for g in s.groups):
+        key = (group["month"], group["_source_file"], group["_defect"])
+        old = totals.get(key, (0, 0, 0))
+        totals[key] = (
+            old[0] + group["rows"],
+            old[1] + group["outside_month"],
+            old[2] + group["lossy"],
+        )
+    return totals
+
+
+def spark_statistics(raw) -> dict[tuple, tuple[int, int, int]]:
     from pyspark.sql import functions as F
 
-    return (
-        spark.read.format(FORMAT_NAME)
-        .option(LOCATION_OPTION, location.to_option())
-        .option("files", json.dumps([f.to_dict() for f in files]))
-        .option("split_bytes", str(split_bytes))
-        .load()
-        .withColumn("month", F.lit(MONTH))
+    outside = F.coalesce(F.date_format("event_time", "yyyy-MM") != F.col("month"), F.lit(False))
+    rows = (
+        raw.groupBy("month", "_source_file", "_defect")
+        .agg(
+            F.count("*").alias("rows"),
+            F.sum(outside.cast("long")).alias("outside"),
+            F.sum(F.col(WARNING_COLUMN).isNotNull().cast("long")).alias("lossy"),
+        )
+        .collect()
     )
+    return {
+        (r["month"], r["_source_file"], r["_defect"]): (r["rows"], r["outside"], r["lossy"])
+        for r in rows
+    }
 
 
 def classify_each(spark, tmp_path_factory, exports: dict[str, bytes], name: str) -> dict:
@@ -287,15 +332,10 @@ def classify_each(spark, tmp_path_factory, exports: dict[str, bytes], name: str)
 
 
 def classify_landing(spark, landing: Path, split_bytes: int | None = None) -> Outcome:
-    """Read the month's exports once (persisted, as raw_events is) and apply the cleaning rules."""
-    raw = read_month(spark, landing, split_bytes).persist()
-    try:
-        raw.count()
-        classified = classify_events(raw)
-        columns = [*KEY_COLUMNS, "category_id", "drop_reason", WARNING_COLUMN]
-        rows = classified.select(*columns).collect()
-    finally:
-        raw.unpersist()
+    """Store the month's exports as raw_events does, and apply the cleaning rules to them."""
+    classified = classify_events(read_month(spark, landing, split_bytes))
+    columns = [*KEY_COLUMNS, "category_id", "drop_reason", WARNING_COLUMN]
+    rows = classified.select(*columns).collect()
     outcome = Outcome()
     for row in rows:
         warning = row[WARNING_COLUMN]

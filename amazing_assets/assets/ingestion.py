@@ -1,6 +1,7 @@
 """``raw_events``: the month's landing files as a typed table; nothing dropped."""
 
 import json
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,22 +18,18 @@ from amazing_assets.assets.common import (
 )
 from amazing_assets.assets.rejections import examples_of, record_rejected_rows, reject_months
 from amazing_assets.checks.events import RAW_CHECK_SPECS, raw_results
-from amazing_assets.io.delta_source import arrow_schema_for
+from amazing_assets.io.delta_source import DeltaWriter, arrow_schema_for
 from amazing_assets.io.delta_tables import month_row_counts, table_exists
 from amazing_assets.io.landing import LandingFile, LandingFormatError, list_month_files
+from amazing_assets.io.landing_ingest import stage_months
 from amazing_assets.io.landing_source import FORMAT_NAME as LANDING_FORMAT
 from amazing_assets.io.landing_source import landing_read_error
 from amazing_assets.io.storage import LOCATION_OPTION, Location
 from amazing_assets.resources.quality import QualityResource
 from amazing_assets.resources.spark import SparkResource
 from amazing_assets.resources.warehouse import WarehouseResource
-from amazing_assets.segmentation.cleaning import dated_outside_month
 from amazing_assets.segmentation.features import add_months
 from amazing_assets.segmentation.rejection import rejection_message
-from amazing_assets.segmentation.schema import WARNING_COLUMN
-
-STATISTICS_COLUMNS = ("event_time", "_source_file", "_defect", WARNING_COLUMN)
-"""What :func:`raw_statistics` reads: the rest of a row stays in the Python worker."""
 
 
 def read_landing(
@@ -40,23 +37,16 @@ def read_landing(
     landing: Location,
     files: list[LandingFile],
     month: str,
-    columns: tuple[str, ...] | None = None,
 ) -> DataFrame:
-    """The month's exports as a Spark DataFrame (typed, with defect codes), plus provenance.
-
-    ``columns``: only these parsed columns (every row is still parsed whole), for a pass that
-    needs few of them.
-    """
-    reader = (
+    """The month's exports as a Spark DataFrame (typed, with defect codes), plus provenance:
+    the shape of ``raw_events``."""
+    frame = (
         spark.read.format(LANDING_FORMAT)
         .option(LOCATION_OPTION, landing.to_option())
         .option("files", json.dumps([f.to_dict() for f in files]))
+        .load()
     )
-    if columns:
-        reader = reader.option("columns", ",".join(columns))
-    frame = reader.load()
-    if not columns:
-        frame = frame.withColumn("_ingested_at", F.lit(datetime.now(UTC)).cast("timestamp"))
+    frame = frame.withColumn("_ingested_at", F.lit(datetime.now(UTC)).cast("timestamp"))
     return frame.withColumn("month", F.lit(month))
 
 
@@ -65,23 +55,6 @@ def union_all(frames: list[DataFrame]) -> DataFrame:
     for frame in frames[1:]:
         union = union.unionByName(frame)
     return union
-
-
-def raw_statistics(raw: DataFrame, months: list[str]) -> list[dict]:
-    """Rows, rows dated outside the month and rows with a lossy attribute (kept, see
-    ``_warning``) per month, source file and defect code: ONE pass over the raw rows serves both
-    the per-file statistics and the defect counts (a defect code is null for a well-formed row)."""
-    outside = dated_outside_month(months)
-    return [
-        r.asDict()
-        for r in raw.groupBy("month", "_source_file", "_defect")
-        .agg(
-            F.count("*").alias("rows"),
-            F.sum(F.coalesce(outside, F.lit(False)).cast("long")).alias("outside_month"),
-            F.sum(F.col(WARNING_COLUMN).isNotNull().cast("long")).alias("lossy"),
-        )
-        .collect()
-    ]
 
 
 def file_statistics(groups: list[dict]) -> list[dict]:
@@ -126,7 +99,7 @@ def summed(counts) -> dict[str, int]:
 
 
 def defect_counts(groups: list[dict]) -> dict[str, dict[str, int]]:
-    """month → defect code → rows, from :func:`raw_statistics`."""
+    """month → defect code → rows, from the statistics of the staging tasks."""
     counts: dict[str, dict[str, int]] = {}
     for g in groups:
         if g["_defect"] is not None:
@@ -199,10 +172,15 @@ def raw_events(
     warehouse: WarehouseResource,
     quality: QualityResource,
 ):
-    """Every row of the month's exports, typed, with provenance; unparseable rows kept, coded."""
+    """Every row of the month's exports, typed, with provenance; unparseable rows kept, coded.
+
+    Written by the parsing tasks themselves (:mod:`amazing_assets.io.landing_ingest`): each
+    task parses a split, writes its rows as uncommitted files and counts them; the month is
+    committed only once its statistics pass the gates below, otherwise the files are deleted.
+    """
     session = spark.session()
     landing = warehouse.landing()
-    frames, narrow, files_by_month = [], [], {}
+    frames, files_by_month = [], {}
     for month in run_months(context):
         try:
             files = list_month_files(landing, month)
@@ -215,18 +193,72 @@ def raw_events(
             )
         files_by_month[month] = files
         frames.append(read_landing(session, landing, files, month))
-        narrow.append(read_landing(session, landing, files, month, STATISTICS_COLUMNS))
-    # The exports are parsed twice, for the statistics (few columns cross to the JVM) and for
-    # the write, instead of cached: parsing is cheap (pyarrow), while a cache of every column
-    # costs a JVM-side copy of the month that grows with it (and spills at real sizes).
+    # The same rows as a Spark DataFrame: its schema is the table's, and it serves the preview
+    # and a rejected month's defective rows (read again only then).
     raw = union_all(frames)
+    months = list(files_by_month)
+    location = warehouse.table("raw_events")
+    previous = month_row_counts(location) if table_exists(location) else {}
+    writer = DeltaWriter(
+        location=location,
+        spark_schema=raw.schema,
+        replace_months=months,
+        write_id=uuid.uuid4().hex,
+        description=f"raw_events {months}",
+    )
     try:
-        groups = raw_statistics(union_all(narrow), list(files_by_month))
+        staged = stage_months(session, landing, files_by_month, writer, datetime.now(UTC))
     except Exception as error:
         message = landing_read_error(error)
         if message is None:
             raise
         raise rejected(f"{message} (the month's previous version stays in place)") from error
+    try:
+        rows, per_month, defects = _gate_months(
+            context, raw, [g for s in staged for g in s.groups], files_by_month, warehouse, quality
+        )
+    except BaseException:
+        writer.abort([s.message for s in staged])
+        raise
+    writer.commit([s.message for s in staged])
+    counts = month_row_counts(location)
+    yield dg.Output(
+        None,
+        metadata={
+            "rows_in": sum(r["rows"] for r in rows),
+            "defective_rows": sum(r["defective"] for r in rows),
+            "defects_by_code": dg.MetadataValue.json(summed(defects.values())),
+            "source_files": dg.MetadataValue.json(
+                {m: [f.name for f in fs] for m, fs in files_by_month.items()}
+            ),
+            "per_month": dg.MetadataValue.md(markdown_table(rows, list(rows[0]))),
+            "preview": preview_markdown(raw),  # identifiers left out by preview_markdown
+            "table_uri": dg.MetadataValue.path(location.uri),
+            "rows": sum(counts.get(m, 0) for m in months),
+            "rows_by_month": dg.MetadataValue.json({m: counts.get(m, 0) for m in months}),
+        },
+    )
+    yield from raw_results(
+        arrow_schema_for(raw.drop("_ingested_at", "month").schema),
+        per_month,
+        {m: previous.get(add_months(m, -1)) for m in per_month},
+        quality,
+    )
+
+
+def _gate_months(
+    context: dg.AssetExecutionContext,
+    raw: DataFrame,
+    groups: list[dict],
+    files_by_month: dict[str, list[LandingFile]],
+    warehouse: WarehouseResource,
+    quality: QualityResource,
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+    """Refuse misplaced files, empty months and too defective months; per-month statistics.
+
+    Returns the per-month rows of the metadata table, the per-month statistics and the defect
+    counts. Raises (a Dagster failure naming the fix) when a month must not be stored.
+    """
     per_file = file_statistics(groups)
     refuse_misplaced_files(per_file, quality)
     per_month = {
@@ -252,24 +284,4 @@ def raw_events(
             f"raw_events {month}: {stats['rows']:,} rows from {len(files)} file(s), "
             f"{stats['defective']:,} defective, {stats['outside_month']:,} outside the month"
         )
-    location = warehouse.table("raw_events")
-    previous = month_row_counts(location) if table_exists(location) else {}
-    yield dg.Output(
-        raw,
-        metadata={
-            "rows_in": sum(r["rows"] for r in rows),
-            "defective_rows": sum(r["defective"] for r in rows),
-            "defects_by_code": dg.MetadataValue.json(summed(defects.values())),
-            "source_files": dg.MetadataValue.json(
-                {m: [f.name for f in fs] for m, fs in files_by_month.items()}
-            ),
-            "per_month": dg.MetadataValue.md(markdown_table(rows, list(rows[0]))),
-            "preview": preview_markdown(raw),  # identifiers left out by preview_markdown
-        },
-    )
-    yield from raw_results(
-        arrow_schema_for(raw.drop("_ingested_at", "month").schema),
-        per_month,
-        {m: previous.get(add_months(m, -1)) for m in per_month},
-        quality,
-    )
+    return rows, per_month, defects

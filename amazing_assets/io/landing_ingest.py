@@ -1,0 +1,138 @@
+"""Stage a month's exports as ``raw_events`` files and count them, in ONE pass of Spark tasks.
+
+The landing data source (:mod:`amazing_assets.io.landing_source`) hands parsed rows to the JVM;
+writing them as ``raw_events`` then hands every row back to a Python worker for the Delta
+writer, and the statistics the quality gates need took a second parse. At 10 M events that
+was ~35 s against ~4 s of parsing. Here each Spark task parses one split of an export, writes
+its rows as Parquet files of the table (not yet committed) and returns the files with the
+split's statistics: rows never cross to the JVM.
+
+The driver then decides: it commits the files as one Delta transaction
+(:meth:`DeltaWriter.commit`) when the month passes its gates, or aborts the write, which deletes
+them (:meth:`DeltaWriter.abort`). Until the commit, readers do not see the files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from amazing_assets.io.delta_source import DeltaCommitMessage, DeltaWriter
+from amazing_assets.io.landing import LandingFile
+from amazing_assets.io.landing_source import DEFAULT_SPLIT_BYTES, FileSplit, plan_splits, read_split
+from amazing_assets.io.storage import Location
+from amazing_assets.segmentation.cleaning import month_bounds
+from amazing_assets.segmentation.schema import WARNING_COLUMN
+
+GROUP_COLUMNS = ("_source_file", "_defect")
+
+
+@dataclass
+class StagedSplit:
+    """What one task wrote, and its statistics per (month, source file, defect code)."""
+
+    message: DeltaCommitMessage
+    groups: list[dict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MonthSplit:
+    month: str
+    split: FileSplit
+
+
+def split_statistics(batch: pa.RecordBatch, month: str) -> pa.Table:
+    """Rows, rows dated outside ``month`` and lossy rows of ``batch`` per source file and defect
+    code. A null time is not outside (the row is charged to its defect code instead)."""
+    start, after = month_bounds(month)
+    time = batch.column("event_time")
+    outside = pc.or_(
+        pc.less(time, pa.scalar(start, time.type)),
+        pc.greater_equal(time, pa.scalar(after, time.type)),
+    )
+    table = pa.table(
+        {
+            "_source_file": batch.column("_source_file"),
+            "_defect": batch.column("_defect"),
+            "outside": pc.cast(pc.fill_null(outside, False), pa.int64()),
+            "lossy": pc.cast(pc.is_valid(batch.column(WARNING_COLUMN)), pa.int64()),
+        }
+    )
+    return table.group_by(list(GROUP_COLUMNS), use_threads=False).aggregate(
+        [([], "count_all"), ("outside", "sum"), ("lossy", "sum")]
+    )
+
+
+def merged_groups(tables: list[pa.Table], month: str) -> list[dict]:
+    """The per-batch statistics of a split summed into one row per (source file, defect)."""
+    if not tables:
+        return []
+    summed = (
+        pa.concat_tables(tables)
+        .group_by(list(GROUP_COLUMNS), use_threads=False)
+        .aggregate([("count_all", "sum"), ("outside_sum", "sum"), ("lossy_sum", "sum")])
+    )
+    return [
+        {
+            "month": month,
+            "_source_file": row["_source_file"],
+            "_defect": row["_defect"],
+            "rows": row["count_all_sum"],
+            "outside_month": row["outside_sum_sum"],
+            "lossy": row["lossy_sum_sum"],
+        }
+        for row in summed.to_pylist()
+    ]
+
+
+def stage_split(
+    landing: Location, writer: DeltaWriter, item: MonthSplit, ingested_at: datetime
+) -> StagedSplit:
+    """Parse one split, write its rows as uncommitted files of the table, count them (a task)."""
+    schema = writer.schema
+    month_column = schema.field("month")
+    ingested_field = schema.field("_ingested_at")
+    statistics: list[pa.Table] = []
+
+    def table_batches() -> Iterator[pa.RecordBatch]:
+        for batch in read_split(landing.filesystem(), item.split):
+            statistics.append(split_statistics(batch, item.month))
+            n = batch.num_rows
+            columns = {name: batch.column(name) for name in batch.schema.names}
+            columns["_ingested_at"] = pa.array([ingested_at] * n, ingested_field.type)
+            columns["month"] = pa.array([item.month] * n, month_column.type)
+            yield pa.RecordBatch.from_arrays(
+                [columns[f.name].cast(f.type) for f in schema], schema=schema
+            )
+
+    message = writer.write(table_batches())
+    return StagedSplit(message=message, groups=merged_groups(statistics, item.month))
+
+
+def stage_months(
+    spark,
+    landing: Location,
+    files_by_month: dict[str, list[LandingFile]],
+    writer: DeltaWriter,
+    ingested_at: datetime,
+    split_bytes: int = DEFAULT_SPLIT_BYTES,
+) -> list[StagedSplit]:
+    """One Spark task per split of every month's exports; their files and statistics.
+
+    On a failure, the files the finished tasks wrote are deleted before the error propagates.
+    """
+    items = [
+        MonthSplit(month, split)
+        for month, files in files_by_month.items()
+        for split in plan_splits(files, split_bytes)
+    ]
+    rdd = spark.sparkContext.parallelize(items, max(1, len(items)))
+    try:
+        return rdd.map(lambda item: stage_split(landing, writer, item, ingested_at)).collect()
+    except BaseException:
+        writer.abort([])  # removes every file of this write id, whichever task wrote it
+        raise
