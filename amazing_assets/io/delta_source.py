@@ -204,7 +204,7 @@ class DeltaReader(DataSourceReader):
                 for f in self.schema:
                     if f.name in partition.partition_values:
                         value = partition.partition_values[f.name]
-                        columns.append(pa.array([value] * batch.num_rows, type=f.type))
+                        columns.append(pa.repeat(pa.scalar(value, f.type), batch.num_rows))
                     else:
                         columns.append(batch.column(f.name).cast(f.type))
                 yield pa.RecordBatch.from_arrays(columns, schema=self.schema)

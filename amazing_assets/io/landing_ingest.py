@@ -103,8 +103,8 @@ def stage_split(
             statistics.append(split_statistics(batch, item.month))
             n = batch.num_rows
             columns = {name: batch.column(name) for name in batch.schema.names}
-            columns["_ingested_at"] = pa.array([ingested_at] * n, ingested_field.type)
-            columns["month"] = pa.array([item.month] * n, month_column.type)
+            columns["_ingested_at"] = pa.repeat(pa.scalar(ingested_at, ingested_field.type), n)
+            columns["month"] = pa.repeat(pa.scalar(item.month, month_column.type), n)
             yield pa.RecordBatch.from_arrays(
                 [columns[f.name].cast(f.type) for f in schema], schema=schema
             )
