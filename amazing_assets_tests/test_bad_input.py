@@ -257,3 +257,26 @@ def test_a_rejected_month_keeps_the_previous_good_version(run):
     assert month_row_counts(run.table("clean_events")) == {
         "2019-10": before["2019-10"] - sum(run.reasons().values())
     }
+
+
+def test_a_rejected_month_leaves_no_staged_file_behind(run):
+    """raw_events' tasks write the month's files before the month is judged: a month failed by
+    a parse error in one of its files (the other file's task wrote its rows) or by a quality
+    gate leaves the table's data files exactly as they were."""
+    run.drop("events.csv", export(ROWS))
+    assert run.materialize().success
+    table = Path(run.table("raw_events").path)
+    live = sorted(table.rglob("*.parquet"))
+    before = month_row_counts(run.table("raw_events"))
+
+    run.drop("more.csv", export([row(100 + i) for i in range(20)]))
+    run.drop("broken.csv", export(ROWS[:5]).replace(b"acme", "café".encode("latin-1"), 1))
+    assert_rejected(run, r"2019-10/broken.csv is not UTF-8")
+    assert sorted(table.rglob("*.parquet")) == live
+
+    (run.landing / "2019-10" / "broken.csv").write_bytes(
+        export([row(200 + i, time=f"02/10/2019 10:00:{i:02d}") for i in range(40)])
+    )
+    assert_rejected(run, r"rows \(.*\) cannot be parsed")
+    assert sorted(table.rglob("*.parquet")) == live
+    assert month_row_counts(run.table("raw_events")) == before
