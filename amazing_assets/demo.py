@@ -18,11 +18,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from amazing_assets.datagen.cli import add_months
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
 from amazing_assets.io.delta_tables import month_row_counts, read_months, scan_months
 from amazing_assets.io.storage import Location
 from amazing_assets.partitions import partition_key_of
+from amazing_assets.segmentation.months import add_months
 from amazing_assets.settings import load_settings
 from amazing_assets.tables import table_location
 

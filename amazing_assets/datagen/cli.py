@@ -14,12 +14,7 @@ import time
 from pathlib import Path
 
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
-
-
-def add_months(month: str, offset: int) -> str:
-    year, mon = (int(p) for p in month.split("-"))
-    index = year * 12 + mon - 1 + offset
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+from amazing_assets.segmentation.months import add_months
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -25,7 +25,7 @@ from amazing_assets.io.delta_source import DeltaCommitMessage, DeltaWriter
 from amazing_assets.io.landing import LandingFile
 from amazing_assets.io.landing_source import DEFAULT_SPLIT_BYTES, FileSplit, plan_splits, read_split
 from amazing_assets.io.storage import Location
-from amazing_assets.segmentation.cleaning import month_bounds
+from amazing_assets.segmentation.months import month_bounds
 from amazing_assets.segmentation.schema import WARNING_COLUMN
 
 GROUP_COLUMNS = ("_source_file", "_defect")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructField, StructType
 
 from amazing_assets.segmentation.identifiers import RAW_USER_ID_PATTERN, UUID_PATTERN
+from amazing_assets.segmentation.months import month_bounds
 from amazing_assets.segmentation.schema import (
     EVENT_COLUMNS,
     EVENT_TYPES,
@@ -122,14 +122,6 @@ def classify_events(
     reason = _first(reason, ~first_in_group & same_as_previous, REASON_EXACT_DUPLICATE)
     reason = _first(reason, F.col("_is_bot"), REASON_BOT_USER)
     return staged.withColumn("drop_reason", reason).drop("_is_bot")
-
-
-def month_bounds(month: str) -> tuple[datetime, datetime]:
-    """The first instant of ``month`` (``YYYY-MM``) and of the month after it, in UTC."""
-    year, number = (int(part) for part in month.split("-"))
-    start = datetime(year, number, 1, tzinfo=UTC)
-    after = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
-    return start, after
 
 
 def dated_outside_month(months: Sequence[str] = ()) -> Column:

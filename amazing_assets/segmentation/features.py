@@ -7,13 +7,12 @@ of as-of months: each event is fanned out to the as-of months whose window conta
 
 from __future__ import annotations
 
-from datetime import date
-
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, StringType
 
 from amazing_assets.segmentation.cleaning import UNKNOWN
+from amazing_assets.segmentation.months import add_months, month_start
 
 SECONDS_PER_DAY = 86_400.0
 
@@ -51,17 +50,6 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "tenure_days",
 )
 """Numeric feature columns, in table order (after ``user_key``)."""
-
-
-def month_start(month: str) -> date:
-    year, mon = (int(p) for p in month.split("-"))
-    return date(year, mon, 1)
-
-
-def add_months(month: str, offset: int) -> str:
-    start = month_start(month)
-    index = start.year * 12 + start.month - 1 + offset
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def window_months(as_of: str, window: int) -> list[str]:
