@@ -20,6 +20,7 @@ from amazing_assets.assets.rejections import examples_of, record_rejected_rows, 
 from amazing_assets.checks.events import RAW_CHECK_SPECS, raw_results
 from amazing_assets.io.delta_source import DeltaWriter, arrow_schema_for
 from amazing_assets.io.delta_tables import month_row_counts, table_exists
+from amazing_assets.io.io_managers import read_spark, table_metadata
 from amazing_assets.io.landing import LandingFile, LandingFormatError, list_month_files
 from amazing_assets.io.landing_ingest import stage_months
 from amazing_assets.io.landing_source import FORMAT_NAME as LANDING_FORMAT
@@ -193,8 +194,8 @@ def raw_events(
             )
         files_by_month[month] = files
         frames.append(read_landing(session, landing, files, month))
-    # The same rows as a Spark DataFrame: its schema is the table's, and it serves the preview
-    # and a rejected month's defective rows (read again only then).
+    # The same rows as a Spark DataFrame: its schema is the table's, and it serves a rejected
+    # month's defective rows (read again only then).
     raw = union_all(frames)
     months = list(files_by_month)
     location = warehouse.table("raw_events")
@@ -221,7 +222,6 @@ def raw_events(
         writer.abort([s.message for s in staged])
         raise
     writer.commit([s.message for s in staged])
-    counts = month_row_counts(location)
     yield dg.Output(
         None,
         metadata={
@@ -232,10 +232,10 @@ def raw_events(
                 {m: [f.name for f in fs] for m, fs in files_by_month.items()}
             ),
             "per_month": dg.MetadataValue.md(markdown_table(rows, list(rows[0]))),
-            "preview": preview_markdown(raw),  # identifiers left out by preview_markdown
-            "table_uri": dg.MetadataValue.path(location.uri),
-            "rows": sum(counts.get(m, 0) for m in months),
-            "rows_by_month": dg.MetadataValue.json({m: counts.get(m, 0) for m in months}),
+            # From the stored rows (a row group), not a second parse of an export's first split;
+            # identifiers are left out by preview_markdown.
+            "preview": preview_markdown(read_spark(session, location, months)),
+            **table_metadata(location, months),
         },
     )
     yield from raw_results(

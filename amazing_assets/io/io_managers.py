@@ -47,6 +47,17 @@ def write_months(
     return write_id
 
 
+def table_metadata(location: Location, months: list[str]) -> dict:
+    """What a stored output says in the UI: where its table is, and its rows per month (from
+    the commit log)."""
+    counts = month_row_counts(location)
+    return {
+        "table_uri": dg.MetadataValue.path(location.uri),
+        "rows": sum(counts.get(m, 0) for m in months),
+        "rows_by_month": dg.MetadataValue.json({m: counts.get(m, 0) for m in months}),
+    }
+
+
 def read_spark(
     spark, location: Location, months: list[str], columns: list[str] | None = None
 ) -> DataFrame:
@@ -75,14 +86,7 @@ class SparkDeltaIOManager(DeploymentIOManager):
         write_months(obj, location, months, description=f"{table_name(context.asset_key)} {months}")
         if obj.is_cached:
             obj.unpersist()
-        counts = month_row_counts(location)
-        context.add_output_metadata(
-            {
-                "table_uri": dg.MetadataValue.path(location.uri),
-                "rows": sum(counts.get(m, 0) for m in months),
-                "rows_by_month": dg.MetadataValue.json({m: counts.get(m, 0) for m in months}),
-            }
-        )
+        context.add_output_metadata(table_metadata(location, months))
 
     def load_input(self, context: dg.InputContext) -> DataFrame | pd.DataFrame:
         location = self.warehouse.table(table_name(context.asset_key))
