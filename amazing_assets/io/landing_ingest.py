@@ -23,7 +23,13 @@ import pyarrow.compute as pc
 
 from amazing_assets.io.delta_source import DeltaCommitMessage, DeltaWriter
 from amazing_assets.io.landing import LandingFile
-from amazing_assets.io.landing_source import DEFAULT_SPLIT_BYTES, FileSplit, plan_splits, read_split
+from amazing_assets.io.landing_source import (
+    DEFAULT_SPLIT_BYTES,
+    FileSplit,
+    LandingReadError,
+    plan_splits,
+    read_split,
+)
 from amazing_assets.io.storage import Location
 from amazing_assets.segmentation.months import month_bounds
 from amazing_assets.segmentation.schema import WARNING_COLUMN
@@ -33,10 +39,12 @@ GROUP_COLUMNS = ("_source_file", "_defect")
 
 @dataclass
 class StagedSplit:
-    """What one task wrote, and its statistics per (month, source file, defect code)."""
+    """What one task wrote, and its statistics per (month, source file, defect code); or why
+    its split cannot be read (then it wrote nothing)."""
 
     message: DeltaCommitMessage
     groups: list[dict] = field(default_factory=list)
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,7 +117,10 @@ def stage_split(
                 [columns[f.name].cast(f.type) for f in schema], schema=schema
             )
 
-    message = writer.write(table_batches())
+    try:
+        message = writer.write(table_batches())  # a failing write removes its own files
+    except LandingReadError as error:
+        return StagedSplit(message=DeltaCommitMessage(), error=str(error))
     return StagedSplit(message=message, groups=merged_groups(statistics, item.month))
 
 
@@ -123,7 +134,11 @@ def stage_months(
 ) -> list[StagedSplit]:
     """One Spark task per split of every month's exports; their files and statistics.
 
-    On a failure, the files the finished tasks wrote are deleted before the error propagates.
+    An export that cannot be read fails the write with a :class:`LandingReadError` naming every
+    such file. Its tasks report it as a result instead of failing the Spark job: a failed job
+    returns while its other tasks may still be writing, and a file landing after the clean-up
+    would stay behind (until the month's next write swept it). So every task has finished when
+    this write's files are deleted. Any other failure deletes the files found at that moment.
     """
     items = [
         MonthSplit(month, split)
@@ -132,7 +147,12 @@ def stage_months(
     ]
     rdd = spark.sparkContext.parallelize(items, max(1, len(items)))
     try:
-        return rdd.map(lambda item: stage_split(landing, writer, item, ingested_at)).collect()
+        staged = rdd.map(lambda item: stage_split(landing, writer, item, ingested_at)).collect()
     except BaseException:
         writer.abort([])  # removes every file of this write id, whichever task wrote it
         raise
+    errors = list(dict.fromkeys(s.error for s in staged if s.error))
+    if errors:
+        writer.abort([s.message for s in staged])
+        raise LandingReadError("\n".join(errors))
+    return staged

@@ -149,7 +149,9 @@ class LandingReadError(ValueError):
 
 
 def landing_read_error(error: BaseException) -> str | None:
-    """The LandingReadError message inside a Spark exception, if there is one."""
+    """The LandingReadError message of ``error`` or inside a Spark exception, if there is one."""
+    if isinstance(error, LandingReadError):
+        return str(error)
     text = str(error)
     marker = f"{LANDING_READ_ERROR}: "
     if marker not in text:
