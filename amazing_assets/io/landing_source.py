@@ -5,7 +5,7 @@ parses CSV several times faster than Spark's CSV reader on these machines (DESIG
 
 ``raw_events`` does not go through Spark's reader: its tasks call :func:`read_split` directly
 and write the rows where they are parsed (:mod:`amazing_assets.io.landing_ingest`). The data
-source serves previews, a rejected month's defective rows and ad-hoc reads, on the same parser.
+source serves a rejected month's defective rows and ad-hoc reads, on the same parser.
 
 Uncompressed files are split into byte ranges (``split_bytes``, default 128 MiB) so a 5.7 GB
 month reads in parallel; a range starts after the first newline at or after its start and ends
