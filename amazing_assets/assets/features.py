@@ -1,5 +1,8 @@
 """``user_features_rfm``: one row per pseudonymous customer as of each month's end."""
 
+import math
+from dataclasses import dataclass
+
 import dagster as dg
 from pyspark.storagelevel import StorageLevel
 
@@ -26,18 +29,32 @@ from amazing_assets.segmentation.features import (
 )
 from amazing_assets.sensors import landing_signatures
 
+ROWS_PER_AGGREGATION_TASK = 1_000_000
+"""Events one task aggregates in its Python worker (~0.5 GiB of Arrow data and hash tables)."""
 
-def window_inputs(
-    warehouse: WarehouseResource, months: list[str], window: int
-) -> tuple[list[str], dict[str, list[str]]]:
-    """Every month the run's windows read, and each as-of month's gaps (months lacking events)."""
-    needed = sorted({w for m in months for w in window_months(m, window)})
+
+@dataclass(frozen=True)
+class WindowInputs:
+    months: list[str]
+    """Every month the run's windows read."""
+    gaps: dict[str, list[str]]
+    """Each as-of month's window months lacking events."""
+    aggregation_tasks: int
+    """Tasks for the per-customer aggregation, sized to the events the windows hold."""
+
+
+def window_inputs(warehouse: WarehouseResource, months: list[str], window: int) -> WindowInputs:
     clean = warehouse.table("clean_events")
     counts = month_row_counts(clean) if table_exists(clean) else {}
     with_events = {m for m, n in counts.items() if n}
     with_exports = set(landing_signatures(warehouse.landing()))
-    gaps = {m: window_gaps(m, window, with_events, with_exports) for m in months}
-    return needed, gaps
+    # An event counts once for each as-of month whose window holds it.
+    events = sum(counts.get(w, 0) for m in months for w in window_months(m, window))
+    return WindowInputs(
+        months=sorted({w for m in months for w in window_months(m, window)}),
+        gaps={m: window_gaps(m, window, with_events, with_exports) for m in months},
+        aggregation_tasks=max(2, math.ceil(events / ROWS_PER_AGGREGATION_TASK)),
+    )
 
 
 # The window's earlier months are read from the warehouse, not declared as a partition mapping:
@@ -60,7 +77,8 @@ def user_features_rfm(
 ):
     """Each customer's recency, frequency, spend and behaviour over the trailing months."""
     months, window = run_months(context), feature_window.months
-    needed, gaps = window_inputs(warehouse, months, window)
+    inputs = window_inputs(warehouse, months, window)
+    needed, gaps = inputs.months, inputs.gaps
     for month, missing in gaps.items():
         if missing:
             context.log.warning(
@@ -71,7 +89,9 @@ def user_features_rfm(
     # Each pass reads only its columns (the data source cannot prune them by itself).
     clean_events = read_spark(session, table, needed, columns=list(EVENT_INPUT_COLUMNS))
     products = read_spark(session, table, needed, columns=list(PRODUCT_INPUT_COLUMNS))
-    features = compute_user_features(clean_events, months, window=window, products=products)
+    features = compute_user_features(
+        clean_events, months, window=window, products=products, partitions=inputs.aggregation_tasks
+    )
     features = features.persist(StorageLevel.DISK_ONLY)  # a bounded heap (see clean_events)
     stats = feature_statistics(features)
     users = {m: s["rows"] for m, s in stats.items()}

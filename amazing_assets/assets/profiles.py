@@ -78,7 +78,7 @@ def cluster_profiles(
             )
     result = pd.concat(frames, ignore_index=True)
     latest = frames[-1]
-    _, gaps = window_inputs(warehouse, months, feature_window.months)
+    gaps = window_inputs(warehouse, months, feature_window.months).gaps
     summary = latest[
         [
             "segment",

@@ -20,11 +20,10 @@ from amazing_assets.segmentation.schema import (
     EVENT_COLUMNS,
     EVENT_TYPES,
     LOSSY_ATTRIBUTES,
+    UNKNOWN,
     WARNING_COLUMN,
     warning_lossy,
 )
-
-UNKNOWN = "unknown"
 
 # Rule order matters: a row is charged to the first rule it breaks.
 REASON_UNKNOWN_EVENT_TYPE = "unknown_event_type"

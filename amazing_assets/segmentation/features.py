@@ -11,18 +11,15 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, StringType
 
-from amazing_assets.segmentation.cleaning import UNKNOWN
 from amazing_assets.segmentation.months import add_months, month_start
+from amazing_assets.segmentation.user_aggregates import (
+    AGGREGATE_SCHEMA,
+    DAYPARTS,
+    INPUT_COLUMNS,
+    aggregate_partition,
+)
 
 SECONDS_PER_DAY = 86_400.0
-
-# Time-of-day buckets (UTC hours): [start, end).
-DAYPARTS: dict[str, tuple[int, int]] = {
-    "night": (0, 6),
-    "morning": (6, 12),
-    "afternoon": (12, 18),
-    "evening": (18, 24),
-}
 
 FEATURE_COLUMNS: tuple[str, ...] = (
     "recency_days",
@@ -100,6 +97,7 @@ def compute_user_features(
     as_of_months: list[str],
     window: int = 3,
     products: DataFrame | None = None,
+    partitions: int | None = None,
 ) -> DataFrame:
     """One row per (``month`` = as-of month, ``user_key``) with :data:`FEATURE_COLUMNS`.
 
@@ -107,6 +105,8 @@ def compute_user_features(
     trailing windows of ``as_of_months``. ``products`` are the same events reduced to
     :data:`PRODUCT_INPUT_COLUMNS` (default: ``events``); a separate narrow read of them is
     cheaper than a second pass over every column. Nothing is collected to the driver.
+    ``partitions``: how many tasks aggregate the customers; each holds its share of the events
+    in a Python worker, so size it to the rows read (default: the session's shuffle partitions).
     """
     if window < 1:
         raise ValueError(f"the feature window must be at least 1 month, got {window}")
@@ -131,36 +131,15 @@ def compute_user_features(
         )
         .drop("month")
     )
-    is_type = {
-        t: F.col("event_type") == t for t in ("view", "cart", "remove_from_cart", "purchase")
-    }
-    hour = F.hour("event_time")
-    dayparts = {
-        name: F.sum(((hour >= lo) & (hour < hi)).cast("long"))
-        for name, (lo, hi) in DAYPARTS.items()
-    }
-    # The user first: an aggregate that falls back to sorting compares an 8-byte prefix of its
-    # first key, and the as-of month is the same for nearly every row.
-    grouped = exploded.groupBy("user_key", "as_of").agg(
-        F.count("*").alias("n_events"),
-        F.sum(is_type["view"].cast("long")).alias("n_views"),
-        F.sum(is_type["cart"].cast("long")).alias("n_carts"),
-        F.sum(is_type["remove_from_cart"].cast("long")).alias("n_removes"),
-        F.sum(is_type["purchase"].cast("long")).alias("n_purchases"),
-        F.size(F.collect_set("session_key")).alias("n_sessions"),
-        F.size(F.collect_set(F.when(is_type["purchase"], F.col("session_key")))).alias("frequency"),
-        F.sum(
-            F.when(is_type["purchase"] & (F.col("price") > 0), F.col("price")).otherwise(0.0)
-        ).alias("monetary"),
-        F.max("event_time").alias("_last_event"),
-        F.min("event_time").alias("_first_event"),
-        F.max(F.when(is_type["purchase"], F.col("event_time"))).alias("_last_purchase"),
-        F.size(F.collect_set("_category")).alias("n_categories"),
-        F.size(F.collect_set(F.when(F.col("brand") != UNKNOWN, F.col("brand")))).alias("n_brands"),
-        F.size(F.collect_set(F.to_date("event_time"))).alias("active_days"),
-        F.sum(F.dayofweek("event_time").isin(1, 7).cast("long")).alias("_weekend"),
-        *[expr.alias(f"_daypart_{name}") for name, expr in dayparts.items()],
+    # Every event of a customer in one task (hash partitioning by customer), where Arrow code
+    # aggregates the task's customers at once (see user_aggregates for why not Spark's groupBy).
+    per_task = exploded.select(*INPUT_COLUMNS)
+    per_task = (
+        per_task.repartition("user_key")
+        if partitions is None
+        else per_task.repartition(partitions, "user_key")
     )
+    grouped = per_task.mapInArrow(aggregate_partition, _spark_schema(AGGREGATE_SCHEMA))
     # Exclusive end of the as-of month, and the window's length in days (the "never" value).
     as_of_end = F.to_timestamp(F.concat(F.col("as_of"), F.lit("-01"))) + F.expr("INTERVAL 1 MONTH")
     window_days = F.create_map(
@@ -205,6 +184,13 @@ def _ratio(numerator: str, denominator: str):
     return F.when(F.col(denominator) > 0, F.col(numerator) / F.col(denominator)).otherwise(
         F.lit(0.0)
     )
+
+
+def _spark_schema(schema):
+    """The Spark struct type of an Arrow schema (``mapInArrow`` wants Spark's)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(schema)
 
 
 def _first_seen_categories(events: DataFrame) -> DataFrame:

@@ -17,6 +17,8 @@ EVENT_COLUMNS: tuple[str, ...] = (
 )
 EVENT_TYPES: tuple[str, ...] = ("view", "cart", "remove_from_cart", "purchase")
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
+UNKNOWN = "unknown"
+"""What clean_events stores for a missing category code or brand."""
 
 # Typed columns of an export row. Money is float64 (prices carry two decimals; revenue sums are
 # rounded when reported).
