@@ -12,6 +12,7 @@ from amazing_assets.assets.common import (
     markdown_table,
     monthly_asset_options,
     preview_markdown,
+    python_tasks,
     run_months,
 )
 from amazing_assets.assets.rejections import examples_of, record_rejected_rows, reject_months
@@ -231,10 +232,11 @@ def clean_events(
     """Apply the cleaning rules of DESIGN §5 and pseudonymise identifiers; count every drop."""
     key = pseudonymization_key.key_bytes()  # fail before any Spark work when the key is missing
     months = run_months(context)
-    # The rules read the raw rows twice (category medians, then one shuffle and sort for all the
-    # other rules), straight from the table: caching them would cost more than the second read
-    # and hold a month of events in memory. Rows in come from the table's commit log (numRecords
-    # of its files): independent of the rules, so the accounting identity is a real check.
+    # The rules read the raw rows twice (category medians, then one shuffle by customer for all
+    # the other rules), straight from the table: caching them would cost more than the second
+    # read and hold a month of events in memory. Rows in come from the table's commit log
+    # (numRecords of its files): independent of the rules, so the accounting identity is a real
+    # check.
     raw_by_month = raw_row_counts(warehouse, months)
     rules = CleaningRules()  # code-owned like the quality gates; shown in the metadata
     prices = read_spark(
@@ -247,9 +249,13 @@ def clean_events(
     # with MEMORY_AND_DISK Spark copies each spilled block back into the heap as it is read (one
     # buffer per block: a 42 M-event month died of it, "Java heap space" in
     # maybeCacheDiskBytesInMemory). Disk blocks stream; the OS page cache keeps small months fast.
-    classified = classify_events(raw_events, rules, prices=prices, months=months).persist(
-        StorageLevel.DISK_ONLY
-    )
+    classified = classify_events(
+        raw_events,
+        rules,
+        prices=prices,
+        months=months,
+        partitions=python_tasks(sum(raw_by_month.values())),
+    ).persist(StorageLevel.DISK_ONLY)
     try:
         groups = outcome_groups(classified)
         counts = {(g["month"], g["drop_reason"]): g["count"] for g in groups}

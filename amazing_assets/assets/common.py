@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 
 import dagster as dg
@@ -73,6 +74,16 @@ def monthly_asset_options(code_version: str, *, owners: bool = True) -> dict:
         "code_version": code_version,
     }
     return {**options, "owners": OWNERS} if owners else options
+
+
+ROWS_PER_PYTHON_TASK = 1_000_000
+"""Rows one task holds in its Python worker for the per-customer Arrow code (cleaning rules,
+feature aggregates): ~0.5 GiB of Arrow data with its sort and hash tables."""
+
+
+def python_tasks(rows: int) -> int:
+    """Tasks for a per-customer pass over ``rows``: bounded memory per task, at least 2 (cores)."""
+    return max(2, math.ceil(rows / ROWS_PER_PYTHON_TASK))
 
 
 def rejected(message: str) -> dg.Failure:

@@ -1,12 +1,16 @@
 """``user_features_rfm``: one row per pseudonymous customer as of each month's end."""
 
-import math
 from dataclasses import dataclass
 
 import dagster as dg
 from pyspark.storagelevel import StorageLevel
 
-from amazing_assets.assets.common import monthly_asset_options, preview_markdown, run_months
+from amazing_assets.assets.common import (
+    monthly_asset_options,
+    preview_markdown,
+    python_tasks,
+    run_months,
+)
 from amazing_assets.checks.features import (
     FEATURE_CHECK_SPECS,
     feature_results,
@@ -29,9 +33,6 @@ from amazing_assets.segmentation.features import (
 )
 from amazing_assets.sensors import landing_signatures
 
-ROWS_PER_AGGREGATION_TASK = 1_000_000
-"""Events one task aggregates in its Python worker (~0.5 GiB of Arrow data and hash tables)."""
-
 
 @dataclass(frozen=True)
 class WindowInputs:
@@ -53,7 +54,7 @@ def window_inputs(warehouse: WarehouseResource, months: list[str], window: int) 
     return WindowInputs(
         months=sorted({w for m in months for w in window_months(m, window)}),
         gaps={m: window_gaps(m, window, with_events, with_exports) for m in months},
-        aggregation_tasks=max(2, math.ceil(events / ROWS_PER_AGGREGATION_TASK)),
+        aggregation_tasks=python_tasks(events),
     )
 
 

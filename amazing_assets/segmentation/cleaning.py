@@ -10,10 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructField, StructType
 
+from amazing_assets.segmentation.customer_rules import (
+    REASON_BOT_USER,
+    REASON_CART_BURST,
+    REASON_EXACT_DUPLICATE,
+    classify_partition,
+)
 from amazing_assets.segmentation.identifiers import RAW_USER_ID_PATTERN, UUID_PATTERN
 from amazing_assets.segmentation.months import month_bounds
 from amazing_assets.segmentation.schema import (
@@ -30,9 +36,6 @@ REASON_UNKNOWN_EVENT_TYPE = "unknown_event_type"
 REASON_OUTSIDE_MONTH = "outside_month"
 REASON_NEGATIVE_PRICE = "negative_price"
 REASON_ABSURD_PRICE = "absurd_price"
-REASON_EXACT_DUPLICATE = "exact_duplicate"
-REASON_CART_BURST = "cart_burst"
-REASON_BOT_USER = "bot_user"
 RULE_REASONS: tuple[str, ...] = (
     REASON_UNKNOWN_EVENT_TYPE,
     REASON_OUTSIDE_MONTH,
@@ -79,6 +82,7 @@ def classify_events(
     rules: CleaningRules | None = None,
     prices: DataFrame | None = None,
     months: Sequence[str] = (),
+    partitions: int | None = None,
 ) -> DataFrame:
     """Add ``drop_reason`` (null = kept) to raw events; columns of ``raw`` are kept as they are.
 
@@ -87,40 +91,25 @@ def classify_events(
     ``prices`` are the same rows reduced to :data:`PRICE_INPUT_COLUMNS` (default: ``raw``):
     the category medians are a separate pass, and a narrow read of the table makes it cheap.
     ``months``: the months ``raw`` holds, when known (a faster outside-month test, same result).
+    ``partitions``: how many tasks apply the per-customer rules; each holds its customers' rows in
+    a Python worker, so size it to the rows (default: the session's shuffle partitions).
     """
     rules = rules or CleaningRules()
-    # The per-category and per-user aggregates read a narrow copy of the rows; both are small
-    # and broadcast back, so the full rows are shuffled once, for the window below.
+    # The category medians read a narrow copy of the rows; they are small and broadcast back.
     narrow = _row_level_rules(raw if prices is None else prices, months)
     medians = _category_medians(narrow, rules)
     staged = _mark_absurd_prices(_row_level_rules(raw, months), medians, rules)
-    staged = _flag_bots(_mark_absurd_prices(narrow, medians, rules), staged, rules)
-
-    # Cart bursts and exact duplicates in ONE window (one shuffle, one sort): rows sharing
-    # (user, month, session, product, second, type) are sorted by every other column, so
-    # identical rows are adjacent; rows already dropped sit in their own partition. The user
-    # comes first: the sort compares an 8-byte prefix of its first key, and a constant first
-    # key (the month) would send every comparison to the full row. It also leaves each
-    # customer's events in one task, in order, so the pseudonymiser sees each id in few batches.
-    alive = F.col("drop_reason").isNull()
-    keys = [F.col(c) for c in ("user_id", "month", "user_session", "product_id")]
-    keys += [F.col("event_time"), F.col("event_type"), alive]
-    rest = ["category_id", "category_code", "brand", "price"]
-    order = [F.col(c).asc_nulls_first() for c in [*rest, "_source_file"]]
-    window = Window.partitionBy(*keys).orderBy(*order)
-    first_in_group = F.row_number().over(window) == 1
-    same_as_previous = F.lit(True)
-    for column in rest:
-        previous = F.lag(F.col(column)).over(window)
-        same_as_previous = same_as_previous & previous.eqNullSafe(F.col(column))
-    is_cart = F.col("event_type") == "cart"
-    reason = F.col("drop_reason")
-    # At most one cart per (user, session, product, second): the tracker repeats cart events up
-    # to 78 times (usually as identical rows, so this rule comes before the duplicate rule).
-    reason = _first(reason, is_cart & ~first_in_group, REASON_CART_BURST)
-    reason = _first(reason, ~first_in_group & same_as_previous, REASON_EXACT_DUPLICATE)
-    reason = _first(reason, F.col("_is_bot"), REASON_BOT_USER)
-    return staged.withColumn("drop_reason", reason).drop("_is_bot")
+    # Cart bursts, exact duplicates and bots compare a customer's rows with each other: the rows
+    # are shuffled once, by user id, and each task applies those rules to its whole customers in
+    # Arrow code (customer_rules). A Spark window did the same work in 1.7x the time.
+    by_customer = (
+        staged.repartition("user_id")
+        if partitions is None
+        else staged.repartition(partitions, "user_id")
+    )
+    return by_customer.mapInArrow(
+        classify_partition(rules.bot_events_per_active_day), staged.schema
+    )
 
 
 def dated_outside_month(months: Sequence[str] = ()) -> Column:
@@ -176,30 +165,6 @@ def _mark_absurd_prices(staged: DataFrame, medians: DataFrame, rules: CleaningRu
     return staged.withColumn(
         "drop_reason", _first(F.col("drop_reason"), absurd, REASON_ABSURD_PRICE)
     ).drop("_category_median")
-
-
-def _flag_bots(narrow: DataFrame, staged: DataFrame, rules: CleaningRules) -> DataFrame:
-    """Flag (not yet charge) rows of users averaging too many events per active day.
-
-    Activity is counted on the rows still alive after the row-level rules, before duplicates
-    are removed: duplicates are 0.4 % of rows and cannot lift a human past the threshold. An
-    aggregate (not a window over each user's month: that buffers a bot's whole month in the
-    heap, which ran a 42 M-event month out of memory). Active days are a bit set of the days of
-    the month, exact and fixed in size (rows outside the month are dropped already).
-    """
-    day_bit = F.expr("shiftleft(CAST(1 AS BIGINT), dayofmonth(event_time))")
-    per_user = (
-        narrow.where(F.col("drop_reason").isNull())
-        .groupBy("user_id", "month")
-        .agg(
-            F.count("*").alias("_events"),
-            F.bit_count(F.bit_or(day_bit)).alias("_active_days"),
-        )
-    )
-    bots = per_user.where(
-        F.col("_events") / F.col("_active_days") > rules.bot_events_per_active_day
-    ).select("user_id", "month", F.lit(True).alias("_is_bot"))
-    return staged.join(F.broadcast(bots), on=["user_id", "month"], how="left")
 
 
 def trusted(classified: DataFrame, column: str) -> Column:

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from amazing_assets.segmentation.arrow_groups import combined_codes, distinct_per_group
 from amazing_assets.segmentation.schema import UNKNOWN
 
 DAYPARTS: dict[str, tuple[int, int]] = {
@@ -81,10 +81,8 @@ def user_aggregates(events: pa.Table) -> pa.Table:
     if events.num_rows == 0:
         return AGGREGATE_SCHEMA.empty_table()
     column = {name: events[name].combine_chunks() for name in INPUT_COLUMNS}
-    users, user_labels = _dense_codes(column["user_key"])
-    months, month_labels = _dense_codes(column["as_of"])
-    # One dense integer per (customer, as-of month): every group-by below is on integers.
-    group = users * len(month_labels) + months
+    # One integer per (customer, as-of month): every group-by below is on integers.
+    group, (user_labels, month_labels) = combined_codes(column["user_key"], column["as_of"])
     space = len(user_labels) * len(month_labels)
     time, kind = column["event_time"], column["event_type"]
     is_purchase = _flag(pc.equal(kind, "purchase"))
@@ -141,7 +139,7 @@ def user_aggregates(events: pa.Table) -> pa.Table:
         "n_removes": totals["remove_sum"],
         "n_purchases": totals["purchase_sum"],
         **{
-            name: pa.array(_distinct_per_group(group, values, space)[groups])
+            name: pa.array(distinct_per_group(group, values, space)[groups])
             for name, values in distinct.items()
         },
         "_weekend": totals["weekend_sum"],
@@ -166,18 +164,6 @@ def _codes(values: pa.Array) -> pa.Array:
     return pc.dictionary_encode(values).indices
 
 
-def _dense_codes(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
-    """Codes ``0..n-1`` of ``values`` as int64 and the value of each code; null is a value too
-    (Spark groups null keys together)."""
-    encoded = pc.dictionary_encode(values)
-    labels = encoded.dictionary
-    codes = encoded.indices
-    if codes.null_count:
-        codes = pc.fill_null(codes, len(labels))
-        labels = pa.concat_arrays([labels, pa.nulls(1, labels.type)])
-    return codes.to_numpy().astype(np.int64), labels
-
-
 def _flag(condition: pa.Array) -> pa.Array:
     """A condition with null (an unknown value) read as false, as Spark's ``when`` does."""
     return pc.fill_null(condition, False)
@@ -185,14 +171,3 @@ def _flag(condition: pa.Array) -> pa.Array:
 
 def _count(condition: pa.Array) -> pa.Array:
     return pc.cast(_flag(condition), pa.int64())
-
-
-def _distinct_per_group(group: np.ndarray, values: pa.Array, space: int) -> np.ndarray:
-    """For each group id in ``[0, space)``, how many distinct non-null ``values`` it has."""
-    pairs = (
-        pa.table({"group": group, "value": values})
-        .filter(pc.is_valid(values))
-        .group_by(["group", "value"], use_threads=False)
-        .aggregate([])
-    )
-    return np.bincount(pairs["group"].to_numpy(), minlength=space)
