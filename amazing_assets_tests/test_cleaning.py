@@ -2,7 +2,7 @@
 
 from pyspark.sql import functions as F
 
-from amazing_assets.assets.cleaning import kept_violations, outcome_groups, pseudonymize
+from amazing_assets.assets.cleaning import kept_violations, outcome_groups
 from amazing_assets.segmentation.cleaning import (
     PRICE_INPUT_COLUMNS,
     CleaningRules,
@@ -108,7 +108,7 @@ def test_accounting_identity_and_clean_shape(spark):
 def test_pseudonymisation_runs_on_executors_and_leaves_no_raw_id(spark):
     key = b"a-test-key-of-sufficient-length"
     rows = [raw_event("2019-10-01 10:00:00", user=541312140, session="72d76fde")]
-    clean = pseudonymize(clean_view(classify_events(raw_frame(spark, rows))), key)
+    clean = clean_view(classify_events(raw_frame(spark, rows), key=key))
     assert "user_id" not in clean.columns and "user_session" not in clean.columns
     row = clean.first()
     assert row["user_key"] == Pseudonymizer(key).token(541312140)
@@ -136,7 +136,7 @@ def test_the_quarantine_never_keeps_a_raw_id_beside_its_token(spark):
         f"2019-10-01 10:00:02 UTC,view,1,100,x,acme,1,5.4E+08,{session}",
     ]
     rows = [tuple(bad_price), tuple(small_id), tuple(bad_id)]
-    quarantine = pseudonymize(quarantine_view(classify_events(raw_frame(spark, rows))), key)
+    quarantine = quarantine_view(classify_events(raw_frame(spark, rows), key=key))
     lines = {f"{r['reason']}:{r['_raw_line'][17:19]}": r["_raw_line"] for r in quarantine.collect()}
     assert all("541312140" not in text and session not in text for text in lines.values())
     assert lines["unparseable_price:00"].endswith(",1e999,[user_id],[user_session]")

@@ -28,23 +28,10 @@ from amazing_assets.segmentation.cleaning import (
     CleaningRules,
     classify_events,
     clean_view,
-    pseudonymized_schema,
     quarantine_view,
 )
-from amazing_assets.segmentation.pseudonymize import batch_pseudonymizer
 from amazing_assets.segmentation.rejection import rejection_message
 from amazing_assets.segmentation.schema import EVENT_TYPES
-
-IDENTIFIER_TOKENS = {"user_id": "user_key", "user_session": "session_key"}
-
-
-def pseudonymize(df: DataFrame, key: bytes) -> DataFrame:
-    """Replace raw ``user_id``/``user_session`` by keyed tokens, on the executors."""
-    from pyspark.sql.pandas.types import to_arrow_schema
-
-    schema = pseudonymized_schema(df.schema, IDENTIFIER_TOKENS)
-    arrow_schema = to_arrow_schema(schema, timezone="UTC")
-    return df.mapInArrow(batch_pseudonymizer(key, IDENTIFIER_TOKENS, arrow_schema), schema)
 
 
 def row_fingerprint(columns: list[str]) -> list:
@@ -255,6 +242,7 @@ def clean_events(
         prices=prices,
         months=months,
         partitions=python_tasks(sum(raw_by_month.values())),
+        key=key,
     ).persist(StorageLevel.DISK_ONLY)
     try:
         groups = outcome_groups(classified)
@@ -266,8 +254,8 @@ def clean_events(
                 f"clean_events {row['month']}: {row['rows_in']:,} in, {row['kept']:,} kept, "
                 f"{row['dropped']:,} dropped {row['dropped_by_reason']}"
             )
-        clean = pseudonymize(clean_view(classified), key)
-        quarantine = pseudonymize(quarantine_view(classified), key)
+        clean = clean_view(classified)
+        quarantine = quarantine_view(classified)
         dropped_by_reason: dict[str, int] = {}
         for row in report:
             for reason, n in row["dropped_by_reason"].items():

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructField, StructType
+from pyspark.sql.types import StringType
 
 from amazing_assets.segmentation.customer_rules import (
     REASON_BOT_USER,
@@ -22,6 +22,7 @@ from amazing_assets.segmentation.customer_rules import (
 )
 from amazing_assets.segmentation.identifiers import RAW_USER_ID_PATTERN, UUID_PATTERN
 from amazing_assets.segmentation.months import month_bounds
+from amazing_assets.segmentation.pseudonymize import token_appender
 from amazing_assets.segmentation.schema import (
     EVENT_COLUMNS,
     EVENT_TYPES,
@@ -48,6 +49,8 @@ RULE_REASONS: tuple[str, ...] = (
 """Rule reasons; rows with an ingestion defect are dropped first, with their defect code."""
 
 EXPORT_COLUMNS = list(EVENT_COLUMNS)
+IDENTIFIER_TOKENS = {"user_id": "user_key", "user_session": "session_key"}
+"""Raw identifier column → the column of its pseudonymous token."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ def classify_events(
     prices: DataFrame | None = None,
     months: Sequence[str] = (),
     partitions: int | None = None,
+    key: bytes | None = None,
 ) -> DataFrame:
     """Add ``drop_reason`` (null = kept) to raw events; columns of ``raw`` are kept as they are.
 
@@ -93,6 +97,9 @@ def classify_events(
     ``months``: the months ``raw`` holds, when known (a faster outside-month test, same result).
     ``partitions``: how many tasks apply the per-customer rules; each holds its customers' rows in
     a Python worker, so size it to the rows (default: the session's shuffle partitions).
+    ``key``: when given, the same tasks add the pseudonymous ``user_key`` and ``session_key``
+    (:data:`IDENTIFIER_TOKENS`), which :func:`clean_view` and :func:`quarantine_view` then show
+    in place of the raw ids.
     """
     rules = rules or CleaningRules()
     # The category medians read a narrow copy of the rows; they are small and broadcast back.
@@ -107,9 +114,12 @@ def classify_events(
         if partitions is None
         else staged.repartition(partitions, "user_id")
     )
-    return by_customer.mapInArrow(
-        classify_partition(rules.bot_events_per_active_day), staged.schema
-    )
+    schema, then = staged.schema, None
+    if key is not None:
+        then = token_appender(key, IDENTIFIER_TOKENS)
+        for token in IDENTIFIER_TOKENS.values():
+            schema = schema.add(token, StringType())
+    return by_customer.mapInArrow(classify_partition(rules.bot_events_per_active_day, then), schema)
 
 
 def dated_outside_month(months: Sequence[str] = ()) -> Column:
@@ -179,8 +189,16 @@ def trusted(classified: DataFrame, column: str) -> Column:
     return F.when(F.coalesce(lossy, F.lit(False)), F.lit(None)).otherwise(F.col(column))
 
 
+def identifier(classified: DataFrame, column: str) -> Column:
+    """``column``'s pseudonymous token when ``classified`` carries it (named as the token), else
+    the raw ``column``."""
+    token = IDENTIFIER_TOKENS[column]
+    return F.col(token) if token in classified.columns else F.col(column)
+
+
 def clean_view(classified: DataFrame) -> DataFrame:
-    """The kept rows, in the shape stored as ``clean_events`` (identifiers still raw here).
+    """The kept rows, in the shape stored as ``clean_events``: with pseudonymous ``user_key`` and
+    ``session_key`` when ``classified`` carries them (raw ids otherwise, for tests).
 
     A ``category_id`` that reached ingestion with lost digits is null here (see :func:`trusted`).
     """
@@ -192,8 +210,8 @@ def clean_view(classified: DataFrame) -> DataFrame:
         F.coalesce("category_code", F.lit(UNKNOWN)).alias("category_code"),
         F.coalesce("brand", F.lit(UNKNOWN)).alias("brand"),
         "price",
-        "user_id",
-        "user_session",
+        identifier(classified, "user_id"),
+        identifier(classified, "user_session"),
         "month",
     )
 
@@ -222,23 +240,14 @@ def line_without_identifiers() -> Column:
 
 def quarantine_view(classified: DataFrame) -> DataFrame:
     """The dropped rows with their reason, source file and (for unparseable rows) raw text with
-    identifiers masked (see :func:`line_without_identifiers`)."""
+    identifiers masked (see :func:`line_without_identifiers`); ids as in :func:`clean_view`."""
     return classified.where(F.col("drop_reason").isNotNull()).select(
-        *[trusted(classified, c).alias(c) for c in EXPORT_COLUMNS],
+        *[
+            identifier(classified, c) if c in IDENTIFIER_TOKENS else trusted(classified, c).alias(c)
+            for c in EXPORT_COLUMNS
+        ],
         "_source_file",
         line_without_identifiers().alias("_raw_line"),
         F.col("drop_reason").alias("reason"),
         "month",
-    )
-
-
-def pseudonymized_schema(schema: StructType, columns: dict[str, str]) -> StructType:
-    """``schema`` with each ``columns`` key replaced in place by its string token column."""
-    from pyspark.sql.types import StringType
-
-    return StructType(
-        [
-            StructField(columns[f.name], StringType(), True) if f.name in columns else f
-            for f in schema.fields
-        ]
     )

@@ -77,16 +77,19 @@ def classify_customer_rows(rows: pa.Table, bot_events_per_active_day: float) -> 
 
 
 def classify_partition(
-    bot_events_per_active_day: float,
+    bot_events_per_active_day: float, then: Callable[[pa.Table], pa.Table] | None = None
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """A ``DataFrame.mapInArrow`` body: one Spark partition (whole customers) → its rows,
-    classified."""
+    classified, then passed through ``then`` (the pseudonymiser's token columns) in the same
+    task: each customer's ids are hashed once, and the rows do not travel to a second Python
+    worker for it."""
 
     def classify(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         received = list(batches)
         if received:  # an empty partition arrives as no batch at all
             table = pa.Table.from_batches(received)
-            yield from classify_customer_rows(table, bot_events_per_active_day).to_batches()
+            classified = classify_customer_rows(table, bot_events_per_active_day)
+            yield from (classified if then is None else then(classified)).to_batches()
 
     return classify
 

@@ -13,7 +13,7 @@ import hashlib
 import logging
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -71,28 +71,23 @@ class Pseudonymizer:
         return pc.take(hashed, pc.index_in(values, value_set=distinct))
 
 
-def batch_pseudonymizer(
-    key: bytes, columns: dict[str, str], output_schema: pa.Schema
-) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    """A function for ``DataFrame.mapInArrow`` replacing each ``columns`` key by its token column.
+def token_appender(key: bytes, columns: dict[str, str]) -> Callable[[pa.Table], pa.Table]:
+    """A function appending to an Arrow table, for each ``columns`` key, its token column (named
+    by the value). It runs in the Spark tasks that classify the rows (``classify_events``).
 
     The key travels inside the function's closure to the executors, never as a literal in a
     query plan (a SQL expression would print it in ``explain()`` and the Spark UI).
     """
 
-    def transform(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    def append(table: pa.Table) -> pa.Table:
         pseudonymizer = Pseudonymizer(key)
-        for batch in batches:
-            arrays = []
-            for field in output_schema:
-                source = next((s for s, t in columns.items() if t == field.name), None)
-                if source is not None:
-                    arrays.append(pseudonymizer.tokens(batch.column(source)))
-                else:
-                    arrays.append(batch.column(field.name))
-            yield pa.RecordBatch.from_arrays(arrays, schema=output_schema)
+        for source, token in columns.items():
+            table = table.append_column(
+                pa.field(token, pa.string()), pseudonymizer.tokens(table.column(source))
+            )
+        return table
 
-    return transform
+    return append
 
 
 def read_key_file(path: Path) -> bytes:
