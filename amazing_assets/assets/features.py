@@ -45,6 +45,7 @@ class WindowInputs:
 
 
 def window_inputs(warehouse: WarehouseResource, months: list[str], window: int) -> WindowInputs:
+    """What the run's windows read, from the clean_events commit log (no data read)."""
     clean = warehouse.table("clean_events")
     counts = month_row_counts(clean) if table_exists(clean) else {}
     with_events = {m for m, n in counts.items() if n}

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
 from pyspark.sql.types import ArrayType, StringType
 
+from amazing_assets.segmentation.cleaning import by_customer_column
 from amazing_assets.segmentation.months import add_months, month_start
 from amazing_assets.segmentation.user_aggregates import (
     AGGREGATE_SCHEMA,
@@ -133,13 +135,8 @@ def compute_user_features(
     )
     # Every event of a customer in one task (hash partitioning by customer), where Arrow code
     # aggregates the task's customers at once (see user_aggregates for why not Spark's groupBy).
-    per_task = exploded.select(*INPUT_COLUMNS)
-    per_task = (
-        per_task.repartition("user_key")
-        if partitions is None
-        else per_task.repartition(partitions, "user_key")
-    )
-    grouped = per_task.mapInArrow(aggregate_partition, _spark_schema(AGGREGATE_SCHEMA))
+    per_task = by_customer_column(exploded.select(*INPUT_COLUMNS), "user_key", partitions)
+    grouped = per_task.mapInArrow(aggregate_partition, from_arrow_schema(AGGREGATE_SCHEMA))
     # Exclusive end of the as-of month, and the window's length in days (the "never" value).
     as_of_end = F.to_timestamp(F.concat(F.col("as_of"), F.lit("-01"))) + F.expr("INTERVAL 1 MONTH")
     window_days = F.create_map(
@@ -184,13 +181,6 @@ def _ratio(numerator: str, denominator: str):
     return F.when(F.col(denominator) > 0, F.col(numerator) / F.col(denominator)).otherwise(
         F.lit(0.0)
     )
-
-
-def _spark_schema(schema):
-    """The Spark struct type of an Arrow schema (``mapInArrow`` wants Spark's)."""
-    from pyspark.sql.pandas.types import from_arrow_schema
-
-    return from_arrow_schema(schema)
 
 
 def _first_seen_categories(events: DataFrame) -> DataFrame:
