@@ -20,18 +20,11 @@ from amazing_assets.segmentation.customer_rules import (
     classify_customer_rows,
     classify_partition,
 )
+from amazing_assets.segmentation.schema import TYPED_EVENT_FIELDS
 
 SCHEMA = pa.schema(
     [
-        pa.field("event_time", pa.timestamp("us", tz="UTC")),
-        pa.field("event_type", pa.string()),
-        pa.field("product_id", pa.int64()),
-        pa.field("category_id", pa.int64()),
-        pa.field("category_code", pa.string()),
-        pa.field("brand", pa.string()),
-        pa.field("price", pa.float64()),
-        pa.field("user_id", pa.int64()),
-        pa.field("user_session", pa.string()),
+        *TYPED_EVENT_FIELDS,
         pa.field("_source_file", pa.string()),
         pa.field("_warning", pa.string()),
         pa.field("month", pa.string()),
