@@ -1,8 +1,14 @@
 """Cleaning rules on real Spark: each rule charged once, accounting identity, pseudonymisation."""
 
+import pyarrow as pa
 from pyspark.sql import functions as F
 
-from amazing_assets.assets.cleaning import kept_violations, outcome_groups
+from amazing_assets.segmentation.clean_tables import (
+    kept_duplicates,
+    kept_violations,
+    merged_counts,
+    outcome_counts,
+)
 from amazing_assets.segmentation.cleaning import (
     PRICE_INPUT_COLUMNS,
     CleaningRules,
@@ -166,9 +172,16 @@ def test_kept_duplicates_are_found_and_null_swaps_are_not_duplicates(spark):
     swapped = raw_event("2019-10-01 10:00:00", code="x", brand=None)
     kept = F.lit(None).cast("string")
     frame = raw_frame(spark, [base, base, swapped]).withColumn("drop_reason", kept)
-    assert kept_violations(frame, outcome_groups(frame))["duplicates"] == 1
+    assert kept_duplicates(frame.toArrow()) == 1
     frame = raw_frame(spark, [base, swapped]).withColumn("drop_reason", kept)
-    assert kept_violations(frame, outcome_groups(frame))["duplicates"] == 0
+    assert kept_duplicates(frame.toArrow()) == 0
+    copies = raw_frame(spark, [base, base]).withColumn("drop_reason", kept).toArrow()
+    one_dropped = copies.set_column(
+        copies.schema.get_field_index("drop_reason"),
+        "drop_reason",
+        pa.array(["bot_user", None], pa.string()),
+    )
+    assert kept_duplicates(one_dropped) == 0  # a copy charged to a rule is no kept duplicate
 
 
 def test_violations_are_counted_on_kept_rows_only_in_the_accounting_pass(spark):
@@ -183,12 +196,15 @@ def test_violations_are_counted_on_kept_rows_only_in_the_accounting_pass(spark):
         "drop_reason",
         F.when(F.col("product_id") == 9, F.lit("bot_user")).otherwise(F.lit(None).cast("string")),
     )
-    groups = outcome_groups(frame)
+    rows = frame.toArrow()
+    # Counted per task and added up: two halves give what the whole gives.
+    groups = merged_counts(outcome_counts(rows.slice(0, 2)) + outcome_counts(rows.slice(2)))
     assert sorted((g["drop_reason"] or "", g["count"]) for g in groups) == [
         ("", 3),
         ("bot_user", 2),
     ]
-    assert kept_violations(frame, groups) == {
+    assert sorted(groups, key=str) == sorted(outcome_counts(rows), key=str)
+    assert kept_violations(groups, kept_duplicates(rows)) == {
         "null_keys": 1,
         "bad_types": 0,
         "negative_prices": 1,

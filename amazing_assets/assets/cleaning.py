@@ -1,11 +1,11 @@
 """``clean_events`` and ``event_quarantine``: cleaning rules, pseudonymisation, accounting."""
 
+import uuid
 from dataclasses import asdict
 
 import dagster as dg
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.storagelevel import StorageLevel
 
 from amazing_assets.assets.common import (
     OWNERS,
@@ -17,79 +17,27 @@ from amazing_assets.assets.common import (
 )
 from amazing_assets.assets.rejections import examples_of, record_rejected_rows, reject_months
 from amazing_assets.checks.events import CLEAN_CHECK_SPECS, clean_results
+from amazing_assets.io.cleaning_write import SUMMARY_SCHEMA, collect_staged, task_writer
+from amazing_assets.io.delta_source import DeltaWriter
 from amazing_assets.io.delta_tables import month_row_counts
-from amazing_assets.io.io_managers import read_spark
+from amazing_assets.io.io_managers import read_spark, table_metadata
 from amazing_assets.resources.pseudonymization import PseudonymizationKeyResource
 from amazing_assets.resources.quality import QualityResource
 from amazing_assets.resources.warehouse import WarehouseResource
-from amazing_assets.segmentation.cleaning import (
+from amazing_assets.segmentation.clean_tables import (
     EXPORT_COLUMNS,
+    clean_rows,
+    kept_violations,
+    quarantine_rows,
+)
+from amazing_assets.segmentation.cleaning import (
     PRICE_INPUT_COLUMNS,
     CleaningRules,
+    TaskFinish,
     classify_events,
-    clean_view,
-    quarantine_view,
+    view_schema,
 )
 from amazing_assets.segmentation.rejection import rejection_message
-from amazing_assets.segmentation.schema import EVENT_TYPES
-
-
-def row_fingerprint(columns: list[str]) -> list:
-    """Three columns that are equal for identical rows: two 64-bit hashes and a null mask.
-
-    Grouping by this instead of by every column shuffles ~24 bytes a row instead of the whole
-    row. Identical rows always share a fingerprint, so a duplicate is never missed; two
-    different rows sharing one (a 128-bit collision) would only raise a false alarm. The null
-    mask keeps ``(null, "x")`` and ``("x", null)`` apart (Spark's hashes skip nulls).
-    """
-    null_mask = sum(
-        (F.col(c).isNull().cast("long") * (1 << i) for i, c in enumerate(columns)), F.lit(0)
-    )
-    return [
-        F.xxhash64(*columns).alias("_h1"),
-        F.xxhash64(*reversed(columns)).alias("_h2"),
-        null_mask.alias("_nulls"),
-    ]
-
-
-VIOLATIONS = ("null_keys", "bad_types", "negative_prices")
-"""What the clean_events checks look for besides duplicates; counted per outcome group."""
-
-
-def outcome_groups(classified: DataFrame) -> list[dict]:
-    """Rows per (month, ``drop_reason``), with the check violations counted in each group: ONE
-    pass over the classified rows serves the accounting and the checks (the kept rows are the
-    group whose reason is null)."""
-    return [
-        r.asDict()
-        for r in classified.groupBy("month", "drop_reason")
-        .agg(
-            F.count("*").alias("count"),
-            F.sum((F.col("user_id").isNull() | F.col("user_session").isNull()).cast("long")).alias(
-                "null_keys"
-            ),
-            F.sum((~F.col("event_type").isin(*EVENT_TYPES)).cast("long")).alias("bad_types"),
-            F.sum((F.col("price") < 0).cast("long")).alias("negative_prices"),
-        )
-        .collect()
-    ]
-
-
-def kept_violations(classified: DataFrame, groups: list[dict]) -> dict[str, int]:
-    """What the clean_events checks look for, on the kept rows: the counts of
-    :func:`outcome_groups`, and one duplicate scan (rows sharing a fingerprint)."""
-    kept = [g for g in groups if g["drop_reason"] is None]
-    duplicates = (
-        classified.where(F.col("drop_reason").isNull())
-        .groupBy("month", *row_fingerprint(EXPORT_COLUMNS))
-        .count()
-        .where("count > 1")
-        .agg(F.sum(F.col("count") - 1).alias("extra"))
-        .first()["extra"]  # type: ignore[index]  # a global aggregate always has one row
-    )
-    return {k: sum(int(g[k] or 0) for g in kept) for k in VIOLATIONS} | {
-        "duplicates": int(duplicates or 0)
-    }
 
 
 def raw_row_counts(warehouse: WarehouseResource, months: list[str]) -> dict[str, int]:
@@ -216,87 +164,108 @@ def clean_events(
     quality: QualityResource,
     warehouse: WarehouseResource,
 ):
-    """Apply the cleaning rules of DESIGN §5 and pseudonymise identifiers; count every drop."""
+    """Apply the cleaning rules of DESIGN §5 and pseudonymise identifiers; count every drop.
+
+    One pass (:mod:`amazing_assets.io.cleaning_write`): the tasks that classify a month's rows
+    also pseudonymise them, write both tables' files and count the outcomes. Both tables are
+    committed only when the accounting holds and the month keeps enough rows; otherwise the files
+    are deleted and the month is refused.
+    """
     key = pseudonymization_key.key_bytes()  # fail before any Spark work when the key is missing
     months = run_months(context)
-    # The rules read the raw rows twice (category medians, then one shuffle by customer for all
-    # the other rules), straight from the table: caching them would cost more than the second
-    # read and hold a month of events in memory. Rows in come from the table's commit log
-    # (numRecords of its files): independent of the rules, so the accounting identity is a real
-    # check.
+    # Rows in come from the table's commit log (numRecords of its files): independent of the
+    # rules, so the accounting identity is a real check.
     raw_by_month = raw_row_counts(warehouse, months)
     rules = CleaningRules()  # code-owned like the quality gates; shown in the metadata
-    prices = read_spark(
-        raw_events.sparkSession,
-        warehouse.table("raw_events"),
-        months,
-        columns=list(PRICE_INPUT_COLUMNS),
+    spark = raw_events.sparkSession
+
+    def classified(**options) -> DataFrame:
+        # The rules read the raw rows twice (category medians from a narrow read, then one
+        # shuffle by customer for all the other rules), straight from the table.
+        prices = read_spark(
+            spark, warehouse.table("raw_events"), months, columns=list(PRICE_INPUT_COLUMNS)
+        )
+        tasks = python_tasks(sum(raw_by_month.values()))
+        return classify_events(raw_events, rules, prices, months, tasks, **options)
+
+    tokens = classified(key=key).schema
+    writers = {
+        name: DeltaWriter(
+            location=warehouse.table(name),
+            spark_schema=view_schema(rows_of, tokens),
+            replace_months=months,
+            write_id=uuid.uuid4().hex,
+            description=f"{name} {months}",
+        )
+        for name, rows_of in (("clean_events", clean_rows), ("event_quarantine", quarantine_rows))
+    }
+    finish = TaskFinish(
+        task_writer(writers["clean_events"], writers["event_quarantine"]), SUMMARY_SCHEMA
     )
-    # On disk only: a month of classified rows does not fit the driver's heap at real size, and
-    # with MEMORY_AND_DISK Spark copies each spilled block back into the heap as it is read (one
-    # buffer per block: a 42 M-event month died of it, "Java heap space" in
-    # maybeCacheDiskBytesInMemory). Disk blocks stream; the OS page cache keeps small months fast.
-    classified = classify_events(
-        raw_events,
-        rules,
-        prices=prices,
-        months=months,
-        partitions=python_tasks(sum(raw_by_month.values())),
-        key=key,
-    ).persist(StorageLevel.DISK_ONLY)
     try:
-        groups = outcome_groups(classified)
-        counts = {(g["month"], g["drop_reason"]): g["count"] for g in groups}
-        report = accounting(counts, months)
-        refuse_unusable_months(context, classified, report, raw_by_month, warehouse, quality)
-        for row in report:
-            context.log.info(
-                f"clean_events {row['month']}: {row['rows_in']:,} in, {row['kept']:,} kept, "
-                f"{row['dropped']:,} dropped {row['dropped_by_reason']}"
-            )
-        clean = clean_view(classified)
-        quarantine = quarantine_view(classified)
-        dropped_by_reason: dict[str, int] = {}
-        for row in report:
-            for reason, n in row["dropped_by_reason"].items():
-                dropped_by_reason[reason] = dropped_by_reason.get(reason, 0) + n
-        yield dg.Output(
-            clean,
-            output_name="clean_events",
-            metadata={
-                "rows_in": sum(r["rows_in"] for r in report),
-                "rows_kept": sum(r["kept"] for r in report),
-                "rows_dropped": sum(r["dropped"] for r in report),
-                "dropped_by_reason": dg.MetadataValue.json(dropped_by_reason),
-                "cleaning_rules": dg.MetadataValue.json(asdict(rules)),
-                "per_month": dg.MetadataValue.md(
-                    markdown_table(
-                        [
-                            {
-                                **r,
-                                "dropped_by_reason": ", ".join(
-                                    f"{k}={v:,}" for k, v in sorted(r["dropped_by_reason"].items())
-                                ),
-                            }
-                            for r in report
-                        ],
-                        ["month", "rows_in", "kept", "dropped", "dropped_by_reason"],
-                    )
-                ),
-                "preview": preview_markdown(clean),
-            },
+        staged = collect_staged(classified(key=key, finish=finish))
+    except BaseException:
+        for writer in writers.values():
+            writer.abort([])
+        raise
+    messages = {"clean_events": staged.clean, "event_quarantine": staged.quarantine}
+    counts = {(g["month"], g["drop_reason"]): g["count"] for g in staged.groups}
+    report = accounting(counts, months)
+    try:
+        # A refused month's dropped rows are classified again (without tokens) for
+        # rejected_events: a rare path, so the common one keeps no copy of the rows.
+        refuse_unusable_months(context, classified(), report, raw_by_month, warehouse, quality)
+    except BaseException:
+        for name, writer in writers.items():
+            writer.abort([messages[name]])
+        raise
+    for row in report:
+        context.log.info(
+            f"clean_events {row['month']}: {row['rows_in']:,} in, {row['kept']:,} kept, "
+            f"{row['dropped']:,} dropped {row['dropped_by_reason']}"
         )
-        yield dg.Output(
-            quarantine,
-            output_name="event_quarantine",
-            metadata={
-                "rows": sum(r["dropped"] for r in report),
-                "rows_by_reason": dg.MetadataValue.json(dropped_by_reason),
-            },
-        )
-        yield from clean_results(report, raw_by_month, kept_violations(classified, groups), quality)
-    finally:
-        # Outputs are written as they are yielded, so the cached rows can go now; and a failed
-        # attempt must not leave a month of rows cached in the heap for the retry (a 42 M-event
-        # retry ran out of memory that way).
-        classified.unpersist()
+    dropped_by_reason: dict[str, int] = {}
+    for row in report:
+        for reason, n in row["dropped_by_reason"].items():
+            dropped_by_reason[reason] = dropped_by_reason.get(reason, 0) + n
+    for name, writer in writers.items():
+        writer.commit([messages[name]])
+    clean_location = warehouse.table("clean_events")
+    yield dg.Output(
+        None,
+        output_name="clean_events",
+        metadata={
+            "rows_in": sum(r["rows_in"] for r in report),
+            "rows_kept": sum(r["kept"] for r in report),
+            "rows_dropped": sum(r["dropped"] for r in report),
+            "dropped_by_reason": dg.MetadataValue.json(dropped_by_reason),
+            "cleaning_rules": dg.MetadataValue.json(asdict(rules)),
+            "per_month": dg.MetadataValue.md(
+                markdown_table(
+                    [
+                        {
+                            **r,
+                            "dropped_by_reason": ", ".join(
+                                f"{k}={v:,}" for k, v in sorted(r["dropped_by_reason"].items())
+                            ),
+                        }
+                        for r in report
+                    ],
+                    ["month", "rows_in", "kept", "dropped", "dropped_by_reason"],
+                )
+            ),
+            "preview": preview_markdown(read_spark(spark, clean_location, months)),
+            **table_metadata(clean_location, months),
+        },
+    )
+    yield dg.Output(
+        None,
+        output_name="event_quarantine",
+        metadata={
+            "rows_by_reason": dg.MetadataValue.json(dropped_by_reason),
+            **table_metadata(warehouse.table("event_quarantine"), months),
+        },
+    )
+    yield from clean_results(
+        report, raw_by_month, kept_violations(staged.groups, staged.duplicates), quality
+    )

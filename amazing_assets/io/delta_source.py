@@ -294,6 +294,56 @@ class _MonthFileWriter:
         record.size = len(data)
 
 
+class TaskFiles:
+    """One task's share of a write: batches of any of the write's months in, Parquet files out.
+
+    :meth:`DeltaWriter.write` feeds it a Spark partition; a task that produces rows for several
+    tables (the cleaning's clean and quarantine rows) holds one per table. Nothing is visible to
+    readers until the driver commits the messages (:meth:`DeltaWriter.commit`).
+    """
+
+    def __init__(self, writer: DeltaWriter) -> None:
+        self.writer = writer
+        self.fs = writer.location.filesystem()
+        self.task_id = uuid.uuid4().hex[:12]
+        self.months: dict[str, _MonthFileWriter] = {}
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows == 0:
+            return
+        file_schema = self.writer.file_schema
+        months = batch.column(PARTITION_COLUMN)
+        distinct = months.unique().to_pylist()
+        for month in distinct:
+            if month not in self.writer.replace_months:
+                raise DeltaWriteError(
+                    f"row with {PARTITION_COLUMN}={month!r} outside the months being "
+                    f"replaced {sorted(self.writer.replace_months)}"
+                )
+            # A batch usually holds one month: no filter (a copy of every column) then.
+            rows = batch if len(distinct) == 1 else batch.filter(pa.compute.equal(months, month))
+            part = pa.RecordBatch.from_arrays(
+                [rows.column(name) for name in file_schema.names], schema=file_schema
+            )
+            if month not in self.months:
+                self.months[month] = _MonthFileWriter(self.writer, self.fs, month, self.task_id)
+            self.months[month].add(part)
+
+    def close(self) -> DeltaCommitMessage:
+        """Write what is buffered; the files for the driver to commit."""
+        for month_writer in self.months.values():
+            month_writer.flush()
+        return DeltaCommitMessage(files=self.files)
+
+    def discard(self) -> None:
+        """Delete this task's files (a failed task leaves nothing behind)."""
+        delete_files(self.writer.location, self.files)
+
+    @property
+    def files(self) -> list[WrittenFile]:
+        return [f for w in self.months.values() for f in w.files]
+
+
 class DeltaWriter(DataSourceArrowWriter):
     def __init__(
         self,
@@ -322,41 +372,14 @@ class DeltaWriter(DataSourceArrowWriter):
 
     # -- executors -----------------------------------------------------------------------
     def write(self, iterator: Iterator[pa.RecordBatch]) -> DeltaCommitMessage:
-        fs = self.location.filesystem()
-        task_id = uuid.uuid4().hex[:12]
-        writers: dict[str, _MonthFileWriter] = {}
-        allowed = set(self.replace_months)
-        file_columns = self.file_schema.names
+        files = TaskFiles(self)
         try:
             for batch in iterator:
-                if batch.num_rows == 0:
-                    continue
-                months = batch.column(PARTITION_COLUMN)
-                distinct = months.unique().to_pylist()
-                for month in distinct:
-                    if month not in allowed:
-                        raise DeltaWriteError(
-                            f"row with {PARTITION_COLUMN}={month!r} outside the months being "
-                            f"replaced {sorted(allowed)}"
-                        )
-                    # A batch usually holds one month: no filter (a copy of every column) then.
-                    rows = (
-                        batch
-                        if len(distinct) == 1
-                        else batch.filter(pa.compute.equal(months, month))
-                    )
-                    part = pa.RecordBatch.from_arrays(
-                        [rows.column(name) for name in file_columns], schema=self.file_schema
-                    )
-                    if month not in writers:
-                        writers[month] = _MonthFileWriter(self, fs, month, task_id)
-                    writers[month].add(part)
-            for month_writer in writers.values():
-                month_writer.flush()
+                files.add(batch)
+            return files.close()
         except BaseException:
-            delete_files(self.location, [f for w in writers.values() for f in w.files])
+            files.discard()
             raise
-        return DeltaCommitMessage(files=[f for w in writers.values() for f in w.files])
 
     # -- driver --------------------------------------------------------------------------
     # The messages are the ones write() returned (None for a task that sent none).

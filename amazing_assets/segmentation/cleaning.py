@@ -7,30 +7,31 @@ rule it breaks, in the order of :data:`DROP_REASONS`. Hence the accounting ident
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+import pyarrow as pa
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType
+from pyspark.sql.pandas.types import from_arrow_schema
+from pyspark.sql.types import StringType, StructType
 
+from amazing_assets.io.delta_source import arrow_schema_for
+from amazing_assets.segmentation.clean_tables import (
+    IDENTIFIER_TOKENS,
+    RowsOf,
+    clean_rows,
+    quarantine_rows,
+)
 from amazing_assets.segmentation.customer_rules import (
     REASON_BOT_USER,
     REASON_CART_BURST,
     REASON_EXACT_DUPLICATE,
     classify_partition,
 )
-from amazing_assets.segmentation.identifiers import RAW_USER_ID_PATTERN, UUID_PATTERN
 from amazing_assets.segmentation.months import month_bounds
 from amazing_assets.segmentation.pseudonymize import token_appender
-from amazing_assets.segmentation.schema import (
-    EVENT_COLUMNS,
-    EVENT_TYPES,
-    LOSSY_ATTRIBUTES,
-    UNKNOWN,
-    WARNING_COLUMN,
-    warning_lossy,
-)
+from amazing_assets.segmentation.schema import EVENT_TYPES
 
 # Rule order matters: a row is charged to the first rule it breaks.
 REASON_UNKNOWN_EVENT_TYPE = "unknown_event_type"
@@ -47,10 +48,6 @@ RULE_REASONS: tuple[str, ...] = (
     REASON_BOT_USER,
 )
 """Rule reasons; rows with an ingestion defect are dropped first, with their defect code."""
-
-EXPORT_COLUMNS = list(EVENT_COLUMNS)
-IDENTIFIER_TOKENS = {"user_id": "user_key", "user_session": "session_key"}
-"""Raw identifier column → the column of its pseudonymous token."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +84,7 @@ def classify_events(
     months: Sequence[str] = (),
     partitions: int | None = None,
     key: bytes | None = None,
+    finish: TaskFinish | None = None,
 ) -> DataFrame:
     """Add ``drop_reason`` (null = kept) to raw events; columns of ``raw`` are kept as they are.
 
@@ -100,6 +98,8 @@ def classify_events(
     ``key``: when given, the same tasks add the pseudonymous ``user_key`` and ``session_key``
     (:data:`IDENTIFIER_TOKENS`), which :func:`clean_view` and :func:`quarantine_view` then show
     in place of the raw ids.
+    ``finish``: what the same tasks then make of their classified rows, instead of returning
+    them (the cleaning asset writes its tables there: ``io.cleaning_write``).
     """
     rules = rules or CleaningRules()
     # The category medians read a narrow copy of the rows; they are small and broadcast back.
@@ -110,12 +110,35 @@ def classify_events(
     # are shuffled once, by user id, and each task applies those rules to its whole customers in
     # Arrow code (customer_rules); a Spark window did the same work in 1.3-1.4x the time.
     by_customer = by_customer_column(staged, "user_id", partitions)
-    schema, then = staged.schema, None
+    steps: list[Callable[[pa.Table], pa.Table]] = []
+    schema = staged.schema
     if key is not None:
-        then = token_appender(key, IDENTIFIER_TOKENS)
+        steps.append(token_appender(key, IDENTIFIER_TOKENS))
         for token in IDENTIFIER_TOKENS.values():
             schema = schema.add(token, StringType())
+    if finish is not None:
+        steps.append(finish.apply)
+        schema = finish.schema
+    then = _chained(steps) if steps else None
     return by_customer.mapInArrow(classify_partition(rules.bot_events_per_active_day, then), schema)
+
+
+@dataclass(frozen=True)
+class TaskFinish:
+    """What the classification tasks make of their classified (and pseudonymised) rows: an
+    Arrow function, and the Spark schema of what it returns."""
+
+    apply: Callable[[pa.Table], pa.Table]
+    schema: StructType
+
+
+def _chained(steps: list[Callable[[pa.Table], pa.Table]]) -> Callable[[pa.Table], pa.Table]:
+    def apply(table: pa.Table) -> pa.Table:
+        for step in steps:
+            table = step(table)
+        return table
+
+    return apply
 
 
 def by_customer_column(df: DataFrame, column: str, partitions: int | None) -> DataFrame:
@@ -179,77 +202,31 @@ def _mark_absurd_prices(staged: DataFrame, medians: DataFrame, rules: CleaningRu
     ).drop("_category_median")
 
 
-def trusted(classified: DataFrame, column: str) -> Column:
-    """``column``, null where ingestion flagged it lossy (``_warning`` = ``lossy_<column>``).
-
-    The approximate value served the cleaning rules of its month (rows of one category share
-    it); stored, it would look like an exact id and join to the wrong category downstream.
-    """
-    if column not in LOSSY_ATTRIBUTES or WARNING_COLUMN not in classified.columns:
-        return F.col(column)
-    lossy = F.col(WARNING_COLUMN) == warning_lossy(column)
-    return F.when(F.coalesce(lossy, F.lit(False)), F.lit(None)).otherwise(F.col(column))
-
-
-def identifier(classified: DataFrame, column: str) -> Column:
-    """``column``'s pseudonymous token when ``classified`` carries it (named as the token), else
-    the raw ``column``."""
-    token = IDENTIFIER_TOKENS[column]
-    return F.col(token) if token in classified.columns else F.col(column)
-
-
 def clean_view(classified: DataFrame) -> DataFrame:
-    """The kept rows, in the shape stored as ``clean_events``: with pseudonymous ``user_key`` and
-    ``session_key`` when ``classified`` carries them (raw ids otherwise, for tests).
-
-    A ``category_id`` that reached ingestion with lost digits is null here (see :func:`trusted`).
-    """
-    return classified.where(F.col("drop_reason").isNull()).select(
-        "event_time",
-        "event_type",
-        "product_id",
-        trusted(classified, "category_id").alias("category_id"),
-        F.coalesce("category_code", F.lit(UNKNOWN)).alias("category_code"),
-        F.coalesce("brand", F.lit(UNKNOWN)).alias("brand"),
-        "price",
-        identifier(classified, "user_id"),
-        identifier(classified, "user_session"),
-        "month",
-    )
-
-
-MASKED_USER_ID = "[user_id]"
-MASKED_SESSION = "[user_session]"
-
-
-def line_without_identifiers() -> Column:
-    """``_raw_line`` with the row's user id and session masked.
-
-    The quarantine stores pseudonymous tokens next to the line: a raw id beside its token would
-    make the quarantine a re-identification table. The parsed values are replaced exactly, and
-    anything shaped like an id or a session besides (an id that failed to parse).
-    """
-    line = F.col("_raw_line")
-    for column, mask in (("user_id", MASKED_USER_ID), ("user_session", MASKED_SESSION)):
-        value = F.col(column).cast("string")
-        # The value as a whole field (bounded by a comma, a quote or the line's ends), taken
-        # literally (\Q...\E), with the ".0" a spreadsheet may have added to an id.
-        field = F.concat(F.lit('(?<![^,"])\\Q'), value, F.lit('\\E(?:\\.0+)?(?![^,"\\r\\n])'))
-        line = F.when(value.isNotNull(), F.regexp_replace(line, field, F.lit(mask))).otherwise(line)
-    line = F.regexp_replace(line, RAW_USER_ID_PATTERN, MASKED_USER_ID)
-    return F.regexp_replace(line, UUID_PATTERN, MASKED_SESSION)
+    """:func:`~amazing_assets.segmentation.clean_tables.clean_rows` of a Spark DataFrame: the
+    kept rows as stored in ``clean_events`` (raw ids when ``classified`` has no tokens: tests)."""
+    return _arrow_view(classified, clean_rows)
 
 
 def quarantine_view(classified: DataFrame) -> DataFrame:
-    """The dropped rows with their reason, source file and (for unparseable rows) raw text with
-    identifiers masked (see :func:`line_without_identifiers`); ids as in :func:`clean_view`."""
-    return classified.where(F.col("drop_reason").isNotNull()).select(
-        *[
-            identifier(classified, c) if c in IDENTIFIER_TOKENS else trusted(classified, c).alias(c)
-            for c in EXPORT_COLUMNS
-        ],
-        "_source_file",
-        line_without_identifiers().alias("_raw_line"),
-        F.col("drop_reason").alias("reason"),
-        "month",
-    )
+    """:func:`~amazing_assets.segmentation.clean_tables.quarantine_rows` of a Spark DataFrame:
+    the dropped rows as stored in ``event_quarantine``."""
+    return _arrow_view(classified, quarantine_rows)
+
+
+def view_schema(rows_of: RowsOf, classified: StructType) -> StructType:
+    """The Spark schema of ``rows_of``'s output for input of schema ``classified`` (the function
+    run on no rows: the shape is defined once, by the Arrow code)."""
+    empty = arrow_schema_for(classified).empty_table()
+    return from_arrow_schema(rows_of(empty).schema)
+
+
+def _arrow_view(classified: DataFrame, rows_of: RowsOf) -> DataFrame:
+    schema = view_schema(rows_of, classified.schema)
+    target = arrow_schema_for(schema)
+
+    def apply(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            yield from rows_of(pa.Table.from_batches([batch])).cast(target).to_batches()
+
+    return classified.mapInArrow(apply, schema)
