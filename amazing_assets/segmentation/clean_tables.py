@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -171,11 +172,36 @@ def outcome_counts(classified: pa.Table) -> list[dict]:
 def kept_duplicates(classified: pa.Table) -> int:
     """Kept rows equal on every export column to another kept row of their month (the "no
     duplicate kept" check). Found by grouping, not by the rule's sort-and-compare: an independent
-    reading. Exact copies share their user id, so whole customers per call see every pair."""
+    reading. Exact copies share their user id, so whole customers per call see every pair.
+
+    Copies also share customer, time and product: rows are first grouped by those (integers,
+    cheap to hash), and only the few that share them are grouped by every column (8x faster on
+    a month than grouping every row by its ten columns).
+    """
     kept = classified.filter(pc.is_null(classified["drop_reason"]))
+    rows = pa.table(
+        {**{c: kept[c] for c in CANDIDATE_KEY}, "_row": pa.array(np.arange(kept.num_rows))}
+    )
+    groups = rows.group_by(list(CANDIDATE_KEY), use_threads=False).aggregate([("_row", "list")])
+    shared = groups.filter(pc.greater(pc.list_value_length(groups["_row_list"]), 1))
+    candidates = kept.take(pc.list_flatten(shared["_row_list"]))
     columns = [*EXPORT_COLUMNS, "month"]
-    groups = kept.select(columns).group_by(columns).aggregate([]).num_rows
-    return kept.num_rows - groups
+    values = pa.table({c: _comparable(candidates[c]) for c in columns})
+    distinct = values.group_by(columns, use_threads=False).aggregate([])
+    return candidates.num_rows - distinct.num_rows
+
+
+def _comparable(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Floats with one NaN and one zero: Arrow groups by bits, the rules compare as Spark's
+    ``<=>`` does (NaN equals NaN, -0.0 equals 0.0)."""
+    if not pa.types.is_floating(values.type):
+        return values
+    zero_is_positive = pc.add(values, pa.scalar(0.0, values.type))  # -0.0 + 0.0 = 0.0
+    return pc.if_else(pc.is_nan(values), pa.scalar(float("nan"), values.type), zero_is_positive)
+
+
+CANDIDATE_KEY = ("user_id", "month", "event_time", "product_id")
+"""Columns every pair of exact copies shares, which narrow the duplicate scan."""
 
 
 def merged_counts(groups: list[dict]) -> list[dict]:
