@@ -14,22 +14,13 @@ from amazing_assets.segmentation.user_aggregates import (
     AGGREGATE_SCHEMA,
     DAYPARTS,
     INPUT_COLUMNS,
+    INPUT_SCHEMA,
+    WindowPlan,
     aggregate_partition,
     user_aggregates,
+    windowed_events,
 )
 
-INPUT_SCHEMA = pa.schema(
-    [
-        pa.field("user_key", pa.string()),
-        pa.field("as_of", pa.string()),
-        pa.field("event_time", pa.timestamp("us", tz="UTC")),
-        pa.field("event_type", pa.string()),
-        pa.field("session_key", pa.string()),
-        pa.field("brand", pa.string()),
-        pa.field("price", pa.float64()),
-        pa.field("_category", pa.int64()),
-    ]
-)
 KINDS = ["view", "cart", "remove_from_cart", "purchase", None]
 
 
@@ -113,15 +104,56 @@ def test_aggregates_match_sparks_semantics(seed):
         assert actual[key] == values, key
 
 
+PLAN = WindowPlan(
+    contributes_to={
+        "2019-09": ["2019-11"],
+        "2019-10": ["2019-11", "2019-12"],
+        "2019-11": ["2019-12"],
+    },
+    categories=pa.table(
+        {"product_id": pa.array([1, 2, 3], pa.int64()), "_category": pa.array([10, None, 30])}
+    ),
+)
+
+
+def clean_events(seed: int) -> pa.Table:
+    """Clean events as stored (``month``, ``product_id``), built from :func:`random_events`."""
+    rng = random.Random(seed)
+    rows = random_events(seed)
+    for row in rows:
+        row.pop("as_of"), row.pop("_category")
+        row["month"] = rng.choice(["2019-08", "2019-09", "2019-10", "2019-11"])
+        row["product_id"] = rng.choice([1, 2, 3, 4, None])
+    return pa.Table.from_pylist(rows)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_each_event_counts_once_for_each_window_holding_it_with_its_first_category(seed):
+    events = clean_events(seed)
+    got = windowed_events(events, PLAN)
+    categories = dict(zip(*PLAN.categories.to_pydict().values(), strict=True))
+    expected = [
+        {
+            **{c: row[c] for c in INPUT_COLUMNS if c in row},
+            "as_of": as_of,
+            "_category": categories.get(row["product_id"]),
+        }
+        for row in events.to_pylist()
+        for as_of in PLAN.contributes_to.get(row["month"], [])
+    ]
+    key = lambda r: repr(sorted(r.items()))  # noqa: E731
+    assert got.schema == INPUT_SCHEMA
+    assert sorted(got.to_pylist(), key=key) == sorted(expected, key=key)
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_a_partition_in_many_batches_is_one_table(seed):
     """Spark hands a partition over in batches; a customer's events may span several."""
-    rows = random_events(100 + seed)
-    table = pa.Table.from_pylist(rows, schema=INPUT_SCHEMA)
-    batches = table.to_batches(max_chunksize=7)
-    assert len(batches) > 1 or len(rows) <= 7
-    joined = pa.Table.from_batches(list(aggregate_partition(iter(batches))), AGGREGATE_SCHEMA)
-    assert as_dict(joined) == as_dict(user_aggregates(table))
+    events = clean_events(100 + seed)
+    batches = events.to_batches(max_chunksize=7)
+    assert len(batches) > 1 or events.num_rows <= 7
+    joined = pa.Table.from_batches(list(aggregate_partition(PLAN)(iter(batches))), AGGREGATE_SCHEMA)
+    assert as_dict(joined) == as_dict(user_aggregates(windowed_events(events, PLAN)))
 
 
 def test_extra_columns_are_ignored_and_an_empty_partition_yields_nothing():
@@ -129,6 +161,7 @@ def test_extra_columns_are_ignored_and_an_empty_partition_yields_nothing():
     table = pa.Table.from_pylist(rows, schema=INPUT_SCHEMA)
     wider = table.append_column("product_id", pa.array(range(len(rows)), pa.int64()))
     assert as_dict(user_aggregates(wider)) == as_dict(user_aggregates(table))
-    assert list(aggregate_partition(iter([]))) == []
+    assert list(aggregate_partition(PLAN)(iter([]))) == []
+    assert windowed_events(clean_events(3).slice(0, 0), PLAN) == INPUT_SCHEMA.empty_table()
     assert user_aggregates(INPUT_SCHEMA.empty_table()).num_rows == 0
     assert set(INPUT_COLUMNS) == set(INPUT_SCHEMA.names)

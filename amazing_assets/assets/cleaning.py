@@ -178,15 +178,18 @@ def clean_events(
     raw_by_month = raw_row_counts(warehouse, months)
     rules = CleaningRules()  # code-owned like the quality gates; shown in the metadata
     spark = raw_events.sparkSession
+    tasks = python_tasks(sum(raw_by_month.values()), spark.sparkContext.defaultParallelism)
+    # What the rules and the outputs use (not the ingestion time): the data source reads only
+    # the columns asked for, and every column read crosses from Python to the JVM.
+    used = [c for c in raw_events.columns if c != "_ingested_at"]
 
     def classified(**options) -> DataFrame:
         # The rules read the raw rows twice (category medians from a narrow read, then one
         # shuffle by customer for all the other rules), straight from the table.
-        prices = read_spark(
-            spark, warehouse.table("raw_events"), months, columns=list(PRICE_INPUT_COLUMNS)
-        )
-        tasks = python_tasks(sum(raw_by_month.values()))
-        return classify_events(raw_events, rules, prices, months, tasks, **options)
+        table = warehouse.table("raw_events")
+        prices = read_spark(spark, table, months, columns=list(PRICE_INPUT_COLUMNS))
+        rows = read_spark(spark, table, months, columns=used)
+        return classify_events(rows, rules, prices, months, tasks, **options)
 
     tokens = classified(key=key).schema
     writers = {
@@ -200,7 +203,7 @@ def clean_events(
         for name, rows_of in (("clean_events", clean_rows), ("event_quarantine", quarantine_rows))
     }
     finish = TaskFinish(
-        task_writer(writers["clean_events"], writers["event_quarantine"]), SUMMARY_SCHEMA
+        task_writer(writers["clean_events"], writers["event_quarantine"], tasks), SUMMARY_SCHEMA
     )
     try:
         staged = collect_staged(classified(key=key, finish=finish))

@@ -81,9 +81,17 @@ ROWS_PER_PYTHON_TASK = 1_000_000
 feature aggregates): ~0.5 GiB of Arrow data with its sort and hash tables."""
 
 
-def python_tasks(rows: int) -> int:
-    """Tasks for a per-customer pass over ``rows``: bounded memory per task, at least 2 (cores)."""
-    return max(2, math.ceil(rows / ROWS_PER_PYTHON_TASK))
+def python_tasks(rows: int, slots: int = 2) -> int:
+    """Tasks for a per-customer pass over ``rows``: a power of two, at least the cluster's task
+    ``slots`` (cores), with at most :data:`ROWS_PER_PYTHON_TASK` rows each on average.
+
+    A multiple of the slots leaves no core idle in the last wave (11 tasks on 2 cores ran 6
+    waves, the last one on one core). A power of two nests customer buckets: a customer's
+    bucket among ``n`` tasks, modulo a smaller power ``m``, is its bucket among ``m``; so months
+    of different sizes can still be read bucket by bucket (``user_features_rfm``).
+    """
+    wanted = max(slots, 2, math.ceil(rows / ROWS_PER_PYTHON_TASK))
+    return 1 << (wanted - 1).bit_length()
 
 
 def rejected(message: str) -> dg.Failure:

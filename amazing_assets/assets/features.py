@@ -17,6 +17,7 @@ from amazing_assets.checks.features import (
     feature_statistics,
     window_customers,
 )
+from amazing_assets.io.delta_source import files_by_bucket
 from amazing_assets.io.delta_tables import month_row_counts, read_months, table_exists
 from amazing_assets.io.io_managers import read_spark
 from amazing_assets.resources.features import FeatureWindowResource
@@ -27,9 +28,12 @@ from amazing_assets.segmentation.features import (
     EVENT_INPUT_COLUMNS,
     PRODUCT_INPUT_COLUMNS,
     add_months,
-    compute_user_features,
+    aggregates_by_bucket,
+    aggregates_by_shuffle,
+    features_from_aggregates,
     window_gaps,
     window_months,
+    window_plan,
 )
 from amazing_assets.sensors import landing_signatures
 
@@ -89,11 +93,18 @@ def user_features_rfm(
             )
     session, table = spark.session(), warehouse.table("clean_events")
     # Each pass reads only its columns (the data source cannot prune them by itself).
-    clean_events = read_spark(session, table, needed, columns=list(EVENT_INPUT_COLUMNS))
     products = read_spark(session, table, needed, columns=list(PRODUCT_INPUT_COLUMNS))
-    features = compute_user_features(
-        clean_events, months, window=window, products=products, partitions=inputs.aggregation_tasks
-    )
+    plan = window_plan(months, window, products)
+    # clean_events files hold whole customers (named by bucket): each task reads its bucket's
+    # files itself. Files without a bucket (rewritten by an erasure) need a shuffle.
+    buckets = files_by_bucket(table, needed)
+    if buckets is not None:
+        aggregates = aggregates_by_bucket(session, table, buckets, plan)
+    else:
+        context.log.info("user_features_rfm: clean_events files without buckets, shuffling")
+        events = read_spark(session, table, needed, columns=list(EVENT_INPUT_COLUMNS))
+        aggregates = aggregates_by_shuffle(events, plan, inputs.aggregation_tasks)
+    features = features_from_aggregates(aggregates, months, window)
     features = features.persist(StorageLevel.DISK_ONLY)  # a bounded heap (see clean_events)
     stats = feature_statistics(features)
     users = {m: s["rows"] for m, s in stats.items()}

@@ -22,10 +22,17 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.sql import DataFrame
 from pyspark.sql.types import StringType, StructField, StructType
 
-from amazing_assets.io.delta_source import DeltaCommitMessage, DeltaWriter, TaskFiles, WrittenFile
+from amazing_assets.io.delta_source import (
+    CustomerBucket,
+    DeltaCommitMessage,
+    DeltaWriter,
+    TaskFiles,
+    WrittenFile,
+)
 from amazing_assets.segmentation.clean_tables import (
     RowsOf,
     clean_rows,
@@ -34,6 +41,7 @@ from amazing_assets.segmentation.clean_tables import (
     outcome_counts,
     quarantine_rows,
 )
+from amazing_assets.segmentation.cleaning import BUCKET_COLUMN
 
 SUMMARY_SCHEMA = StructType([StructField("summary", StringType(), nullable=False)])
 """One row per task: JSON of its files and counts (small: a few files, a few groups)."""
@@ -50,13 +58,21 @@ class StagedCleaning:
     duplicates: int
 
 
-def task_writer(clean: DeltaWriter, quarantine: DeltaWriter) -> Callable[[pa.Table], pa.Table]:
+def task_writer(
+    clean: DeltaWriter, quarantine: DeltaWriter, buckets: int
+) -> Callable[[pa.Table], pa.Table]:
     """The function a classification task ends with: its classified rows → files of both tables
-    and a one-row summary (:data:`SUMMARY_SCHEMA`). A task that fails deletes its files."""
+    and a one-row summary (:data:`SUMMARY_SCHEMA`). A task that fails deletes its files.
+
+    ``buckets``: the classification's task count. Each task holds whole customers, one bucket
+    of them (:data:`BUCKET_COLUMN`), and names its files after it, so that a later pass can
+    read whole customers without a shuffle (``files_by_bucket``).
+    """
     targets: list[tuple[DeltaWriter, RowsOf]] = [(clean, clean_rows), (quarantine, quarantine_rows)]
 
     def write(classified: pa.Table) -> pa.Table:
-        files = [TaskFiles(writer) for writer, _ in targets]
+        bucket = task_bucket(classified, buckets)
+        files = [TaskFiles(writer, bucket) for writer, _ in targets]
         try:
             for task_files, (writer, rows_of) in zip(files, targets, strict=True):
                 rows = rows_of(classified).cast(writer.schema)
@@ -76,6 +92,18 @@ def task_writer(clean: DeltaWriter, quarantine: DeltaWriter) -> Callable[[pa.Tab
         return pa.table({"summary": pa.array([json.dumps(summary)], pa.string())})
 
     return write
+
+
+def task_bucket(classified: pa.Table, buckets: int) -> CustomerBucket:
+    """The one bucket of a task's rows; several would mean Spark's partitioning is not the hash
+    :func:`classify_events` computed, and the files would lie about the customers they hold."""
+    found = pc.unique(classified[BUCKET_COLUMN]).to_pylist()
+    if len(found) != 1:
+        raise RuntimeError(
+            f"a classification task received rows of customer buckets {found[:5]}, not one: "
+            "Spark's hash partitioning changed? (report it: the bucketed layout relies on it)"
+        )
+    return CustomerBucket(found[0], buckets)
 
 
 def collect_staged(summaries: DataFrame) -> StagedCleaning:

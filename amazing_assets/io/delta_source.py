@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -188,26 +189,84 @@ class DeltaReader(DataSourceReader):
 
     # Spark passes back the partitions that partitions() returned, hence the narrower type.
     def read(self, partition: FilePartition) -> Iterator[pa.RecordBatch]:  # type: ignore[override]
-        if not partition.path:
-            return
-        fs = self.location.filesystem()
-        file_schema = pa.schema(
-            [f for f in self.schema if f.name not in partition.partition_values]
+        return read_file(self.location, self.schema, partition)
+
+
+def read_file(
+    location: Location, schema: pa.Schema, partition: FilePartition
+) -> Iterator[pa.RecordBatch]:
+    """The rows of one file (or of its row groups) with ``schema``'s columns, the partition
+    values re-attached."""
+    if not partition.path:
+        return
+    fs = location.filesystem()
+    file_schema = pa.schema([f for f in schema if f.name not in partition.partition_values])
+    with fs.open_input_file(f"{location.path}/{partition.path}") as handle:
+        parquet = pq.ParquetFile(handle)
+        batches = parquet.iter_batches(
+            batch_size=65_536, columns=file_schema.names, row_groups=partition.row_groups
         )
-        with fs.open_input_file(f"{self.location.path}/{partition.path}") as handle:
-            parquet = pq.ParquetFile(handle)
-            batches = parquet.iter_batches(
-                batch_size=65_536, columns=file_schema.names, row_groups=partition.row_groups
-            )
-            for batch in batches:
-                columns = []
-                for f in self.schema:
-                    if f.name in partition.partition_values:
-                        value = partition.partition_values[f.name]
-                        columns.append(pa.repeat(pa.scalar(value, f.type), batch.num_rows))
-                    else:
-                        columns.append(batch.column(f.name).cast(f.type))
-                yield pa.RecordBatch.from_arrays(columns, schema=self.schema)
+        for batch in batches:
+            columns = []
+            for f in schema:
+                if f.name in partition.partition_values:
+                    value = partition.partition_values[f.name]
+                    columns.append(pa.repeat(pa.scalar(value, f.type), batch.num_rows))
+                else:
+                    columns.append(batch.column(f.name).cast(f.type))
+            yield pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+# ---------------------------------------------------------------------------------------------
+# Customer buckets: files that hold whole customers
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CustomerBucket:
+    """The customers of a file: those whose Spark hash of the user id, modulo ``count`` (a power
+    of two), is ``index``. A task that holds whole customers names its files with it."""
+
+    index: int
+    count: int
+
+    @property
+    def tag(self) -> str:
+        return f"b{self.index}of{self.count}"
+
+
+_BUCKET_TAG = re.compile(r"-b(\d+)of(\d+)-\d+\.parquet$")
+
+
+def file_bucket(path: str) -> CustomerBucket | None:
+    """The bucket a file's name gives, or None (files written otherwise, e.g. rewritten by an
+    erasure)."""
+    found = _BUCKET_TAG.search(path)
+    return CustomerBucket(int(found.group(1)), int(found.group(2))) if found else None
+
+
+def files_by_bucket(location: Location, months: list[str]) -> list[list[FilePartition]] | None:
+    """The live files of ``months`` grouped so that each group holds whole customers, or None
+    when a file carries no bucket (then only a shuffle can group customers).
+
+    Months may have been written with different bucket counts (powers of two sized to each
+    month): with the smallest count ``n``, group ``i`` takes every file whose bucket is ``i``
+    modulo ``n`` (a customer's bucket among ``2n`` tasks, modulo ``n``, is its bucket among
+    ``n``).
+    """
+    from deltalake import DeltaTable
+
+    table = DeltaTable(location.table_uri, storage_options=location.storage_options())
+    refuse_unsupported_features(table, location)
+    files = [(path, values, file_bucket(path)) for path, values in list_files(table, months)]
+    bucketed = [(path, values, bucket) for path, values, bucket in files if bucket is not None]
+    if not files or len(bucketed) < len(files):
+        return None
+    count = min(bucket.count for _, _, bucket in bucketed)
+    if any(bucket.count % count for _, _, bucket in bucketed):
+        return None  # counts that do not nest (not written by this version)
+    groups: list[list[FilePartition]] = [[] for _ in range(count)]
+    for path, values, bucket in bucketed:
+        groups[bucket.index % count].append(FilePartition(path=path, partition_values=values))
+    return groups
 
 
 def refuse_unsupported_features(table, location: Location) -> None:
@@ -302,10 +361,10 @@ class TaskFiles:
     readers until the driver commits the messages (:meth:`DeltaWriter.commit`).
     """
 
-    def __init__(self, writer: DeltaWriter) -> None:
+    def __init__(self, writer: DeltaWriter, bucket: CustomerBucket | None = None) -> None:
         self.writer = writer
         self.fs = writer.location.filesystem()
-        self.task_id = uuid.uuid4().hex[:12]
+        self.task_id = uuid.uuid4().hex[:12] + (f"-{bucket.tag}" if bucket else "")
         self.months: dict[str, _MonthFileWriter] = {}
 
     def add(self, batch: pa.RecordBatch) -> None:

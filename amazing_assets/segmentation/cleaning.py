@@ -69,12 +69,13 @@ PRICE_INPUT_COLUMNS: tuple[str, ...] = (
     "event_type",
     "category_id",
     "price",
-    "user_id",
     "_defect",
     "month",
 )
-"""The raw columns the category medians and the bot activity need (row-level rules, category,
-price, user)."""
+"""The raw columns the category medians need (row-level rules, category, price)."""
+BUCKET_COLUMN = "_bucket"
+"""Added by :func:`classify_events` with ``partitions``: the rows' customer bucket (the task's
+partition index)."""
 
 
 def classify_events(
@@ -94,7 +95,8 @@ def classify_events(
     the category medians are a separate pass, and a narrow read of the table makes it cheap.
     ``months``: the months ``raw`` holds, when known (a faster outside-month test, same result).
     ``partitions``: how many tasks apply the per-customer rules; each holds its customers' rows in
-    a Python worker, so size it to the rows (default: the session's shuffle partitions).
+    a Python worker, so size it to the rows (default: the session's shuffle partitions). With it,
+    the rows carry their bucket (:data:`BUCKET_COLUMN`).
     ``key``: when given, the same tasks add the pseudonymous ``user_key`` and ``session_key``
     (:data:`IDENTIFIER_TOKENS`), which :func:`clean_view` and :func:`quarantine_view` then show
     in place of the raw ids.
@@ -109,6 +111,10 @@ def classify_events(
     # Cart bursts, exact duplicates and bots compare a customer's rows with each other: the rows
     # are shuffled once, by user id, and each task applies those rules to its whole customers in
     # Arrow code (customer_rules); a Spark window did the same work in 1.3-1.4x the time.
+    if partitions:
+        # The task's customer bucket, computed as Spark's hash partitioning computes it: a task
+        # can name its files after it, and tell if it ever got rows of several.
+        staged = staged.withColumn(BUCKET_COLUMN, F.pmod(F.hash("user_id"), F.lit(partitions)))
     by_customer = by_customer_column(staged, "user_id", partitions)
     steps: list[Callable[[pa.Table], pa.Table]] = []
     schema = staged.schema

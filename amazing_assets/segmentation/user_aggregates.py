@@ -16,7 +16,8 @@ count, a maximum over no value is null.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,18 +33,21 @@ DAYPARTS: dict[str, tuple[int, int]] = {
 }
 """Time-of-day buckets (UTC hours): [start, end)."""
 
-INPUT_COLUMNS: tuple[str, ...] = (
-    "user_key",
-    "as_of",
-    "event_time",
-    "event_type",
-    "session_key",
-    "brand",
-    "price",
-    "_category",
+INPUT_SCHEMA = pa.schema(
+    [
+        pa.field("user_key", pa.string()),
+        pa.field("as_of", pa.string()),
+        pa.field("event_time", pa.timestamp("us", tz="UTC")),
+        pa.field("event_type", pa.string()),
+        pa.field("session_key", pa.string()),
+        pa.field("brand", pa.string()),
+        pa.field("price", pa.float64()),
+        pa.field("_category", pa.int64()),
+    ]
 )
 """What :func:`user_aggregates` reads: clean events, fanned out to the as-of months they count
 for, with each product's first-seen category."""
+INPUT_COLUMNS: tuple[str, ...] = tuple(INPUT_SCHEMA.names)
 
 COUNT_COLUMNS: tuple[str, ...] = (
     "n_events",
@@ -152,11 +156,49 @@ def user_aggregates(events: pa.Table) -> pa.Table:
     return pa.table(output).cast(AGGREGATE_SCHEMA)
 
 
-def aggregate_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """``DataFrame.mapInArrow`` body: one Spark partition (whole customers) → its aggregates."""
-    received = list(batches)
-    if received:  # an empty partition arrives as no batch at all
-        yield from user_aggregates(pa.Table.from_batches(received)).to_batches()
+@dataclass(frozen=True)
+class WindowPlan:
+    """What turns a task's clean events into :data:`INPUT_COLUMNS` rows."""
+
+    contributes_to: dict[str, list[str]]
+    """Event month → the as-of months whose window holds it (an event counts once for each)."""
+    categories: pa.Table
+    """``product_id`` → ``_category``: each product's first-seen category (a global fact,
+    computed by Spark over every customer and shipped to the tasks)."""
+
+
+def windowed_events(events: pa.Table, plan: WindowPlan) -> pa.Table:
+    """Clean events (``month``, ``product_id`` and the event columns) → one row per (event,
+    as-of month it counts for) with its product's first-seen category; events of other months
+    are left out."""
+    parts = []
+    for month, targets in plan.contributes_to.items():
+        rows = events.filter(pc.equal(events["month"], month))
+        for as_of in targets if rows.num_rows else ():
+            parts.append(rows.append_column("as_of", pa.repeat(pa.scalar(as_of), rows.num_rows)))
+    if not parts:
+        return INPUT_SCHEMA.empty_table()
+    fanned = pa.concat_tables(parts)
+    position = pc.index_in(
+        fanned["product_id"], value_set=plan.categories["product_id"], skip_nulls=True
+    )
+    category = plan.categories["_category"].take(position)
+    return fanned.append_column("_category", category).select(list(INPUT_COLUMNS))
+
+
+def aggregate_partition(
+    plan: WindowPlan,
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """A ``DataFrame.mapInArrow`` body: one Spark partition of clean events (whole customers)
+    → their aggregates."""
+
+    def aggregate(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        received = list(batches)
+        if received:  # an empty partition arrives as no batch at all
+            events = pa.Table.from_batches(received)
+            yield from user_aggregates(windowed_events(events, plan)).to_batches()
+
+    return aggregate
 
 
 def _codes(values: pa.Array) -> pa.Array:
