@@ -17,9 +17,8 @@ from amazing_assets.checks.features import (
     feature_statistics,
     window_customers,
 )
-from amazing_assets.io.delta_source import files_by_bucket
+from amazing_assets.io.buckets import per_customer_frame
 from amazing_assets.io.delta_tables import month_row_counts, read_months, table_exists
-from amazing_assets.io.io_managers import read_spark
 from amazing_assets.resources.features import FeatureWindowResource
 from amazing_assets.resources.quality import QualityResource
 from amazing_assets.resources.spark import SparkResource
@@ -28,12 +27,20 @@ from amazing_assets.segmentation.features import (
     EVENT_INPUT_COLUMNS,
     PRODUCT_INPUT_COLUMNS,
     add_months,
-    aggregates_by_bucket,
-    aggregates_by_shuffle,
     features_from_aggregates,
+    first_seen_categories,
     window_gaps,
     window_months,
     window_plan,
+)
+from amazing_assets.segmentation.user_aggregates import (
+    AGGREGATE_SCHEMA,
+    CUSTOMERS_SCHEMA,
+    FIRST_SEEN_SCHEMA,
+    customers_per_as_of,
+    first_seen,
+    user_aggregates,
+    windowed_events,
 )
 from amazing_assets.sensors import landing_signatures
 
@@ -92,18 +99,30 @@ def user_features_rfm(
                 "materialise those months, then re-run this one"
             )
     session, table = spark.session(), warehouse.table("clean_events")
-    # Each pass reads only its columns (the data source cannot prune them by itself).
-    products = read_spark(session, table, needed, columns=list(PRODUCT_INPUT_COLUMNS))
-    plan = window_plan(months, window, products)
-    # clean_events files hold whole customers (named by bucket): each task reads its bucket's
-    # files itself. Files without a bucket (rewritten by an erasure) need a shuffle.
-    buckets = files_by_bucket(table, needed)
-    if buckets is not None:
-        aggregates = aggregates_by_bucket(session, table, buckets, plan)
-    else:
-        context.log.info("user_features_rfm: clean_events files without buckets, shuffling")
-        events = read_spark(session, table, needed, columns=list(EVENT_INPUT_COLUMNS))
-        aggregates = aggregates_by_shuffle(events, plan, inputs.aggregation_tasks)
+
+    def per_customer(columns: tuple[str, ...], per_task, schema):
+        # Each task reads only its columns of whole customers' files: a bucket's files when the
+        # files carry their bucket (clean_events writes them so), else after a shuffle.
+        return per_customer_frame(
+            session,
+            table,
+            needed,
+            list(columns),
+            per_task,
+            schema,
+            customer_column="user_key",
+            partitions=inputs.aggregation_tasks,
+        )
+
+    categories = first_seen_categories(
+        per_customer(PRODUCT_INPUT_COLUMNS, first_seen, FIRST_SEEN_SCHEMA)
+    )
+    plan = window_plan(months, window, categories)
+    aggregates = per_customer(
+        EVENT_INPUT_COLUMNS,
+        lambda events: user_aggregates(windowed_events(events, plan)),
+        AGGREGATE_SCHEMA,
+    )
     features = features_from_aggregates(aggregates, months, window)
     features = features.persist(StorageLevel.DISK_ONLY)  # a bounded heap (see clean_events)
     stats = feature_statistics(features)
@@ -126,9 +145,10 @@ def user_features_rfm(
     yield from feature_results(
         stats,
         window_customers(
-            read_spark(session, table, needed, columns=["user_key", "month"]),
+            per_customer(
+                ("user_key", "month"), customers_per_as_of(plan.contributes_to), CUSTOMERS_SCHEMA
+            ),
             months,
-            window,
         ),
         {m: stored_purchaser_share(warehouse, add_months(m, -1)) for m in months},
         gaps,

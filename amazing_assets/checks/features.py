@@ -6,7 +6,7 @@ from pyspark.sql import functions as F
 
 from amazing_assets.checks import complete_window_result, complete_window_spec, result, spec
 from amazing_assets.resources.quality import QualityResource
-from amazing_assets.segmentation.features import FEATURE_COLUMNS, window_months
+from amazing_assets.segmentation.features import FEATURE_COLUMNS
 
 FEATURES = "user_features_rfm"
 UNIT_INTERVAL = (
@@ -50,16 +50,18 @@ def feature_statistics(features: DataFrame) -> dict[str, dict]:
     return {r["month"]: r.asDict() for r in rows.collect()}
 
 
-def window_customers(clean_events: DataFrame, months: list[str], window: int) -> dict[str, int]:
-    """Distinct customers in each as-of month's trailing window of clean events."""
-    keys = clean_events.select("month", "user_key").distinct()
-    return {
-        m: keys.where(F.col("month").isin(window_months(m, window)))
-        .select("user_key")
-        .distinct()
-        .count()
-        for m in months
+def window_customers(counts: DataFrame, months: list[str]) -> dict[str, int]:
+    """Distinct customers in each as-of month's trailing window of clean events, from per-task
+    counts over whole customers (``customers_per_as_of``): a reading of clean_events of its own,
+    apart from the aggregation the features come from."""
+    totals = {
+        r["as_of"]: r["customers"]
+        for r in counts.groupBy("as_of")
+        .sum("customers")
+        .withColumnRenamed("sum(customers)", "customers")
+        .collect()
     }
+    return {m: int(totals.get(m, 0)) for m in months}
 
 
 def feature_results(

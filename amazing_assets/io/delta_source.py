@@ -243,32 +243,6 @@ def file_bucket(path: str) -> CustomerBucket | None:
     return CustomerBucket(int(found.group(1)), int(found.group(2))) if found else None
 
 
-def files_by_bucket(location: Location, months: list[str]) -> list[list[FilePartition]] | None:
-    """The live files of ``months`` grouped so that each group holds whole customers, or None
-    when a file carries no bucket (then only a shuffle can group customers).
-
-    Months may have been written with different bucket counts (powers of two sized to each
-    month): with the smallest count ``n``, group ``i`` takes every file whose bucket is ``i``
-    modulo ``n`` (a customer's bucket among ``2n`` tasks, modulo ``n``, is its bucket among
-    ``n``).
-    """
-    from deltalake import DeltaTable
-
-    table = DeltaTable(location.table_uri, storage_options=location.storage_options())
-    refuse_unsupported_features(table, location)
-    files = [(path, values, file_bucket(path)) for path, values in list_files(table, months)]
-    bucketed = [(path, values, bucket) for path, values, bucket in files if bucket is not None]
-    if not files or len(bucketed) < len(files):
-        return None
-    count = min(bucket.count for _, _, bucket in bucketed)
-    if any(bucket.count % count for _, _, bucket in bucketed):
-        return None  # counts that do not nest (not written by this version)
-    groups: list[list[FilePartition]] = [[] for _ in range(count)]
-    for path, values, bucket in bucketed:
-        groups[bucket.index % count].append(FilePartition(path=path, partition_values=values))
-    return groups
-
-
 def refuse_unsupported_features(table, location: Location) -> None:
     protocol = table.protocol()
     features = set(protocol.reader_features or [])

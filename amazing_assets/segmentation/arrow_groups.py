@@ -3,6 +3,8 @@ and feature aggregates): dense integer group codes, and distinct values per grou
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -45,3 +47,17 @@ def distinct_per_group(group: np.ndarray, values: pa.Array, space: int) -> np.nd
         .aggregate([])
     )
     return np.bincount(pairs["group"].to_numpy(), minlength=space)
+
+
+def whole_partition(
+    per_task: Callable[[pa.Table], pa.Table],
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """A ``DataFrame.mapInArrow`` body applying ``per_task`` to a Spark partition as one table
+    (its batches joined: a customer's rows may span several)."""
+
+    def apply(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        received = list(batches)
+        if received:  # an empty partition arrives as no batch at all
+            yield from per_task(pa.Table.from_batches(received)).to_batches()
+
+    return apply

@@ -7,23 +7,21 @@ of as-of months: each event is fanned out to the as-of months whose window conta
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pyarrow as pa
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
-from amazing_assets.io.columns import selected_columns
-from amazing_assets.io.delta_source import FilePartition, read_file, table_arrow_schema
-from amazing_assets.io.storage import Location
+from amazing_assets.segmentation.arrow_groups import whole_partition
 from amazing_assets.segmentation.cleaning import by_customer_column
 from amazing_assets.segmentation.months import add_months, month_start
 from amazing_assets.segmentation.user_aggregates import (
     AGGREGATE_SCHEMA,
     DAYPARTS,
+    FIRST_SEEN_SCHEMA,
     WindowPlan,
     aggregate_partition,
+    first_seen,
 )
 
 SECONDS_PER_DAY = 86_400.0
@@ -115,19 +113,22 @@ def compute_user_features(
     ``partitions``: how many tasks aggregate the customers; each holds its share of the events
     in a Python worker, so size it to the rows read (default: the session's shuffle partitions).
 
-    This is the general path: the events are shuffled by customer. ``user_features_rfm`` reads
-    the stored table bucket by bucket instead when its files hold whole customers
-    (:func:`aggregates_by_bucket`); both end in the same Arrow code and formulas.
+    The events are shuffled by customer here. ``user_features_rfm`` reads the stored table
+    bucket by bucket instead (``io.buckets``); both run the same Arrow code and formulas.
     """
-    plan = window_plan(as_of_months, window, events if products is None else products)
-    return features_from_aggregates(
-        aggregates_by_shuffle(events, plan, partitions), as_of_months, window
+    plan = window_plan(
+        as_of_months,
+        window,
+        first_seen_categories(partial_first_seen(events if products is None else products)),
     )
+    per_task = by_customer_column(events.select(*EVENT_INPUT_COLUMNS), "user_key", partitions)
+    aggregates = per_task.mapInArrow(aggregate_partition(plan), from_arrow_schema(AGGREGATE_SCHEMA))
+    return features_from_aggregates(aggregates, as_of_months, window)
 
 
-def window_plan(as_of_months: list[str], window: int, products: DataFrame) -> WindowPlan:
-    """Which as-of months each event month counts for, and each product's first-seen category
-    (one Spark aggregate over ``products``, collected: a row per product)."""
+def window_plan(as_of_months: list[str], window: int, categories: pa.Table) -> WindowPlan:
+    """Which as-of months each event month counts for, with each product's first-seen category
+    (:func:`first_seen_categories`)."""
     if window < 1:
         raise ValueError(f"the feature window must be at least 1 month, got {window}")
     contributes_to = {
@@ -135,42 +136,24 @@ def window_plan(as_of_months: list[str], window: int, products: DataFrame) -> Wi
         for a in as_of_months
         for m in window_months(a, window)
     }
-    return WindowPlan(contributes_to, _first_seen_categories(products).toArrow())
+    return WindowPlan(contributes_to, categories)
 
 
-def aggregates_by_shuffle(
-    events: DataFrame, plan: WindowPlan, partitions: int | None = None
-) -> DataFrame:
-    """:data:`AGGREGATE_SCHEMA` rows: the events hash-partitioned by customer, each task's whole
-    customers aggregated by Arrow code (see user_aggregates for why not Spark's groupBy)."""
-    per_task = by_customer_column(events.select(*EVENT_INPUT_COLUMNS), "user_key", partitions)
-    return per_task.mapInArrow(aggregate_partition(plan), from_arrow_schema(AGGREGATE_SCHEMA))
+def partial_first_seen(products: DataFrame) -> DataFrame:
+    """:func:`~amazing_assets.segmentation.user_aggregates.first_seen` of each partition of
+    ``products`` (any partitioning)."""
+    columns = products.select(*PRODUCT_INPUT_COLUMNS)
+    return columns.mapInArrow(whole_partition(first_seen), from_arrow_schema(FIRST_SEEN_SCHEMA))
 
 
-def aggregates_by_bucket(
-    spark: SparkSession, location: Location, buckets: list[list[FilePartition]], plan: WindowPlan
-) -> DataFrame:
-    """:data:`AGGREGATE_SCHEMA` rows from a table whose file groups each hold whole customers
-    (``files_by_bucket``): one task per group reads its files itself and aggregates them.
-
-    No shuffle and no trip through the JVM for the events: at 10.3 M events the shuffle path
-    spent ~12 s reading the rows into the JVM, shuffling and handing them to Python workers.
-    """
-    stored = table_arrow_schema(location)
-    if stored is None:
-        raise FileNotFoundError(f"No Delta table at {location.uri}")
-    schema = selected_columns(stored, ",".join(EVENT_INPUT_COLUMNS), location.uri)
-    aggregate = aggregate_partition(plan)
-
-    def read_and_aggregate(tasks: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in tasks:
-            for bucket in batch.column("id").to_pylist():
-                files = buckets[bucket]
-                yield from aggregate(b for f in files for b in read_file(location, schema, f))
-
-    return spark.range(0, len(buckets), 1, numPartitions=len(buckets)).mapInArrow(
-        read_and_aggregate, from_arrow_schema(AGGREGATE_SCHEMA)
+def first_seen_categories(partials: DataFrame) -> pa.Table:
+    """product → the category it had when first seen (REES46 remapped category ids in Dec 2019),
+    from per-task :data:`FIRST_SEEN_SCHEMA` rows: the earliest across tasks (ties: the smallest
+    category), collected as an Arrow table (a row per product) for the aggregation tasks."""
+    earliest = partials.groupBy("product_id").agg(
+        F.min(F.struct("event_time", "category_id")).alias("_first")
     )
+    return earliest.select("product_id", F.col("_first.category_id").alias("_category")).toArrow()
 
 
 def features_from_aggregates(grouped: DataFrame, as_of_months: list[str], window: int) -> DataFrame:
@@ -217,11 +200,4 @@ def _ratio(numerator: str, denominator: str):
     """numerator / denominator as double, 0 when the denominator is 0."""
     return F.when(F.col(denominator) > 0, F.col(numerator) / F.col(denominator)).otherwise(
         F.lit(0.0)
-    )
-
-
-def _first_seen_categories(events: DataFrame) -> DataFrame:
-    """product → the category it had when first seen (REES46 remapped category ids in Dec 2019)."""
-    return events.groupBy("product_id").agg(
-        F.min_by("category_id", "event_time").alias("_category")
     )

@@ -22,7 +22,11 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from amazing_assets.segmentation.arrow_groups import combined_codes, distinct_per_group
+from amazing_assets.segmentation.arrow_groups import (
+    combined_codes,
+    distinct_per_group,
+    whole_partition,
+)
 from amazing_assets.segmentation.schema import UNKNOWN
 
 DAYPARTS: dict[str, tuple[int, int]] = {
@@ -191,14 +195,69 @@ def aggregate_partition(
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """A ``DataFrame.mapInArrow`` body: one Spark partition of clean events (whole customers)
     → their aggregates."""
+    return whole_partition(lambda events: user_aggregates(windowed_events(events, plan)))
 
-    def aggregate(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        received = list(batches)
-        if received:  # an empty partition arrives as no batch at all
-            events = pa.Table.from_batches(received)
-            yield from user_aggregates(windowed_events(events, plan)).to_batches()
 
-    return aggregate
+FIRST_SEEN_SCHEMA = pa.schema(
+    [
+        pa.field("product_id", pa.int64()),
+        pa.field("event_time", pa.timestamp("us", tz="UTC")),
+        pa.field("category_id", pa.int64()),
+    ]
+)
+"""Per product: the earliest event of some rows, and the category it carried."""
+
+
+def first_seen(events: pa.Table) -> pa.Table:
+    """For each product of ``events`` (``product_id``, ``category_id``, ``event_time``), its
+    earliest event and category (ties: the smallest category, a null first): the per-task part
+    of "the category a product had when first seen", which Spark finishes across tasks."""
+    timed = events.filter(pc.is_valid(events["event_time"]))
+    order = pc.sort_indices(
+        timed,
+        sort_keys=[
+            ("product_id", "ascending", "at_start"),
+            ("event_time", "ascending", "at_start"),
+            ("category_id", "ascending", "at_start"),
+        ],
+    )
+    ordered = timed.take(order).select(FIRST_SEEN_SCHEMA.names)
+    keep_nulls = pc.ScalarAggregateOptions(skip_nulls=False)
+    first = ordered.group_by("product_id", use_threads=False).aggregate(
+        [("event_time", "first", keep_nulls), ("category_id", "first", keep_nulls)]
+    )
+    return first.rename_columns(FIRST_SEEN_SCHEMA.names).cast(FIRST_SEEN_SCHEMA)
+
+
+CUSTOMERS_SCHEMA = pa.schema(
+    [pa.field("as_of", pa.string()), pa.field("customers", pa.int64(), nullable=False)]
+)
+
+
+def customers_per_as_of(contributes_to: dict[str, list[str]]) -> Callable[[pa.Table], pa.Table]:
+    """``user_key``, ``month`` rows (whole customers) → distinct customers whose events fall in
+    each as-of month's window: the features check's count, summed over tasks."""
+
+    def count(events: pa.Table) -> pa.Table:
+        parts = [
+            pa.table(
+                {
+                    "as_of": pa.repeat(pa.scalar(as_of), len(keys)),
+                    "user_key": keys,
+                }
+            )
+            for month, targets in contributes_to.items()
+            if len(keys := pc.unique(events.filter(pc.equal(events["month"], month))["user_key"]))
+            for as_of in targets
+        ]
+        if not parts:
+            return CUSTOMERS_SCHEMA.empty_table()
+        pairs = pa.concat_tables(parts).group_by(["as_of", "user_key"], use_threads=False)
+        distinct = pairs.aggregate([]).filter(pc.is_valid(pc.field("user_key")))
+        counted = distinct.group_by("as_of", use_threads=False).aggregate([([], "count_all")])
+        return counted.rename_columns(CUSTOMERS_SCHEMA.names).cast(CUSTOMERS_SCHEMA)
+
+    return count
 
 
 def _codes(values: pa.Array) -> pa.Array:
