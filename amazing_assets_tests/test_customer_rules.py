@@ -13,12 +13,12 @@ from itertools import pairwise
 import pyarrow as pa
 import pytest
 
+from amazing_assets.segmentation.arrow_groups import whole_partition
 from amazing_assets.segmentation.customer_rules import (
     COMPARED_COLUMNS,
     GROUP_COLUMNS,
     TIE_BREAK_COLUMN,
     classify_customer_rows,
-    classify_partition,
 )
 from amazing_assets.segmentation.schema import TYPED_EVENT_FIELDS
 
@@ -132,9 +132,11 @@ def test_rules_match_a_plain_reading_of_them(seed):
 def test_a_partition_in_many_batches_is_classified_as_one(seed):
     rows = random_rows(500 + seed)
     table = pa.Table.from_pylist(rows, schema=SCHEMA)
-    batches = list(classify_partition(THRESHOLD)(iter(table.to_batches(max_chunksize=9))))
+    classify = whole_partition(lambda t: classify_customer_rows(t, THRESHOLD), max_rows=5)
+    batches = list(classify(iter(table.to_batches(max_chunksize=9))))
+    assert all(b.num_rows <= 5 for b in batches)
     assert classified(pa.Table.from_batches(batches, SCHEMA)) == expected_reasons(rows)
-    assert list(classify_partition(THRESHOLD)(iter([]))) == []
+    assert list(classify(iter([]))) == []
 
 
 def test_rows_already_dropped_are_left_alone_and_do_not_hide_repeats():

@@ -12,13 +12,13 @@ from amazing_assets.assets.common import (
     markdown_table,
     monthly_asset_options,
     preview_markdown,
-    python_tasks,
     run_months,
 )
 from amazing_assets.assets.rejections import examples_of, record_rejected_rows, reject_months
 from amazing_assets.checks.events import CLEAN_CHECK_SPECS, clean_results
+from amazing_assets.io.buckets import files_by_bucket, map_buckets
 from amazing_assets.io.cleaning_write import SUMMARY_SCHEMA, collect_staged, task_writer
-from amazing_assets.io.delta_source import DeltaWriter
+from amazing_assets.io.delta_source import DeltaWriter, arrow_schema_for
 from amazing_assets.io.delta_tables import month_row_counts
 from amazing_assets.io.io_managers import read_spark, table_metadata
 from amazing_assets.resources.pseudonymization import PseudonymizationKeyResource
@@ -34,10 +34,16 @@ from amazing_assets.segmentation.cleaning import (
     PRICE_INPUT_COLUMNS,
     CleaningRules,
     TaskFinish,
+    category_medians,
+    classified_schema,
     classify_events,
+    classify_task,
+    priced_rows,
     view_schema,
 )
+from amazing_assets.segmentation.customer_buckets import bucket_count
 from amazing_assets.segmentation.rejection import rejection_message
+from amazing_assets.segmentation.row_rules import MEDIAN_INPUT_SCHEMA
 
 
 def raw_row_counts(warehouse: WarehouseResource, months: list[str]) -> dict[str, int]:
@@ -178,20 +184,31 @@ def clean_events(
     raw_by_month = raw_row_counts(warehouse, months)
     rules = CleaningRules()  # code-owned like the quality gates; shown in the metadata
     spark = raw_events.sparkSession
-    tasks = python_tasks(sum(raw_by_month.values()), spark.sparkContext.defaultParallelism)
-    # What the rules and the outputs use (not the ingestion time): the data source reads only
-    # the columns asked for, and every column read crosses from Python to the JVM.
+    table = warehouse.table("raw_events")
+    # What the rules and the outputs use (not the ingestion time): every column read costs.
     used = [c for c in raw_events.columns if c != "_ingested_at"]
+    # Ingestion writes each month's rows in files of one customer bucket each: every task then
+    # reads its bucket's files itself, classifies and writes, and no row crosses to the JVM.
+    # Files without a bucket (rewritten by an erasure, or older) take a shuffle by user id.
+    buckets = files_by_bucket(table, months)
+    tasks = (
+        len(buckets)
+        if buckets is not None
+        else bucket_count(sum(raw_by_month.values()), spark.sparkContext.defaultParallelism)
+    )
 
-    def classified(**options) -> DataFrame:
-        # The rules read the raw rows twice (category medians from a narrow read, then one
-        # shuffle by customer for all the other rules), straight from the table.
-        table = warehouse.table("raw_events")
+    def classified(key: bytes | None = None, finish: TaskFinish | None = None) -> DataFrame:
         prices = read_spark(spark, table, months, columns=list(PRICE_INPUT_COLUMNS))
         rows = read_spark(spark, table, months, columns=used)
-        return classify_events(rows, rules, prices, months, tasks, **options)
+        if buckets is None or finish is None:
+            return classify_events(rows, rules, prices, tasks, key=key, finish=finish)
+        priced = map_buckets(
+            spark, table, buckets, list(PRICE_INPUT_COLUMNS), priced_rows, MEDIAN_INPUT_SCHEMA
+        )
+        task = classify_task(rules, category_medians(priced, rules), key, finish)
+        return map_buckets(spark, table, buckets, used, task, arrow_schema_for(finish.schema))
 
-    tokens = classified(key=key).schema
+    tokens = classified_schema(read_spark(spark, table, months, columns=used).schema, key)
     writers = {
         name: DeltaWriter(
             location=warehouse.table(name),
@@ -206,7 +223,7 @@ def clean_events(
         task_writer(writers["clean_events"], writers["event_quarantine"], tasks), SUMMARY_SCHEMA
     )
     try:
-        staged = collect_staged(classified(key=key, finish=finish))
+        staged = collect_staged(classified(key, finish))
     except BaseException:
         for writer in writers.values():
             writer.abort([])

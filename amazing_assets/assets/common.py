@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 
 import dagster as dg
@@ -74,24 +73,6 @@ def monthly_asset_options(code_version: str, *, owners: bool = True) -> dict:
         "code_version": code_version,
     }
     return {**options, "owners": OWNERS} if owners else options
-
-
-ROWS_PER_PYTHON_TASK = 1_000_000
-"""Rows one task holds in its Python worker for the per-customer Arrow code (cleaning rules,
-feature aggregates): ~0.5 GiB of Arrow data with its sort and hash tables."""
-
-
-def python_tasks(rows: int, slots: int = 2) -> int:
-    """Tasks for a per-customer pass over ``rows``: a power of two, at least the cluster's task
-    ``slots`` (cores), with at most :data:`ROWS_PER_PYTHON_TASK` rows each on average.
-
-    A multiple of the slots leaves no core idle in the last wave (11 tasks on 2 cores ran 6
-    waves, the last one on one core). A power of two nests customer buckets: a customer's
-    bucket among ``n`` tasks, modulo a smaller power ``m``, is its bucket among ``m``; so months
-    of different sizes can still be read bucket by bucket (``user_features_rfm``).
-    """
-    wanted = max(slots, 2, math.ceil(rows / ROWS_PER_PYTHON_TASK))
-    return 1 << (wanted - 1).bit_length()
 
 
 def rejected(message: str) -> dg.Failure:

@@ -8,7 +8,6 @@ from pyspark.storagelevel import StorageLevel
 from amazing_assets.assets.common import (
     monthly_asset_options,
     preview_markdown,
-    python_tasks,
     run_months,
 )
 from amazing_assets.checks.features import (
@@ -23,6 +22,7 @@ from amazing_assets.resources.features import FeatureWindowResource
 from amazing_assets.resources.quality import QualityResource
 from amazing_assets.resources.spark import SparkResource
 from amazing_assets.resources.warehouse import WarehouseResource
+from amazing_assets.segmentation.customer_buckets import bucket_count
 from amazing_assets.segmentation.features import (
     EVENT_INPUT_COLUMNS,
     PRODUCT_INPUT_COLUMNS,
@@ -66,7 +66,7 @@ def window_inputs(warehouse: WarehouseResource, months: list[str], window: int) 
     return WindowInputs(
         months=sorted({w for m in months for w in window_months(m, window)}),
         gaps={m: window_gaps(m, window, with_events, with_exports) for m in months},
-        aggregation_tasks=python_tasks(events),
+        aggregation_tasks=bucket_count(events),
     )
 
 

@@ -27,6 +27,8 @@ from amazing_assets.io.delta_source import (
 from amazing_assets.io.io_managers import read_spark
 from amazing_assets.io.storage import Location
 from amazing_assets.segmentation.arrow_groups import whole_partition
+from amazing_assets.segmentation.cleaning import BUCKET_COLUMN
+from amazing_assets.segmentation.customer_rules import OUTPUT_BATCH_ROWS
 
 Buckets = list[list[FilePartition]]
 """File groups, each holding whole customers."""
@@ -67,8 +69,8 @@ def map_buckets(
     schema: pa.Schema,
 ) -> DataFrame:
     """A DataFrame of ``per_bucket`` applied to each bucket's rows (``columns`` of its files, as
-    one table): one Spark task per bucket, reading its files itself. ``schema``: what
-    ``per_bucket`` returns."""
+    one table, with the bucket's index as :data:`BUCKET_COLUMN`): one Spark task per bucket,
+    reading its files itself. ``schema``: what ``per_bucket`` returns."""
     stored = table_arrow_schema(location)
     if stored is None:
         raise FileNotFoundError(f"No Delta table at {location.uri}")
@@ -79,7 +81,10 @@ def map_buckets(
             for bucket in batch.column("id").to_pylist():
                 rows = [b for f in buckets[bucket] for b in read_file(location, read_schema, f)]
                 if rows:
-                    yield from per_bucket(pa.Table.from_batches(rows, read_schema)).to_batches()
+                    table = pa.Table.from_batches(rows, read_schema)
+                    number = pa.repeat(pa.scalar(bucket, pa.int32()), table.num_rows)
+                    table = table.append_column(BUCKET_COLUMN, number)
+                    yield from per_bucket(table).to_batches(OUTPUT_BATCH_ROWS)
 
     tasks = spark.range(0, len(buckets), 1, numPartitions=max(1, len(buckets)))
     return tasks.mapInArrow(apply, from_arrow_schema(schema))

@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql.datasource import (
@@ -49,6 +50,7 @@ from amazing_assets.io.storage import (
     stat_size,
     upload_bytes,
 )
+from amazing_assets.segmentation.customer_buckets import customer_buckets
 
 FORMAT_NAME = "amazing_delta"
 APP_ID = "amazing-segments"
@@ -375,6 +377,39 @@ class TaskFiles:
     @property
     def files(self) -> list[WrittenFile]:
         return [f for w in self.months.values() for f in w.files]
+
+
+class CustomerBucketFiles:
+    """One task's rows written by customer bucket (:func:`customer_buckets` of the user id):
+    files of one bucket each, named after it, so that a later task can read whole customers
+    without a shuffle (``io.buckets``)."""
+
+    def __init__(self, writer: DeltaWriter, count: int, customer_column: str = "user_id") -> None:
+        self.writer, self.count, self.customer_column = writer, count, customer_column
+        self.buckets: dict[int, TaskFiles] = {}
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows == 0:
+            return
+        buckets = customer_buckets(batch.column(self.customer_column), self.count)
+        order = np.argsort(buckets, kind="stable")
+        ordered = buckets[order]
+        starts = np.flatnonzero(np.diff(ordered, prepend=-1))
+        ends = np.append(starts[1:], len(ordered))
+        for start, end in zip(starts, ends, strict=True):
+            bucket = int(ordered[start])
+            if bucket not in self.buckets:
+                self.buckets[bucket] = TaskFiles(self.writer, CustomerBucket(bucket, self.count))
+            self.buckets[bucket].add(batch.take(pa.array(order[start:end])))
+
+    def close(self) -> DeltaCommitMessage:
+        return DeltaCommitMessage(
+            files=[f for files in self.buckets.values() for f in files.close().files]
+        )
+
+    def discard(self) -> None:
+        for files in self.buckets.values():
+            files.discard()
 
 
 class DeltaWriter(DataSourceArrowWriter):

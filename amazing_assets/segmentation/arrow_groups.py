@@ -50,14 +50,15 @@ def distinct_per_group(group: np.ndarray, values: pa.Array, space: int) -> np.nd
 
 
 def whole_partition(
-    per_task: Callable[[pa.Table], pa.Table],
+    per_task: Callable[[pa.Table], pa.Table], max_rows: int | None = None
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """A ``DataFrame.mapInArrow`` body applying ``per_task`` to a Spark partition as one table
-    (its batches joined: a customer's rows may span several)."""
+    (its batches joined: a customer's rows may span several); the result goes back in batches
+    of at most ``max_rows`` rows (one large batch would be one large buffer in the JVM)."""
 
     def apply(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         received = list(batches)
         if received:  # an empty partition arrives as no batch at all
-            yield from per_task(pa.Table.from_batches(received)).to_batches()
+            yield from per_task(pa.Table.from_batches(received)).to_batches(max_rows)
 
     return apply

@@ -7,16 +7,17 @@ rule it breaks, in the order of :data:`DROP_REASONS`. Hence the accounting ident
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pyarrow as pa
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
-from pyspark.sql.types import StringType, StructType
+from pyspark.sql.types import StructType
 
 from amazing_assets.io.delta_source import arrow_schema_for
+from amazing_assets.segmentation.arrow_groups import whole_partition
 from amazing_assets.segmentation.clean_tables import (
     IDENTIFIER_TOKENS,
     RowsOf,
@@ -24,20 +25,26 @@ from amazing_assets.segmentation.clean_tables import (
     quarantine_rows,
 )
 from amazing_assets.segmentation.customer_rules import (
+    OUTPUT_BATCH_ROWS,
     REASON_BOT_USER,
     REASON_CART_BURST,
     REASON_EXACT_DUPLICATE,
-    classify_partition,
+    classify_customer_rows,
 )
-from amazing_assets.segmentation.months import month_bounds
 from amazing_assets.segmentation.pseudonymize import token_appender
-from amazing_assets.segmentation.schema import EVENT_TYPES
+from amazing_assets.segmentation.row_rules import (
+    MEDIAN_INPUT_SCHEMA,
+    MEDIANS_SCHEMA,
+    REASON_ABSURD_PRICE,
+    REASON_NEGATIVE_PRICE,
+    REASON_OUTSIDE_MONTH,
+    REASON_UNKNOWN_EVENT_TYPE,
+    absurd_price_reasons,
+    priced_alive,
+    row_level_reasons,
+)
 
 # Rule order matters: a row is charged to the first rule it breaks.
-REASON_UNKNOWN_EVENT_TYPE = "unknown_event_type"
-REASON_OUTSIDE_MONTH = "outside_month"
-REASON_NEGATIVE_PRICE = "negative_price"
-REASON_ABSURD_PRICE = "absurd_price"
 RULE_REASONS: tuple[str, ...] = (
     REASON_UNKNOWN_EVENT_TYPE,
     REASON_OUTSIDE_MONTH,
@@ -82,7 +89,6 @@ def classify_events(
     raw: DataFrame,
     rules: CleaningRules | None = None,
     prices: DataFrame | None = None,
-    months: Sequence[str] = (),
     partitions: int | None = None,
     key: bytes | None = None,
     finish: TaskFinish | None = None,
@@ -93,40 +99,31 @@ def classify_events(
     (``YYYY-MM``). Rules apply within each month, so a multi-month DataFrame is fine.
     ``prices`` are the same rows reduced to :data:`PRICE_INPUT_COLUMNS` (default: ``raw``):
     the category medians are a separate pass, and a narrow read of the table makes it cheap.
-    ``months``: the months ``raw`` holds, when known (a faster outside-month test, same result).
-    ``partitions``: how many tasks apply the per-customer rules; each holds its customers' rows in
-    a Python worker, so size it to the rows (default: the session's shuffle partitions). With it,
-    the rows carry their bucket (:data:`BUCKET_COLUMN`).
+    ``partitions``: how many tasks apply the rules; each holds its customers' rows in a Python
+    worker, so size it to the rows (default: the session's shuffle partitions). With it, the
+    rows carry their customer bucket (:data:`BUCKET_COLUMN`).
     ``key``: when given, the same tasks add the pseudonymous ``user_key`` and ``session_key``
     (:data:`IDENTIFIER_TOKENS`), which :func:`clean_view` and :func:`quarantine_view` then show
     in place of the raw ids.
     ``finish``: what the same tasks then make of their classified rows, instead of returning
     them (the cleaning asset writes its tables there: ``io.cleaning_write``).
+
+    This is the path for rows that are not stored by customer bucket: one shuffle by user id.
+    ``clean_events`` reads bucketed raw files in the tasks themselves instead (``io.buckets``);
+    both run :func:`classify_task`.
     """
     rules = rules or CleaningRules()
-    # The category medians read a narrow copy of the rows; they are small and broadcast back.
-    narrow = _row_level_rules(raw if prices is None else prices, months)
-    medians = _category_medians(narrow, rules)
-    staged = _mark_absurd_prices(_row_level_rules(raw, months), medians, rules)
-    # Cart bursts, exact duplicates and bots compare a customer's rows with each other: the rows
-    # are shuffled once, by user id, and each task applies those rules to its whole customers in
-    # Arrow code (customer_rules); a Spark window did the same work in 1.3-1.4x the time.
+    narrow = (raw if prices is None else prices).select(*PRICE_INPUT_COLUMNS)
+    priced = narrow.mapInArrow(whole_partition(priced_rows), from_arrow_schema(MEDIAN_INPUT_SCHEMA))
+    task = classify_task(rules, category_medians(priced, rules), key, finish)
     if partitions:
-        # The task's customer bucket, computed as Spark's hash partitioning computes it: a task
-        # can name its files after it, and tell if it ever got rows of several.
-        staged = staged.withColumn(BUCKET_COLUMN, F.pmod(F.hash("user_id"), F.lit(partitions)))
-    by_customer = by_customer_column(staged, "user_id", partitions)
-    steps: list[Callable[[pa.Table], pa.Table]] = []
-    schema = staged.schema
-    if key is not None:
-        steps.append(token_appender(key, IDENTIFIER_TOKENS))
-        for token in IDENTIFIER_TOKENS.values():
-            schema = schema.add(token, StringType())
-    if finish is not None:
-        steps.append(finish.apply)
-        schema = finish.schema
-    then = _chained(steps) if steps else None
-    return by_customer.mapInArrow(classify_partition(rules.bot_events_per_active_day, then), schema)
+        # The task's customer bucket, computed as Spark's hash partitioning computes it (and as
+        # ingestion names its files): a task can name its files after it.
+        bucket = F.pmod(F.hash("user_id"), F.lit(partitions)).cast("int")
+        raw = raw.withColumn(BUCKET_COLUMN, bucket)
+    by_customer = by_customer_column(raw, "user_id", partitions)
+    schema = finish.schema if finish is not None else classified_schema(by_customer.schema, key)
+    return by_customer.mapInArrow(whole_partition(task, OUTPUT_BATCH_ROWS), schema)
 
 
 @dataclass(frozen=True)
@@ -138,74 +135,57 @@ class TaskFinish:
     schema: StructType
 
 
-def _chained(steps: list[Callable[[pa.Table], pa.Table]]) -> Callable[[pa.Table], pa.Table]:
-    def apply(table: pa.Table) -> pa.Table:
-        for step in steps:
-            table = step(table)
-        return table
+def classified_schema(raw: StructType, key: bytes | None) -> StructType:
+    """The Spark schema of :func:`classify_task`'s rows for raw rows of schema ``raw``: its
+    columns, ``drop_reason``, and the tokens with a ``key``."""
+    task = classify_task(CleaningRules(), MEDIANS_SCHEMA.empty_table(), key, None)
+    return view_schema(task, raw)
 
-    return apply
+
+def priced_rows(rows: pa.Table) -> pa.Table:
+    """The rows' prices that count for their category's median (:data:`MEDIAN_INPUT_SCHEMA`)."""
+    return priced_alive(rows.append_column("drop_reason", row_level_reasons(rows)))
+
+
+def category_medians(priced: DataFrame, rules: CleaningRules) -> pa.Table:
+    """(month, category) → median price, for categories with enough priced events: a Spark
+    aggregate over every task's prices, collected (a row per category) for the tasks."""
+    medians = (
+        priced.groupBy("month", "category_id")
+        .agg(
+            F.percentile_approx("price", 0.5, 1000).alias("_category_median"),
+            F.count("*").alias("_category_prices"),
+        )
+        .where(F.col("_category_prices") >= rules.min_category_prices)
+        .select(*MEDIANS_SCHEMA.names)
+    )
+    return medians.toArrow().cast(MEDIANS_SCHEMA)
+
+
+def classify_task(
+    rules: CleaningRules, medians: pa.Table, key: bytes | None, finish: TaskFinish | None
+) -> Callable[[pa.Table], pa.Table]:
+    """What one task does with its whole customers' raw rows: every rule in order (row-level,
+    absurd prices, then cart bursts, duplicates and bots), then the tokens (with ``key``), then
+    ``finish``."""
+    tokens = None if key is None else token_appender(key, IDENTIFIER_TOKENS)
+
+    def classify(rows: pa.Table) -> pa.Table:
+        rows = rows.append_column("drop_reason", row_level_reasons(rows))
+        reasons = absurd_price_reasons(rows, medians, rules.max_price, rules.absurd_price_factor)
+        rows = rows.set_column(rows.schema.get_field_index("drop_reason"), "drop_reason", reasons)
+        rows = classify_customer_rows(rows, rules.bot_events_per_active_day)
+        if tokens is not None:
+            rows = tokens(rows)
+        return rows if finish is None else finish.apply(rows)
+
+    return classify
 
 
 def by_customer_column(df: DataFrame, column: str, partitions: int | None) -> DataFrame:
     """``df`` hash-partitioned by ``column`` (a customer's rows in one task), into ``partitions``
     tasks (default: the session's shuffle partitions, merged by AQE)."""
     return df.repartition(partitions, column) if partitions else df.repartition(column)
-
-
-def dated_outside_month(months: Sequence[str] = ()) -> Column:
-    """Whether ``event_time`` lies outside the row's ``month`` (null when either is null).
-
-    Rows of the listed months compare their time with the month's bounds (two comparisons of
-    64-bit instants); other rows format their time as ``YYYY-MM`` (the general form, which was
-    6 % of the cleaning's CPU at 10 M events). Both give the same answer in a UTC session.
-    """
-    general = F.date_format("event_time", "yyyy-MM") != F.col("month")
-    test = None
-    for month in months:
-        start, after = month_bounds(month)
-        outside = (F.col("event_time") < F.lit(start)) | (F.col("event_time") >= F.lit(after))
-        branch = F.col("month") == month
-        test = F.when(branch, outside) if test is None else test.when(branch, outside)
-    return general if test is None else test.otherwise(general)
-
-
-def _row_level_rules(raw: DataFrame, months: Sequence[str] = ()) -> DataFrame:
-    """``drop_reason`` from the rules that look at one row only (ingestion defect first)."""
-    reason = F.col("_defect")
-    reason = _first(reason, ~F.col("event_type").isin(*EVENT_TYPES), REASON_UNKNOWN_EVENT_TYPE)
-    reason = _first(reason, dated_outside_month(months), REASON_OUTSIDE_MONTH)
-    reason = _first(reason, F.col("price") < 0, REASON_NEGATIVE_PRICE)
-    return raw.withColumn("drop_reason", reason)
-
-
-def _first(reason: Column, broken: Column, code: str) -> Column:
-    """Charge ``code`` to rows not yet charged that break the rule (null-safe)."""
-    return F.when(reason.isNull() & F.coalesce(broken, F.lit(False)), F.lit(code)).otherwise(reason)
-
-
-def _category_medians(narrow: DataFrame, rules: CleaningRules) -> DataFrame:
-    """(month, category) → median price, for categories with enough priced events."""
-    alive = narrow.where(F.col("drop_reason").isNull() & (F.col("price") > 0))
-    return (
-        alive.groupBy("month", "category_id")
-        .agg(
-            F.percentile_approx("price", 0.5, 1000).alias("_category_median"),
-            F.count("*").alias("_category_prices"),
-        )
-        .where(F.col("_category_prices") >= rules.min_category_prices)
-        .drop("_category_prices")
-    )
-
-
-def _mark_absurd_prices(staged: DataFrame, medians: DataFrame, rules: CleaningRules) -> DataFrame:
-    staged = staged.join(F.broadcast(medians), on=["month", "category_id"], how="left")
-    absurd = (F.col("price") > rules.max_price) | (
-        F.col("price") > F.col("_category_median") * rules.absurd_price_factor
-    )
-    return staged.withColumn(
-        "drop_reason", _first(F.col("drop_reason"), absurd, REASON_ABSURD_PRICE)
-    ).drop("_category_median")
 
 
 def clean_view(classified: DataFrame) -> DataFrame:

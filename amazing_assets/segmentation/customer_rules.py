@@ -22,8 +22,6 @@ A null is a value like any other when grouping and comparing (Spark's grouping a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -78,25 +76,6 @@ def classify_customer_rows(rows: pa.Table, bot_events_per_active_day: float) -> 
         charged[alive & broken & (charged == 0)] = code
     reason = pc.coalesce(rows["drop_reason"], pa.array(codes, pa.string()).take(charged))
     return rows.set_column(rows.schema.get_field_index("drop_reason"), "drop_reason", reason)
-
-
-def classify_partition(
-    bot_events_per_active_day: float, then: Callable[[pa.Table], pa.Table] | None = None
-) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    """A ``DataFrame.mapInArrow`` body: one Spark partition (whole customers) → its rows,
-    classified, then passed through ``then`` (the pseudonymiser's token columns) in the same
-    task: each customer's ids are hashed once, and the rows do not travel to a second Python
-    worker for it."""
-
-    def classify(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        received = list(batches)
-        if received:  # an empty partition arrives as no batch at all
-            table = pa.Table.from_batches(received)
-            classified = classify_customer_rows(table, bot_events_per_active_day)
-            result = classified if then is None else then(classified)
-            yield from result.to_batches(max_chunksize=OUTPUT_BATCH_ROWS)
-
-    return classify
 
 
 def _sort_keys(rows: pa.Table) -> pa.Table:
