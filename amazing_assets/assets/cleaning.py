@@ -1,6 +1,7 @@
 """``clean_events`` and ``event_quarantine``: cleaning rules, pseudonymisation, accounting."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 
 import dagster as dg
@@ -92,7 +93,7 @@ def month_problems(
 
 def refuse_unusable_months(
     context: dg.AssetExecutionContext,
-    classified: DataFrame,
+    classify: Callable[[], DataFrame],
     report: list[dict],
     raw_rows: dict[str, int],
     warehouse: WarehouseResource,
@@ -107,6 +108,7 @@ def refuse_unusable_months(
     if not problems:
         return
     bad = sorted(problems)
+    classified = classify()  # the rows again, classified without tokens: a rare path
     dropped = classified.where(F.col("month").isin(bad) & F.col("drop_reason").isNotNull())
     line = F.coalesce(
         F.col("_raw_line"), F.concat_ws(",", *[F.col(c).cast("string") for c in EXPORT_COLUMNS])
@@ -234,7 +236,7 @@ def clean_events(
     try:
         # A refused month's dropped rows are classified again (without tokens) for
         # rejected_events: a rare path, so the common one keeps no copy of the rows.
-        refuse_unusable_months(context, classified(), report, raw_by_month, warehouse, quality)
+        refuse_unusable_months(context, classified, report, raw_by_month, warehouse, quality)
     except BaseException:
         for name, writer in writers.items():
             writer.abort([messages[name]])
