@@ -108,6 +108,8 @@ def per_customer_frame(
     buckets = files_by_bucket(location, months)
     if buckets is not None:
         return map_buckets(spark, location, buckets, columns, per_task, schema)
-    rows = read_spark(spark, location, months, columns=columns)
-    by_customer = rows.repartition(partitions, customer_column)
+    wanted = columns if customer_column in columns else [*columns, customer_column]
+    by_customer = read_spark(spark, location, months, columns=wanted).repartition(
+        partitions, customer_column
+    )
     return by_customer.mapInArrow(whole_partition(per_task), from_arrow_schema(schema))
