@@ -12,8 +12,8 @@ from amazing_assets.assets.common import (
     OWNERS,
     markdown_table,
     monthly_asset_options,
-    preview_markdown,
     run_months,
+    stored_preview,
 )
 from amazing_assets.assets.rejections import examples_of, record_rejected_rows, reject_months
 from amazing_assets.checks.events import CLEAN_CHECK_SPECS, clean_results
@@ -200,15 +200,17 @@ def clean_events(
     )
 
     def classified(key: bytes | None = None, finish: TaskFinish | None = None) -> DataFrame:
+        """With ``finish``, the tasks' summaries; without, the classified rows themselves (a
+        refused month's, for rejected_events), which only the shuffle path returns."""
+        if buckets is not None and finish is not None:
+            priced = map_buckets(
+                spark, table, buckets, list(PRICE_INPUT_COLUMNS), priced_rows, MEDIAN_INPUT_SCHEMA
+            )
+            task = classify_task(rules, category_medians(priced, rules), key, finish)
+            return map_buckets(spark, table, buckets, used, task, arrow_schema_for(finish.schema))
         prices = read_spark(spark, table, months, columns=list(PRICE_INPUT_COLUMNS))
         rows = read_spark(spark, table, months, columns=used)
-        if buckets is None or finish is None:
-            return classify_events(rows, rules, prices, tasks, key=key, finish=finish)
-        priced = map_buckets(
-            spark, table, buckets, list(PRICE_INPUT_COLUMNS), priced_rows, MEDIAN_INPUT_SCHEMA
-        )
-        task = classify_task(rules, category_medians(priced, rules), key, finish)
-        return map_buckets(spark, table, buckets, used, task, arrow_schema_for(finish.schema))
+        return classify_events(rows, rules, prices, tasks, key=key, finish=finish)
 
     tokens = classified_schema(read_spark(spark, table, months, columns=used).schema, key)
     writers = {
@@ -276,7 +278,7 @@ def clean_events(
                     ["month", "rows_in", "kept", "dropped", "dropped_by_reason"],
                 )
             ),
-            "preview": preview_markdown(read_spark(spark, clean_location, months)),
+            "preview": stored_preview(clean_location, months),
             **table_metadata(clean_location, months),
         },
     )

@@ -12,15 +12,15 @@ from pyspark.sql import functions as F
 from amazing_assets.assets.common import (
     markdown_table,
     monthly_asset_options,
-    preview_markdown,
     rejected,
     run_months,
+    stored_preview,
 )
 from amazing_assets.assets.rejections import examples_of, record_rejected_rows, reject_months
 from amazing_assets.checks.events import RAW_CHECK_SPECS, raw_results
 from amazing_assets.io.delta_source import DeltaWriter, arrow_schema_for
 from amazing_assets.io.delta_tables import month_row_counts, table_exists
-from amazing_assets.io.io_managers import read_spark, table_metadata
+from amazing_assets.io.io_managers import table_metadata
 from amazing_assets.io.landing import LandingFile, LandingFormatError, list_month_files
 from amazing_assets.io.landing_ingest import stage_months
 from amazing_assets.io.landing_source import FORMAT_NAME as LANDING_FORMAT
@@ -233,8 +233,8 @@ def raw_events(
             ),
             "per_month": dg.MetadataValue.md(markdown_table(rows, list(rows[0]))),
             # From the stored rows (a row group), not a second parse of an export's first split;
-            # identifiers are left out by preview_markdown.
-            "preview": preview_markdown(read_spark(session, location, months)),
+            # identifiers are left out by stored_preview.
+            "preview": stored_preview(location, months),
             **table_metadata(location, months),
         },
     )

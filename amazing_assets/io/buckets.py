@@ -1,10 +1,11 @@
 """Reading a table bucket by bucket: Spark tasks that each read whole customers' files.
 
-``clean_events`` is written by tasks that each hold one customer bucket (Spark's hash of the user
-id modulo a power-of-two task count) and name their files after it (:class:`CustomerBucket`). A
-later per-customer pass then needs no shuffle: each of its tasks reads its bucket's files with
-pyarrow, straight from storage (local or S3), and hands Spark only its results. This is what
-Spark's own bucketed tables do, for a Delta table written by our data source.
+``raw_events`` and ``clean_events`` are written in files of one customer bucket each (Spark's hash
+of the user id modulo a power-of-two count, :mod:`amazing_assets.segmentation.customer_buckets`),
+named after it (:class:`CustomerBucket`). A later per-customer pass (the cleaning rules, the
+features) then needs no shuffle: each of its tasks reads its bucket's files with pyarrow,
+straight from storage (local or S3), and hands Spark only its results. This is what Spark's own
+bucketed tables do, for the Delta tables our data source writes.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ nothing until the commit, as with every other write.
 
 Why: classifying into a disk cache, then reading the cache back for the counts, the clean write,
 the quarantine write and the duplicate scan moved a month of rows between the JVM and Python
-workers five times. At 10.3 M events this pass replaced 75 s of clean_events with 50 s.
+workers five times. At 10.3 M events clean_events went from 75 s to 42 s with this pass alone.
 """
 
 from __future__ import annotations

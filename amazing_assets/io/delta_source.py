@@ -8,7 +8,8 @@ Write protocol (``df.write.format("amazing_delta").mode("overwrite")``):
 
 1. Each task buffers Arrow batches per month into ~1 M-row Parquet files under
    ``<table>/month=YYYY-MM/part-<write_id>-<task>-<n>.parquet`` and returns the file list. A task
-   that fails removes its own files before re-raising.
+   that fails removes its own files before re-raising. A task that holds one customer bucket
+   names it: ``part-<write_id>-<task>-b<index>of<count>-<n>.parquet`` (``io.buckets``).
 2. The driver's :meth:`DeltaWriter.commit` verifies what deltalake does not (schema, partition
    column, every file inside the months being replaced, every file present), then commits one
    Delta transaction that replaces exactly the months in ``replace_months`` (a month with no rows
