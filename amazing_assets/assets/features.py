@@ -37,10 +37,9 @@ from amazing_assets.segmentation.user_aggregates import (
     AGGREGATE_SCHEMA,
     CUSTOMERS_SCHEMA,
     FIRST_SEEN_SCHEMA,
+    customer_aggregates,
     customers_per_as_of,
     first_seen,
-    user_aggregates,
-    windowed_events,
 )
 from amazing_assets.sensors import landing_signatures
 
@@ -118,11 +117,7 @@ def user_features_rfm(
         per_customer(PRODUCT_INPUT_COLUMNS, first_seen, FIRST_SEEN_SCHEMA)
     )
     plan = window_plan(months, window, categories)
-    aggregates = per_customer(
-        EVENT_INPUT_COLUMNS,
-        lambda events: user_aggregates(windowed_events(events, plan)),
-        AGGREGATE_SCHEMA,
-    )
+    aggregates = per_customer(EVENT_INPUT_COLUMNS, customer_aggregates(plan), AGGREGATE_SCHEMA)
     features = features_from_aggregates(aggregates, months, window)
     features = features.persist(StorageLevel.DISK_ONLY)  # a bounded heap (see clean_events)
     stats = feature_statistics(features)

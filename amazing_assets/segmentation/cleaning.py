@@ -81,8 +81,8 @@ PRICE_INPUT_COLUMNS: tuple[str, ...] = (
 )
 """The raw columns the category medians need (row-level rules, category, price)."""
 BUCKET_COLUMN = "_bucket"
-"""Added by :func:`classify_events` with ``partitions``: the rows' customer bucket (the task's
-partition index)."""
+"""The rows' customer bucket, which a task names its files after: added by
+:func:`classify_events` with ``partitions`` and by ``io.buckets.map_buckets``."""
 
 
 def classify_events(
@@ -110,7 +110,8 @@ def classify_events(
 
     This is the path for rows that are not stored by customer bucket: one shuffle by user id.
     ``clean_events`` reads bucketed raw files in the tasks themselves instead (``io.buckets``);
-    both run :func:`classify_task`.
+    both run :func:`classify_task`. The category medians, which every task needs, are computed
+    when this is called (one Spark job); the classification runs when the result is used.
     """
     rules = rules or CleaningRules()
     narrow = (raw if prices is None else prices).select(*PRICE_INPUT_COLUMNS)

@@ -195,7 +195,13 @@ def aggregate_partition(
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """A ``DataFrame.mapInArrow`` body: one Spark partition of clean events (whole customers)
     → their aggregates."""
-    return whole_partition(lambda events: user_aggregates(windowed_events(events, plan)))
+    return whole_partition(customer_aggregates(plan))
+
+
+def customer_aggregates(plan: WindowPlan) -> Callable[[pa.Table], pa.Table]:
+    """Whole customers' clean events → their :data:`AGGREGATE_SCHEMA` rows (fanned out to the
+    as-of months, with first-seen categories): what one task computes."""
+    return lambda events: user_aggregates(windowed_events(events, plan))
 
 
 FIRST_SEEN_SCHEMA = pa.schema(
