@@ -16,7 +16,7 @@ from amazing_assets.checks.features import (
     feature_statistics,
     window_customers,
 )
-from amazing_assets.io.buckets import per_customer_frame
+from amazing_assets.io.buckets import files_by_bucket, per_customer_frame
 from amazing_assets.io.delta_tables import month_row_counts, read_months, table_exists
 from amazing_assets.resources.features import FeatureWindowResource
 from amazing_assets.resources.quality import QualityResource
@@ -98,14 +98,18 @@ def user_features_rfm(
                 "materialise those months, then re-run this one"
             )
     session, table = spark.session(), warehouse.table("clean_events")
+    # Each task reads only its columns of whole customers' files: a bucket's files when the
+    # files carry their bucket (clean_events writes them so), else after a shuffle.
+    buckets = files_by_bucket(table, needed)
+    if buckets is None:
+        context.log.info("user_features_rfm: clean_events files name no bucket; shuffling")
 
     def per_customer(columns: tuple[str, ...], per_task, schema):
-        # Each task reads only its columns of whole customers' files: a bucket's files when the
-        # files carry their bucket (clean_events writes them so), else after a shuffle.
         return per_customer_frame(
             session,
             table,
             needed,
+            buckets,
             list(columns),
             per_task,
             schema,

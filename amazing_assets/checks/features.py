@@ -54,13 +54,8 @@ def window_customers(counts: DataFrame, months: list[str]) -> dict[str, int]:
     """Distinct customers in each as-of month's trailing window of clean events, from per-task
     counts over whole customers (``customers_per_as_of``): a reading of clean_events of its own,
     apart from the aggregation the features come from."""
-    totals = {
-        r["as_of"]: r["customers"]
-        for r in counts.groupBy("as_of")
-        .sum("customers")
-        .withColumnRenamed("sum(customers)", "customers")
-        .collect()
-    }
+    summed = counts.groupBy("as_of").agg(F.sum("customers").alias("customers")).collect()
+    totals = {r["as_of"]: r["customers"] for r in summed}
     return {m: int(totals.get(m, 0)) for m in months}
 
 

@@ -95,6 +95,7 @@ def per_customer_frame(
     spark: SparkSession,
     location: Location,
     months: list[str],
+    buckets: Buckets | None,
     columns: list[str],
     per_task: Callable[[pa.Table], pa.Table],
     schema: pa.Schema,
@@ -103,10 +104,9 @@ def per_customer_frame(
     partitions: int,
 ) -> DataFrame:
     """``per_task`` applied to groups of whole customers' rows of ``months``: bucket by bucket
-    when every file carries its bucket (:func:`map_buckets`), else after a shuffle by
-    ``customer_column`` into ``partitions`` tasks (files rewritten by an erasure, or written
-    before buckets)."""
-    buckets = files_by_bucket(location, months)
+    when every file carries its bucket (``buckets``, from :func:`files_by_bucket`), else (None)
+    after a shuffle by ``customer_column`` into ``partitions`` tasks (files rewritten by an
+    erasure, or written before buckets)."""
     if buckets is not None:
         return map_buckets(spark, location, buckets, columns, per_task, schema)
     wanted = columns if customer_column in columns else [*columns, customer_column]
