@@ -1,102 +1,78 @@
-"""The Dagster code location: assets, checks, resources and jobs, wired from settings."""
+"""The code location ``amazing_assets``: every stage's definitions, the monthly job that runs
+them, and the resources, wired from the settings.
+
+Each stage folder (``amazing_assets/defs/<stage>/definitions.py``) returns its own assets, jobs,
+sensors and schedules; this module merges them. ``build_definitions(settings)`` builds the same
+location from other settings (tests, the demo).
+"""
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
-from amazing_assets.assets.cleaning import clean_events
-from amazing_assets.assets.features import user_features_rfm
-from amazing_assets.assets.ingestion import raw_events
-from amazing_assets.assets.kpis import monthly_kpis
-from amazing_assets.assets.modeling import kmeans_model, pca_embedding
-from amazing_assets.assets.profiles import cluster_profiles, segment_migration
-from amazing_assets.assets.value import customer_value
-from amazing_assets.erasure import (
-    RetentionSettings,
-    erase_customers_job,
-    erasure_request_sensor,
-    housekeeping_job,
-    housekeeping_schedule,
-)
-from amazing_assets.io.io_managers import SparkDeltaIOManager
-from amazing_assets.io.model_io_manager import ModelIOManager
-from amazing_assets.resources.features import FeatureWindowResource
-from amazing_assets.resources.modeling import ModelingResource
-from amazing_assets.resources.pseudonymization import KEY_ENV_VAR, PseudonymizationKeyResource
-from amazing_assets.resources.quality import QualityResource
-from amazing_assets.resources.spark import SparkResource
-from amazing_assets.resources.warehouse import WarehouseResource
-from amazing_assets.sensors import build_landing_sensor
-from amazing_assets.settings import Settings, load_settings
+from amazing_assets.defs.cleaning import definitions as cleaning
+from amazing_assets.defs.features import definitions as features
+from amazing_assets.defs.ingestion import definitions as ingestion
+from amazing_assets.defs.ingestion.sensors import build_landing_sensor
+from amazing_assets.defs.privacy import definitions as privacy
+from amazing_assets.defs.segments import definitions as segments
+from amazing_assets.defs.value import definitions as value
+from amazing_assets.lib.settings import Settings, load_settings
+from amazing_assets.resources import build_resources
 
-ASSETS = [
-    raw_events,
-    clean_events,
-    user_features_rfm,
-    monthly_kpis,
-    customer_value,
-    pca_embedding,
-    kmeans_model,
-    cluster_profiles,
-    segment_migration,
+CODE_LOCATION = "amazing_assets"
+STAGES = (ingestion, cleaning, features, value, segments, privacy)
+"""In data order; each stage's ``definitions()`` returns its own."""
+
+MONTHLY_ASSETS = [
+    "raw_events",
+    "clean_events",
+    "event_quarantine",
+    "user_features_rfm",
+    "monthly_kpis",
+    "customer_value",
+    "pca_embedding",
+    "kmeans_model",
+    "cluster_profiles",
+    "segment_migration",
 ]
+"""What one month's run materialises. rejected_events and erasure_audit are assets too, written
+by the steps that refuse a month and by the erasure job."""
 
 monthly_segments_job = dg.define_asset_job(
     "monthly_segments",
-    selection=dg.AssetSelection.assets(*ASSETS),
+    selection=dg.AssetSelection.assets(*MONTHLY_ASSETS),
     description="Ingest, clean, featurise and segment one month (or a range of months in one run).",
 )
 
 
-def optional_env(name: str) -> dg.EnvVar | None:
-    """``dg.EnvVar`` for a variable that is set (the UI shows the name, never the value)."""
-    return dg.EnvVar(name) if os.environ.get(name) else None
-
-
-def build_resources(settings: Settings) -> dict[str, object]:
-    spark = SparkResource(master=settings.spark_master, conf=settings.spark_conf)
-    warehouse = WarehouseResource(
-        warehouse_uri=settings.warehouse_uri,
-        landing_uri=settings.landing_uri,
-        s3_endpoint=optional_env("AMAZING_S3_ENDPOINT"),
-        s3_region=os.environ.get("AWS_REGION", "us-east-1"),
-        aws_access_key_id=optional_env("AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key=optional_env("AWS_SECRET_ACCESS_KEY"),
+def assets_using_spark(stages: list[dg.Definitions]) -> list[str]:
+    """Every asset whose kinds include ``spark``."""
+    return sorted(
+        spec.key.to_user_string()
+        for stage in stages
+        for assets_def in stage.assets or []
+        if isinstance(assets_def, dg.AssetsDefinition)
+        for spec in assets_def.specs
+        if "spark" in spec.kinds
     )
-    key = PseudonymizationKeyResource(
-        key=optional_env(KEY_ENV_VAR),
-        local_key_file=str(settings.local_key_file) if settings.is_local else None,
-    )
-    return {
-        "spark": spark,
-        "warehouse": warehouse,
-        "pseudonymization_key": key,
-        "modeling": ModelingResource(),
-        "quality": QualityResource(),
-        "feature_window": FeatureWindowResource(months=settings.feature_window_months),
-        "retention": RetentionSettings(
-            history_days=settings.history_retention_days,
-            landing_days=settings.landing_retention_days,
-        ),
-        "spark_delta_io_manager": SparkDeltaIOManager(warehouse=warehouse, spark=spark),
-        "model_io_manager": ModelIOManager(warehouse=warehouse),
-    }
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or load_settings()
-    return dg.Definitions(
-        assets=ASSETS,
-        jobs=[monthly_segments_job, erase_customers_job, housekeeping_job],
-        schedules=[housekeeping_schedule],
-        sensors=[build_landing_sensor(monthly_segments_job), erasure_request_sensor],
-        resources=build_resources(settings),
-        # Every run (the job, the sensor's, UI materialisations and backfills) executes its steps
-        # in the run process: one SparkSession, one Spark application on a cluster, per run,
-        # instead of a JVM and an application per step with the multiprocess default.
-        executor=dg.in_process_executor,
+    stages = [stage.definitions() for stage in STAGES]
+    return dg.Definitions.merge(
+        *stages,
+        dg.Definitions(
+            jobs=[monthly_segments_job],
+            sensors=[build_landing_sensor(monthly_segments_job)],
+            resources=build_resources(settings, assets_using_spark(stages)),
+            # Every run (the job, the sensor's, UI materialisations and backfills) executes its
+            # steps in the run process: one SparkSession, one Spark application on a cluster,
+            # per run, instead of a JVM and an application per step with the multiprocess
+            # default.
+            executor=dg.in_process_executor,
+        ),
     )
 
 

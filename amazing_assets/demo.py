@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 import warnings
@@ -19,12 +18,12 @@ from pathlib import Path
 import dagster as dg
 
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
-from amazing_assets.io.delta_tables import month_row_counts, read_months, scan_months
-from amazing_assets.io.storage import Location
-from amazing_assets.partitions import partition_key_of
-from amazing_assets.segmentation.months import add_months
-from amazing_assets.settings import load_settings
-from amazing_assets.tables import table_location
+from amazing_assets.lib.delta_tables import month_row_counts, read_months, scan_months
+from amazing_assets.lib.months import add_months
+from amazing_assets.lib.partitions import partition_key_of
+from amazing_assets.lib.settings import dagster_home, load_settings
+from amazing_assets.lib.storage import Location
+from amazing_assets.lib.tables import table_location
 
 
 def ensure_demo_landing(
@@ -114,7 +113,7 @@ def write_event_log(
     what Dagster's console would have printed, for when a progress line is not enough."""
     from datetime import UTC, datetime
 
-    from amazing_assets.observability.ecs import redact
+    from amazing_assets.lib.observability.ecs import redact
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as out:
@@ -211,8 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         warnings.filterwarnings("ignore", category=category)
 
     settings = load_settings()
-    os.environ.setdefault("DAGSTER_HOME", str(settings.home / "dagster_home"))
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    dagster_home(settings)
     months = [add_months(args.first_month, i) for i in range(args.months)]
     warehouse = Location.parse(settings.warehouse_uri, setting="AMAZING_WAREHOUSE")
     landing = Location.parse(settings.landing_uri, setting="AMAZING_LANDING")

@@ -33,7 +33,7 @@ def real_file(path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def spark():
-    from amazing_assets.resources.spark_session import build_spark_session
+    from amazing_assets.lib.spark import build_spark_session
 
     session = build_spark_session(
         master="local[2]",
@@ -46,7 +46,7 @@ def spark():
 @pytest.fixture(scope="session")
 def backfilled(tmp_path_factory, spark):
     """Two generated months through the whole pipeline, once per session (see pipeline_run)."""
-    from amazing_assets_tests.pipeline_run import backfill_generated_months
+    from amazing_assets_tests.support.pipeline_run import backfill_generated_months
 
     return backfill_generated_months(tmp_path_factory.mktemp("pipeline"))
 

@@ -10,21 +10,21 @@ import pandas as pd
 import pytest
 import skops.io as sio
 
-from amazing_assets.io.artifacts import (
-    MANIFEST_FILE,
-    MODEL_FILE,
-    ModelIntegrityError,
-    load_model,
-    save_model,
-)
-from amazing_assets.io.storage import Location
-from amazing_assets.segmentation.modeling import (
+from amazing_assets.defs.segments.modeling import (
     MODEL_FEATURES,
     ModelingConfig,
     fit_embedding,
     fit_kmeans,
     segment_pipeline,
 )
+from amazing_assets.lib.artifacts import (
+    MANIFEST_FILE,
+    MODEL_FILE,
+    ModelIntegrityError,
+    load_model,
+    save_model,
+)
+from amazing_assets.lib.storage import Location
 
 
 @pytest.fixture

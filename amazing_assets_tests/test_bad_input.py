@@ -32,13 +32,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from amazing_assets.assets.cleaning import clean_events
-from amazing_assets.assets.ingestion import raw_events
-from amazing_assets.definitions import build_resources
-from amazing_assets.io.delta_tables import month_row_counts, read_months, table_exists
-from amazing_assets.io.storage import Location
-from amazing_assets.settings import load_settings
-from amazing_assets.tables import table_location
+from amazing_assets.defs.cleaning.assets import clean_events
+from amazing_assets.defs.ingestion.assets import raw_events
+from amazing_assets.lib.delta_tables import month_row_counts, read_months, table_exists
+from amazing_assets.lib.settings import load_settings
+from amazing_assets.lib.storage import Location
+from amazing_assets.lib.tables import table_location
+from amazing_assets.resources import build_resources
 from amazing_assets_tests.conftest import REAL_BOM, real_file
 
 pytestmark = pytest.mark.slow

@@ -11,11 +11,11 @@ import pytest
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
 from amazing_assets.definitions import build_definitions
 from amazing_assets.demo import failure_summary
-from amazing_assets.io.delta_tables import month_row_counts
-from amazing_assets.io.storage import Location
-from amazing_assets.resources.quality import QualityResource
-from amazing_assets.settings import load_settings
-from amazing_assets.tables import table_location
+from amazing_assets.lib.delta_tables import month_row_counts
+from amazing_assets.lib.quality import QualityResource
+from amazing_assets.lib.settings import load_settings
+from amazing_assets.lib.storage import Location
+from amazing_assets.lib.tables import table_location
 
 pytestmark = pytest.mark.slow
 

@@ -15,17 +15,17 @@ import pytest
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
-from amazing_assets.io.buckets import files_by_bucket
-from amazing_assets.io.delta_source import (
+from amazing_assets.lib.buckets import files_by_bucket
+from amazing_assets.lib.customer_buckets import bucket_count, customer_buckets, spark_hash
+from amazing_assets.lib.delta_source import (
     CustomerBucket,
     DeltaWriter,
     TaskFiles,
     file_bucket,
     list_files,
 )
-from amazing_assets.io.delta_tables import open_table, read_months
-from amazing_assets.io.storage import Location
-from amazing_assets.segmentation.customer_buckets import bucket_count, customer_buckets, spark_hash
+from amazing_assets.lib.delta_tables import open_table, read_months
+from amazing_assets.lib.storage import Location
 
 LONG_EDGES = [0, 1, -1, 2**31, -(2**31), 2**32, 2**63 - 1, -(2**63), 541_312_140]
 
@@ -145,10 +145,15 @@ def materialise(defs: dg.Definitions, month: str, assets: list[str]) -> None:
 
 @pytest.mark.slow
 def test_buckets_and_the_shuffle_store_the_same_tables(spark, tmp_path, monkeypatch):
-    from amazing_assets.datagen.populations import SEVEN, PopulationSpec, simulate, write_landing
-    from amazing_assets.io import landing_ingest
-    from amazing_assets.segmentation.features import window_months
-    from amazing_assets_tests.pipeline_run import definitions_for
+    from amazing_assets.defs.features.features import window_months
+    from amazing_assets.defs.ingestion import landing_ingest
+    from amazing_assets_tests.support.pipeline_run import definitions_for
+    from amazing_assets_tests.support.populations import (
+        SEVEN,
+        PopulationSpec,
+        simulate,
+        write_landing,
+    )
 
     spec = PopulationSpec("buckets", 1_500, SEVEN, seed=31, as_of="2019-12")
     landing = tmp_path / "landing"

@@ -11,14 +11,14 @@ from collections import Counter
 import pyarrow as pa
 import pytest
 
-from amazing_assets.segmentation.clean_tables import (
+from amazing_assets.defs.cleaning.clean_tables import (
     EXPORT_COLUMNS,
     kept_duplicates,
     kept_violations,
     merged_counts,
     outcome_counts,
 )
-from amazing_assets.segmentation.schema import EVENT_TYPES
+from amazing_assets.lib.schema import EVENT_TYPES
 from amazing_assets_tests.test_customer_rules import SCHEMA, random_rows
 
 SEEDS = range(60)

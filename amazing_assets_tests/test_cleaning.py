@@ -3,22 +3,22 @@
 import pyarrow as pa
 from pyspark.sql import functions as F
 
-from amazing_assets.segmentation.clean_tables import (
-    kept_duplicates,
-    kept_violations,
-    merged_counts,
-    outcome_counts,
-)
-from amazing_assets.segmentation.cleaning import (
+from amazing_assets.defs.cleaning.classification import (
     PRICE_INPUT_COLUMNS,
     CleaningRules,
     classify_events,
     clean_view,
     quarantine_view,
 )
-from amazing_assets.segmentation.pseudonymize import Pseudonymizer
-from amazing_assets.segmentation.row_rules import outside_month
-from amazing_assets_tests.spark_rows import RAW_SCHEMA, raw_event, raw_frame
+from amazing_assets.defs.cleaning.clean_tables import (
+    kept_duplicates,
+    kept_violations,
+    merged_counts,
+    outcome_counts,
+)
+from amazing_assets.defs.cleaning.row_rules import outside_month
+from amazing_assets.lib.pseudonymize import Pseudonymizer
+from amazing_assets_tests.support.spark_rows import RAW_SCHEMA, raw_event, raw_frame
 
 
 def reasons(classified):

@@ -10,9 +10,9 @@ import threading
 
 import pytest
 
-from amazing_assets.io.delta_tables import month_row_counts, open_table, read_months
-from amazing_assets.io.io_managers import write_months
-from amazing_assets.io.storage import Location, s3_settings_from_env
+from amazing_assets.lib.delta_tables import month_row_counts, open_table, read_months
+from amazing_assets.lib.io_managers import write_months
+from amazing_assets.lib.storage import Location, s3_settings_from_env
 
 pytestmark = pytest.mark.spark
 

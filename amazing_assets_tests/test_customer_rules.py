@@ -1,4 +1,4 @@
-"""The per-customer cleaning rules in Arrow, against a plain-Python reading of DESIGN.md §5 on
+"""The per-customer cleaning rules in Arrow, against a plain-Python reading of docs/pipeline.md on
 random partitions: many seeds, small value domains (so groups, ties and repeats are common),
 nulls and NaN everywhere a raw row could hold them."""
 
@@ -13,14 +13,14 @@ from itertools import pairwise
 import pyarrow as pa
 import pytest
 
-from amazing_assets.segmentation.arrow_groups import whole_partition
-from amazing_assets.segmentation.customer_rules import (
+from amazing_assets.defs.cleaning.customer_rules import (
     COMPARED_COLUMNS,
     GROUP_COLUMNS,
     TIE_BREAK_COLUMN,
     classify_customer_rows,
 )
-from amazing_assets.segmentation.schema import TYPED_EVENT_FIELDS
+from amazing_assets.lib.arrow_groups import whole_partition
+from amazing_assets.lib.schema import TYPED_EVENT_FIELDS
 
 SCHEMA = pa.schema(
     [

@@ -19,9 +19,9 @@ import dagster as dg
 import pytest
 
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
-from amazing_assets.partitions import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
-from amazing_assets_tests.browser import ConsoleErrors, chromium, screenshot, start_server
+from amazing_assets.lib.partitions import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 from amazing_assets_tests.conftest import free_port
+from amazing_assets_tests.support.browser import ConsoleErrors, chromium, screenshot, start_server
 
 # The one test allowed past the suite-wide timeout: three monthly runs queued one at a time,
 # launched from the UI (~250 s on a loaded 2-core machine).

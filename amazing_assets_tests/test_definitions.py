@@ -7,9 +7,9 @@ from pathlib import Path
 import dagster as dg
 
 from amazing_assets.definitions import build_definitions, defs
-from amazing_assets.partitions import monthly_partitions
-from amazing_assets.settings import load_settings
-from amazing_assets_tests.pipeline_run import ASSETS
+from amazing_assets.lib.partitions import monthly_partitions
+from amazing_assets.lib.settings import load_settings
+from amazing_assets_tests.support.pipeline_run import ASSETS
 
 
 def test_definitions_load_with_every_asset_monthly():
@@ -106,8 +106,8 @@ def test_modelling_defaults_have_one_owner():
     """Before: ModelingResource repeated ModelingConfig's defaults with other values (k 3-10
     and 20 k selection customers against 2-5 and 30 k), so the pipeline did not run the
     configuration the robustness benchmark measured."""
-    from amazing_assets.resources.modeling import ModelingResource
-    from amazing_assets.segmentation.modeling import ModelingConfig
+    from amazing_assets.defs.segments.modeling import ModelingConfig
+    from amazing_assets.defs.segments.resources import ModelingResource
 
     assert ModelingResource().config() == ModelingConfig()
     assert ModelingResource(k_max=6).config().k_max == 6

@@ -3,10 +3,10 @@
 import pytest
 from pyspark.sql import functions as F
 
-from amazing_assets.io.delta_tables import month_row_counts, open_table, read_months
-from amazing_assets.io.io_managers import read_spark, write_months
-from amazing_assets.io.storage import LOCATION_OPTION, Location
-from amazing_assets_tests.delta_files import files_in_log, files_on_store
+from amazing_assets.lib.delta_tables import month_row_counts, open_table, read_months
+from amazing_assets.lib.io_managers import read_spark, write_months
+from amazing_assets.lib.storage import LOCATION_OPTION, Location
+from amazing_assets_tests.support.delta_files import files_in_log, files_on_store
 
 
 def frame(spark, months: dict[str, int], tag: str = "a"):
@@ -113,7 +113,7 @@ def test_appends_are_refused(spark, tmp_path):
 
 
 def test_sweep_removes_only_files_of_writes_that_never_landed(spark, tmp_path):
-    from amazing_assets.io.delta_source import sweep_unlanded_files
+    from amazing_assets.lib.delta_source import sweep_unlanded_files
 
     location = Location.parse(str(tmp_path / "t"))
     write_months(frame(spark, {"2019-10": 3}), location, ["2019-10"], "v0")

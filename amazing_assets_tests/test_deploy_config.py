@@ -326,8 +326,8 @@ def test_spark_rpc_is_authenticated_and_encrypted_everywhere():
 
 def test_the_dashboard_reads_the_app_tables_and_never_the_raw_zone():
     """Before: GetObject on all of warehouse/*, raw ids and quarantine lines included."""
-    from amazing_assets.io.storage import Location
-    from amazing_assets.tables import APP_TABLES, RAW_ZONE, RAW_ZONE_TABLES, table_location
+    from amazing_assets.lib.storage import Location
+    from amazing_assets.lib.tables import APP_TABLES, RAW_ZONE, RAW_ZONE_TABLES, table_location
 
     dashboard = json.loads((ROOT / "deploy/minio/dashboard-policy.json").read_text())
     readable = {

@@ -15,8 +15,8 @@ import yaml
 
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
 from amazing_assets_tests.conftest import free_port
-from amazing_assets_tests.logstash_endpoint import LogEndpoint
-from amazing_assets_tests.pipeline_run import ASSETS, definitions_for
+from amazing_assets_tests.support.logstash_endpoint import LogEndpoint
+from amazing_assets_tests.support.pipeline_run import ASSETS, definitions_for
 
 pytestmark = pytest.mark.slow
 

@@ -15,14 +15,14 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from amazing_assets.assets.modeling import kmeans_model, pca_embedding
-from amazing_assets.assets.profiles import cluster_profiles
-from amazing_assets.io.delta_tables import write_arrow_months
-from amazing_assets.io.storage import Location
-from amazing_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_key_of
-from amazing_assets.segmentation.modeling import ModelingConfig, component_names, fit_embedding
-from amazing_assets_tests.pipeline_run import definitions_for
-from amazing_assets_tests.segment_data import generated_features
+from amazing_assets.defs.segments.assets import kmeans_model, pca_embedding
+from amazing_assets.defs.segments.modeling import ModelingConfig, component_names, fit_embedding
+from amazing_assets.defs.segments.profile_assets import cluster_profiles
+from amazing_assets.lib.delta_tables import write_arrow_months
+from amazing_assets.lib.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_key_of
+from amazing_assets.lib.storage import Location
+from amazing_assets_tests.support.pipeline_run import definitions_for
+from amazing_assets_tests.support.segment_data import generated_features
 from panel_app import data as app_data
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]

@@ -22,12 +22,12 @@ import pytest
 
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
 from amazing_assets.definitions import build_definitions
+from amazing_assets.defs.privacy.erasure import audit_entries, delta_tables
 from amazing_assets.demo import materialize_months
-from amazing_assets.io.delta_tables import read_months
-from amazing_assets.io.erasure import audit_entries, delta_tables
-from amazing_assets.io.storage import Location
-from amazing_assets.segmentation.pseudonymize import Pseudonymizer
-from amazing_assets.settings import load_settings
+from amazing_assets.lib.delta_tables import read_months
+from amazing_assets.lib.pseudonymize import Pseudonymizer
+from amazing_assets.lib.settings import load_settings
+from amazing_assets.lib.storage import Location
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 

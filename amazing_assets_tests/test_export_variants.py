@@ -15,12 +15,12 @@ from dataclasses import replace
 import pytest
 
 from amazing_assets.datagen import GenerationSpec, generate_month
-from amazing_assets.io.landing import list_month_files
-from amazing_assets.io.landing_source import landing_read_error
-from amazing_assets.io.storage import Location
-from amazing_assets.segmentation.schema import EVENT_COLUMNS, WARNING_LOSSY_CATEGORY_ID
+from amazing_assets.defs.ingestion.landing import list_month_files
+from amazing_assets.defs.ingestion.landing_source import landing_read_error
+from amazing_assets.lib.schema import EVENT_COLUMNS, WARNING_LOSSY_CATEGORY_ID
+from amazing_assets.lib.storage import Location
 from amazing_assets_tests.conftest import REAL_17K, real_file
-from amazing_assets_tests.export_variants import (
+from amazing_assets_tests.support.export_variants import (
     INDEX_STYLES,
     MONTH,
     Export,

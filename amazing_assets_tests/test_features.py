@@ -2,13 +2,13 @@
 
 import pytest
 
-from amazing_assets.segmentation.features import (
+from amazing_assets.defs.features.features import (
     FEATURE_COLUMNS,
     add_months,
     compute_user_features,
     window_months,
 )
-from amazing_assets_tests.spark_rows import at
+from amazing_assets_tests.support.spark_rows import at
 
 SCHEMA = (
     "event_time timestamp, event_type string, product_id long, category_id long, "

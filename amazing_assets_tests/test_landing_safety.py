@@ -6,15 +6,15 @@ import os
 
 import pytest
 
-from amazing_assets.io.landing import LandingFormatError, list_month_files
-from amazing_assets.io.storage import Location
-from amazing_assets.segmentation.pseudonymize import (
+from amazing_assets.defs.ingestion.landing import LandingFormatError, list_month_files
+from amazing_assets.defs.ingestion.sensors import landing_listing
+from amazing_assets.lib.pseudonymize import (
     PseudonymizationKeyError,
     existing_key,
     load_or_create_key_file,
 )
-from amazing_assets.sensors import landing_listing
-from amazing_assets.settings import SettingsError, load_settings
+from amazing_assets.lib.settings import SettingsError, load_settings
+from amazing_assets.lib.storage import Location
 
 HEADER = (
     "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"

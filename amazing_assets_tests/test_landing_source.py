@@ -8,9 +8,9 @@ import shutil
 import pyarrow.fs as pafs
 import pytest
 
-from amazing_assets.io.landing import LandingFormatError, list_month_files
-from amazing_assets.io.landing_source import _LineAlignedRange
-from amazing_assets.io.storage import LOCATION_OPTION, Location
+from amazing_assets.defs.ingestion.landing import LandingFormatError, list_month_files
+from amazing_assets.defs.ingestion.landing_source import _LineAlignedRange, register_landing_source
+from amazing_assets.lib.storage import LOCATION_OPTION, Location
 from amazing_assets_tests.conftest import REAL_17K, REAL_BOM, real_file
 
 
@@ -32,6 +32,7 @@ def test_line_aligned_ranges_cover_every_line_exactly_once(tmp_path, split):
 
 def read(spark, landing, month="2019-10", split_bytes=None):
     files = list_month_files(landing, month)
+    register_landing_source(spark)
     reader = (
         spark.read.format("amazing_landing")
         .option(LOCATION_OPTION, landing.to_option())
@@ -68,6 +69,7 @@ def test_a_narrow_read_parses_every_row_but_ships_only_its_columns(
 ):
     landing = Location.parse(str(landing_with_real_october))
     files = list_month_files(landing, "2019-10")
+    register_landing_source(spark)
     narrow = (
         spark.read.format("amazing_landing")
         .option(LOCATION_OPTION, landing.to_option())
@@ -117,8 +119,8 @@ def test_every_split_size_reads_every_row_once(tmp_path):
     """Before: a range starting inside the file's last line (or inside a line longer than the
     range) was an empty stream, and the CSV reader failed with "Empty CSV file" (532 of 5,412
     split sizes on a 5.6 KB file)."""
-    from amazing_assets.io.landing_source import plan_splits, read_split
-    from amazing_assets.segmentation.schema import EVENT_COLUMNS
+    from amazing_assets.defs.ingestion.landing_source import plan_splits, read_split
+    from amazing_assets.lib.schema import EVENT_COLUMNS
 
     header = ",".join(EVENT_COLUMNS)
     rows = [
@@ -152,7 +154,7 @@ def test_bounded_lines_drop_exactly_the_overlong_lines_wherever_chunks_cut(seed)
     sizes that cut lines anywhere (including lines longer than a chunk)."""
     import io
 
-    from amazing_assets.io.bounded_lines import KEPT_PREFIX_BYTES, BoundedLines
+    from amazing_assets.defs.ingestion.bounded_lines import KEPT_PREFIX_BYTES, BoundedLines
 
     rng = random.Random(seed)
     limit = rng.choice([5, 17, 64])
@@ -177,8 +179,8 @@ def test_bounded_lines_drop_exactly_the_overlong_lines_wherever_chunks_cut(seed)
 def test_a_50_mb_field_is_quarantined_and_the_rest_of_the_file_read(tmp_path):
     """Before: the line did not fit in a parser block and the file failed ("straddling object
     straddles two block boundaries"), so the month was rejected."""
-    from amazing_assets.io.landing_source import plan_splits, read_split
-    from amazing_assets.segmentation.schema import DEFECT_ROW_TOO_LONG, EVENT_COLUMNS
+    from amazing_assets.defs.ingestion.landing_source import plan_splits, read_split
+    from amazing_assets.lib.schema import DEFECT_ROW_TOO_LONG, EVENT_COLUMNS
 
     rows = [
         f"2019-10-01 00:00:{i:02d} UTC,view,{1000 + i},2053,,acme,1.5,{541312100 + i},s-{i}"
@@ -204,8 +206,13 @@ def test_a_50_mb_field_is_quarantined_and_the_rest_of_the_file_read(tmp_path):
 def test_a_gzip_bomb_stops_with_a_message(tmp_path, monkeypatch):
     """Before: a .gz had no cap on its decompressed size (a few KB could fill the disk)."""
     from amazing_assets.io import bounded_lines
-    from amazing_assets.io.landing_source import LandingReadError, plan_splits, read_split
-    from amazing_assets.segmentation.schema import EVENT_COLUMNS
+
+    from amazing_assets.defs.ingestion.landing_source import (
+        LandingReadError,
+        plan_splits,
+        read_split,
+    )
+    from amazing_assets.lib.schema import EVENT_COLUMNS
 
     monkeypatch.setattr(bounded_lines, "RATIO_CHECK_AFTER_BYTES", 2**20)  # 1 MiB, not 1 GiB
     row = "2019-10-01 00:00:01 UTC,view,1000,2053,,acme,1.5,541312100,s-1\n"

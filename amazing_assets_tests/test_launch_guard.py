@@ -9,10 +9,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from amazing_assets.assets.ingestion import raw_events
-from amazing_assets.definitions import build_resources
-from amazing_assets.resources.launch_guard import LOCKED_RESOURCES, launch_overrides
-from amazing_assets.settings import load_settings
+from amazing_assets.defs.ingestion.assets import raw_events
+from amazing_assets.lib.launch_guard import LOCKED_RESOURCES, launch_overrides
+from amazing_assets.lib.settings import load_settings
+from amazing_assets.resources import build_resources
 
 HEADER = (
     "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session"

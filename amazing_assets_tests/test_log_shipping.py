@@ -15,14 +15,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from amazing_assets.observability.ecs import REDACTED
+from amazing_assets.lib.observability.ecs import REDACTED
 from amazing_assets_tests.conftest import free_port
-from amazing_assets_tests.logstash_endpoint import LogEndpoint
+from amazing_assets_tests.support.logstash_endpoint import LogEndpoint
 
 WRITER = textwrap.dedent(
     """
     import logging, sqlite3, sys, time
-    from amazing_assets.observability.shipping import LogstashHttpHandler
+    from amazing_assets.lib.observability.shipping import LogstashHttpHandler
 
     url, queue, first, count, mode = sys.argv[1:6]
     handler = LogstashHttpHandler(url=url, queue_path=queue, flush_seconds=0.3)

@@ -15,10 +15,10 @@ import pytest
 
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
 from amazing_assets.demo import failure_summary, main, materialize_months
-from amazing_assets.io.delta_tables import month_row_counts, open_table, read_months
-from amazing_assets.io.storage import Location
-from amazing_assets.tables import table_location
-from amazing_assets_tests.pipeline_run import ASSETS, definitions_for
+from amazing_assets.lib.delta_tables import month_row_counts, open_table, read_months
+from amazing_assets.lib.storage import Location
+from amazing_assets.lib.tables import table_location
+from amazing_assets_tests.support.pipeline_run import ASSETS, definitions_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 

@@ -15,21 +15,21 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from amazing_assets.resources.quality import QualityResource
-from amazing_assets.segmentation.cleaning import classify_events, clean_view, quarantine_view
-from amazing_assets.segmentation.parsing import type_events
-from amazing_assets.segmentation.schema import (
+from amazing_assets.defs.cleaning.classification import classify_events, clean_view, quarantine_view
+from amazing_assets.defs.ingestion.parsing import type_events
+from amazing_assets.lib.quality import QualityResource
+from amazing_assets.lib.schema import (
     EVENT_COLUMNS,
     WARNING_COLUMN,
     WARNING_LOSSY_CATEGORY_ID,
 )
 from amazing_assets_tests.conftest import REAL_17K, real_file
-from amazing_assets_tests.export_variants import (
+from amazing_assets_tests.support.export_variants import (
     Export,
     Outcome,
     classify_each,
 )
-from amazing_assets_tests.spark_rows import RAW_SCHEMA, raw_event
+from amazing_assets_tests.support.spark_rows import RAW_SCHEMA, raw_event
 
 # Every BLANK_EVERY-th row loses one id in turn, so pandas reads those columns as float64.
 BLANK_EVERY = 400

@@ -17,17 +17,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from amazing_assets.io.delta_tables import read_months
-from amazing_assets.io.storage import Location
-from amazing_assets.segmentation.pseudonymize import Pseudonymizer
-from amazing_assets_tests.browser import (
+from amazing_assets.lib.delta_tables import read_months
+from amazing_assets.lib.pseudonymize import Pseudonymizer
+from amazing_assets.lib.storage import Location
+from amazing_assets_tests.conftest import free_port
+from amazing_assets_tests.support.browser import (
     ARTIFACTS,
     ConsoleErrors,
     chromium,
     screenshot,
     start_server,
 )
-from amazing_assets_tests.conftest import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -438,7 +438,7 @@ def test_first_page_load_time_on_a_million_customer_month(browser, million_custo
 
 @pytest.fixture(scope="module")
 def million_customers(backfilled, tmp_path_factory):
-    from amazing_assets_tests.million_warehouse import build
+    from amazing_assets_tests.support.million_warehouse import build
 
     out = tmp_path_factory.mktemp("million") / "warehouse"
     return build(backfilled.warehouse, out, [EARLIER, LATEST]), backfilled.home

@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from amazing_assets.segmentation.migration import GONE, NEW
-from amazing_assets.segmentation.pseudonymize import (
+from amazing_assets.defs.segments.migration import GONE, NEW
+from amazing_assets.lib.pseudonymize import (
     KEY_ENV_VAR,
     PseudonymizationKeyError,
     existing_key,

@@ -2,13 +2,13 @@
 
 import pyarrow as pa
 
-from amazing_assets.segmentation.parsing import (
+from amazing_assets.defs.ingestion.parsing import (
     defective_lines,
     parse_decimal,
     parse_integer,
     type_events,
 )
-from amazing_assets.segmentation.schema import EVENT_COLUMNS, PARSED_EVENT_SCHEMA
+from amazing_assets.lib.schema import EVENT_COLUMNS, PARSED_EVENT_SCHEMA
 
 GOOD = [
     "2019-10-01 00:00:00 UTC",

@@ -6,14 +6,13 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pytest
 
+from amazing_assets.defs.segments.migration import GONE, NEW
+from amazing_assets.defs.segments.prediction import behaviour_features, load_predictor
 from amazing_assets.demo import quarantine_reasons
-from amazing_assets.io.artifacts import load_predictor
-from amazing_assets.io.delta_tables import month_row_counts, open_table, read_months
-from amazing_assets.io.storage import Location
-from amazing_assets.segmentation.migration import GONE, NEW
-from amazing_assets.segmentation.prediction import behaviour_features
-from amazing_assets.tables import table_location
-from amazing_assets_tests.pipeline_run import ASSETS, MONTHS, definitions_for, run
+from amazing_assets.lib.delta_tables import month_row_counts, open_table, read_months
+from amazing_assets.lib.storage import Location
+from amazing_assets.lib.tables import table_location
+from amazing_assets_tests.support.pipeline_run import ASSETS, MONTHS, definitions_for, run
 
 pytestmark = pytest.mark.slow
 

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from amazing_assets.segmentation.migration import GONE, NEW, migration_matrix
-from amazing_assets.segmentation.prediction import behaviour_features
-from amazing_assets.segmentation.profiles import (
+from amazing_assets.defs.segments.migration import GONE, NEW, migration_matrix
+from amazing_assets.defs.segments.prediction import behaviour_features
+from amazing_assets.defs.segments.profiles import (
     ACTIONS,
     DEFINITIONS,
     NEUTRAL_ACTIONS,

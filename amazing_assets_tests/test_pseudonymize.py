@@ -7,7 +7,7 @@ import pickle
 import pyarrow as pa
 import pytest
 
-from amazing_assets.segmentation.pseudonymize import (
+from amazing_assets.lib.pseudonymize import (
     TOKEN_HEX_DIGITS,
     PseudonymizationKeyError,
     Pseudonymizer,

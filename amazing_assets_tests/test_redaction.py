@@ -2,7 +2,7 @@
 
 import pytest
 
-from amazing_assets.observability.ecs import REDACTED, metadata_values, redact
+from amazing_assets.lib.observability.ecs import REDACTED, metadata_values, redact
 
 SESSION = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 RUN_ID = "11111111-2222-4333-8444-555555555555"

@@ -8,11 +8,11 @@ import time
 import pyarrow as pa
 import pytest
 
-from amazing_assets.io.delta_tables import open_table, read_months, write_arrow_months
-from amazing_assets.io.retention import expire_landing, vacuum_history
-from amazing_assets.io.storage import Location
-from amazing_assets.settings import SettingsError, load_settings
-from amazing_assets.tables import table_location
+from amazing_assets.defs.privacy.retention import expire_landing, vacuum_history
+from amazing_assets.lib.delta_tables import open_table, read_months, write_arrow_months
+from amazing_assets.lib.settings import SettingsError, load_settings
+from amazing_assets.lib.storage import Location
+from amazing_assets.lib.tables import table_location
 
 
 def month_table(month: str, value: int) -> pa.Table:
@@ -64,8 +64,8 @@ def test_retention_settings_are_read_and_checked():
 def test_an_erasure_request_file_starts_one_run_naming_the_file_only(tmp_path):
     import dagster as dg
 
-    from amazing_assets.erasure import erasure_request_sensor
-    from amazing_assets.resources.warehouse import WarehouseResource
+    from amazing_assets.defs.privacy.jobs import erasure_request_sensor
+    from amazing_assets.lib.warehouse import WarehouseResource
 
     requests = tmp_path / "landing" / "_erasure"
     requests.mkdir(parents=True)

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from pyspark.sql import functions as F
 
-from amazing_assets.datagen.populations import (
+from amazing_assets.defs.features.features import FEATURE_COLUMNS
+from amazing_assets_tests.support.populations import (
     CI_SLICE,
     SEVEN,
     SUITE,
@@ -21,7 +22,6 @@ from amazing_assets.datagen.populations import (
     simulate,
     write_landing,
 )
-from amazing_assets.segmentation.features import FEATURE_COLUMNS
 from benchmarks.robustness import score, score_features
 
 FAST_CUSTOMERS = 5_000
@@ -59,11 +59,11 @@ def test_the_generator_plants_what_it_says():
 @pytest.fixture(scope="module")
 def spark_features(spark, tmp_path_factory) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A small population through the real Spark chain, and the same one through numpy."""
-    from amazing_assets.assets.ingestion import read_landing
-    from amazing_assets.io.landing import list_month_files
-    from amazing_assets.io.storage import Location
-    from amazing_assets.segmentation.cleaning import classify_events, clean_view
-    from amazing_assets.segmentation.features import compute_user_features, window_months
+    from amazing_assets.defs.cleaning.classification import classify_events, clean_view
+    from amazing_assets.defs.features.features import compute_user_features, window_months
+    from amazing_assets.defs.ingestion.assets import read_landing
+    from amazing_assets.defs.ingestion.landing import list_month_files
+    from amazing_assets.lib.storage import Location
 
     spec = PopulationSpec("through-spark", 4_000, SEVEN, seed=21)
     events = simulate(spec)

@@ -15,21 +15,20 @@ from pyspark.sql import functions as F
 
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
 from amazing_assets.definitions import build_definitions
+from amazing_assets.defs.ingestion.landing import list_month_files
+from amazing_assets.defs.ingestion.sensors import build_landing_sensor
+from amazing_assets.defs.segments.prediction import behaviour_features, load_predictor
 from amazing_assets.demo import quarantine_reasons
-from amazing_assets.io.artifacts import load_predictor
-from amazing_assets.io.delta_tables import month_row_counts, open_table, read_months
-from amazing_assets.io.io_managers import read_spark, write_months
-from amazing_assets.io.landing import list_month_files
-from amazing_assets.io.storage import LOCATION_OPTION, Location, s3_settings_from_env
-from amazing_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
-from amazing_assets.resources.warehouse import StorageAccessError, WarehouseResource
-from amazing_assets.segmentation.prediction import behaviour_features
-from amazing_assets.sensors import build_landing_sensor
-from amazing_assets.settings import load_settings
-from amazing_assets.tables import table_location
+from amazing_assets.lib.delta_tables import month_row_counts, open_table, read_months
+from amazing_assets.lib.io_managers import read_spark, write_months
+from amazing_assets.lib.partitions import RANGE_END_TAG, RANGE_START_TAG
+from amazing_assets.lib.settings import load_settings
+from amazing_assets.lib.storage import LOCATION_OPTION, Location, s3_settings_from_env
+from amazing_assets.lib.tables import table_location
+from amazing_assets.lib.warehouse import StorageAccessError, WarehouseResource
 from amazing_assets_tests.conftest import REAL_17K, free_port, real_file, start_moto
-from amazing_assets_tests.delta_files import files_in_log, files_on_store
-from amazing_assets_tests.flaky_proxy import FlakyProxy
+from amazing_assets_tests.support.delta_files import files_in_log, files_on_store
+from amazing_assets_tests.support.flaky_proxy import FlakyProxy
 
 pytestmark = pytest.mark.slow
 MONTHS = ["2019-10", "2019-11"]

@@ -6,17 +6,17 @@ import pytest
 import skops.io as sio
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-from amazing_assets.segmentation.chain import SegmentedMonth, segment_month
-from amazing_assets.segmentation.modeling import (
+from amazing_assets.defs.segments.chain import SegmentedMonth, segment_month
+from amazing_assets.defs.segments.modeling import (
     HIGH_BASKET,
     ModelingConfig,
     bootstrap_stability,
     sample_rows,
     tier_agreement,
 )
-from amazing_assets.segmentation.prediction import SegmentPredictor, behaviour_features
-from amazing_assets.segmentation.profiles import fits
-from amazing_assets_tests.segment_data import generated_features
+from amazing_assets.defs.segments.prediction import SegmentPredictor, behaviour_features
+from amazing_assets.defs.segments.profiles import fits
+from amazing_assets_tests.support.segment_data import generated_features
 
 pytestmark = pytest.mark.slow
 # What a marketer would call each planted archetype (every one of these must also hold by its

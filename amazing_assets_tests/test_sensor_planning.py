@@ -1,6 +1,6 @@
 """What the landing sensor requests, given files, its cursor and what Dagster is already doing."""
 
-from amazing_assets.sensors import plan_runs
+from amazing_assets.defs.ingestion.sensors import plan_runs
 
 KNOWN = {"2019-10-01", "2019-11-01"}
 FILES = {"2019-10": {"a.csv": "10:1000"}, "2019-11": {"b.csv": "20:2000"}}
@@ -39,8 +39,8 @@ def test_months_in_flight_sees_runs_of_every_job_and_requested_backfills_only():
 
     import dagster as dg
 
-    from amazing_assets.partitions import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
-    from amazing_assets.sensors import months_in_flight
+    from amazing_assets.defs.ingestion.sensors import months_in_flight
+    from amazing_assets.lib.partitions import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 
     instance = dg.DagsterInstance.ephemeral()
 

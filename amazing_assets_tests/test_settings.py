@@ -4,9 +4,9 @@ import dagster as dg
 import pytest
 
 from amazing_assets.definitions import defs
-from amazing_assets.resources.pseudonymization import PseudonymizationKeyResource
-from amazing_assets.segmentation.pseudonymize import PseudonymizationKeyError
-from amazing_assets.settings import SettingsError, load_settings
+from amazing_assets.lib.key_resource import PseudonymizationKeyResource
+from amazing_assets.lib.pseudonymize import PseudonymizationKeyError
+from amazing_assets.lib.settings import SettingsError, load_settings
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,8 @@ import pyspark
 import pytest
 
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
-from amazing_assets.io.delta_tables import month_row_counts
-from amazing_assets.io.storage import Location
+from amazing_assets.lib.delta_tables import month_row_counts
+from amazing_assets.lib.storage import Location
 from amazing_assets_tests.conftest import free_port, wait_until
 
 pytestmark = pytest.mark.slow

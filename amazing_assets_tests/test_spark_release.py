@@ -26,7 +26,7 @@ RUN_IN_FRESH_PROCESS = textwrap.dedent(
 
     from amazing_assets.datagen.generator import GenerationSpec, generate_month
     from amazing_assets.definitions import build_definitions
-    from amazing_assets.settings import load_settings
+    from amazing_assets.lib.settings import load_settings
 
     tmp = Path(sys.argv[1])
     spec = GenerationSpec(month="2019-10", events=8_000, users=800, seed=3)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pyarrow as pa
 import pytest
 
-from amazing_assets.segmentation.user_aggregates import (
+from amazing_assets.defs.features.user_aggregates import (
     AGGREGATE_SCHEMA,
     DAYPARTS,
     INPUT_COLUMNS,

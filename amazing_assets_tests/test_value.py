@@ -11,9 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from amazing_assets.datagen.purchases import simulate_purchases
-from amazing_assets.segmentation.backtest import back_test, deciles_markdown, top_lift
-from amazing_assets.segmentation.value import (
+from amazing_assets.defs.value.backtest import back_test, deciles_markdown, top_lift
+from amazing_assets.defs.value.models import (
     expected_repeat_ratio,
     fit_value_model,
     last_day,
@@ -21,6 +20,7 @@ from amazing_assets.segmentation.value import (
     purchase_days,
     rfm_summary,
 )
+from amazing_assets_tests.support.purchases import simulate_purchases
 
 SEEDS = (1, 2)
 
@@ -109,7 +109,7 @@ def test_top_lift_is_one_for_a_random_score_and_ten_for_a_perfect_one():
 
 
 def test_segments_get_value_and_churn_and_win_back_only_where_it_pays(history):
-    from amazing_assets.segmentation.segment_value import segment_value, with_value_actions
+    from amazing_assets.defs.segments.value_summary import segment_value, with_value_actions
 
     days = purchase_days(history.transactions)
     summary = rfm_summary(days, last_day("2019-12"))
@@ -159,7 +159,7 @@ def test_spark_purchase_days_match_the_pandas_reference(spark):
     free = events.sample(300, random_state=1).assign(price=0.0)  # no revenue, no purchase day
     frame = pd.concat([events, noise, free], ignore_index=True)
     frame["event_time"] = frame["event_time"].dt.tz_convert("UTC").dt.tz_localize(None)
-    from amazing_assets.segmentation.value import purchase_days_spark
+    from amazing_assets.defs.value.models import purchase_days_spark
 
     ours = purchase_days_spark(spark.createDataFrame(frame)).toPandas()
     expected = purchase_days(
@@ -173,7 +173,7 @@ def test_spark_purchase_days_match_the_pandas_reference(spark):
 
 
 def test_a_history_without_repeat_buyers_is_not_modelled():
-    from amazing_assets.segmentation.value import empty_predictions, too_little_history
+    from amazing_assets.defs.value.models import empty_predictions, too_little_history
 
     history = simulate_purchases(500, "2019-10", 1, seed=5)
     firsts = history.transactions.drop_duplicates("customer")  # one purchase each
@@ -189,7 +189,7 @@ def test_without_a_cxx_compiler_the_fit_compiles_with_numba_and_finds_the_same_o
     """The runtime image has no g++: pytensor's Python fallback took 401 s for 100 k buyers."""
     import pytensor
 
-    from amazing_assets.segmentation.value import fit_backend
+    from amazing_assets.defs.value.models import fit_backend
 
     history = simulate_purchases(5_000, "2019-01", 12, seed=6)
     summary = rfm_summary(purchase_days(history.transactions), last_day("2019-12"))

@@ -16,9 +16,9 @@ import argparse
 import json
 import time
 
-from amazing_assets.datagen.purchases import simulate_purchases
-from amazing_assets.segmentation.backtest import deciles_markdown, month_value
-from amazing_assets.segmentation.value import FIT_SAMPLE, purchase_days
+from amazing_assets.defs.value.backtest import deciles_markdown, month_value
+from amazing_assets.defs.value.models import FIT_SAMPLE, purchase_days
+from amazing_assets_tests.support.purchases import simulate_purchases
 from benchmarks.memory import PeakMemory
 from benchmarks.run import RESULTS
 

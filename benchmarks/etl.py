@@ -75,7 +75,7 @@ def run_pipeline_child(work: Path, assets: list[str]) -> dict:
     import dagster as dg
 
     from amazing_assets.definitions import build_definitions
-    from amazing_assets.settings import load_settings
+    from amazing_assets.lib.settings import load_settings
 
     settings = load_settings(
         {
@@ -101,9 +101,9 @@ def run_pipeline_child(work: Path, assets: list[str]) -> dict:
 
 def pipeline_counts(warehouse: Path) -> dict:
     """Rows in, kept, dropped by reason and customers, read back from the stored tables."""
-    from amazing_assets.io.delta_tables import month_row_counts, read_months
-    from amazing_assets.io.storage import Location
-    from amazing_assets.tables import table_location
+    from amazing_assets.lib.delta_tables import month_row_counts, read_months
+    from amazing_assets.lib.storage import Location
+    from amazing_assets.lib.tables import table_location
 
     root = Location.parse(str(warehouse))
     table = lambda name: table_location(root, name)  # noqa: E731

@@ -22,17 +22,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from amazing_assets.datagen.populations import SUITE, per_user_features, simulate
-from amazing_assets.io.delta_tables import read_months
-from amazing_assets.io.storage import Location
-from amazing_assets.segmentation.chain import embed_stage, profile_stage, segment_stage
-from amazing_assets.segmentation.features import FEATURE_COLUMNS
-from amazing_assets.segmentation.modeling import (
+from amazing_assets.defs.features.features import FEATURE_COLUMNS
+from amazing_assets.defs.segments.chain import embed_stage, profile_stage, segment_stage
+from amazing_assets.defs.segments.modeling import (
     ModelingConfig,
     bootstrap_stability,
     sample_rows,
     segment_pipeline,
 )
+from amazing_assets.lib.delta_tables import read_months
+from amazing_assets.lib.storage import Location
+from amazing_assets_tests.support.populations import SUITE, per_user_features, simulate
 from benchmarks.memory import PeakMemory
 from benchmarks.run import RESULTS
 

@@ -1,6 +1,7 @@
 """Robustness suite: segments on populations the model was never tuned on (issue 12).
 
-Populations come from :mod:`amazing_assets.datagen.populations`, a generator independent of the
+Populations come from :mod:`amazing_assets_tests.support.populations`, a
+generator independent of the
 project's own. For each: the k chosen per tier and why, the ARI against the planted behaviours,
 the ARI of a naive K-Means on log RFM features given the *true* k (a reference, not a
 competitor: it is told the answer), whether every segment's name is true by its definition, and
@@ -26,16 +27,16 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import StandardScaler
 
-from amazing_assets.datagen.populations import (
+from amazing_assets.defs.segments.chain import SegmentedMonth, segment_month
+from amazing_assets.defs.segments.modeling import ModelingConfig
+from amazing_assets.defs.segments.profiles import fits
+from amazing_assets_tests.support.populations import (
     FITTING_NAMES,
     SUITE,
     PopulationSpec,
     per_user_features,
     simulate,
 )
-from amazing_assets.segmentation.chain import SegmentedMonth, segment_month
-from amazing_assets.segmentation.modeling import ModelingConfig
-from amazing_assets.segmentation.profiles import fits
 from benchmarks.run import RESULTS
 
 GOALS = {"min_ari": 0.80, "median_ari": 0.90}

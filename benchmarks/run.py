@@ -28,12 +28,11 @@ import psutil
 
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
 from amazing_assets.definitions import build_definitions
-from amazing_assets.io.artifacts import load_predictor
-from amazing_assets.io.delta_tables import month_row_counts
-from amazing_assets.io.storage import Location
-from amazing_assets.segmentation.prediction import behaviour_features
-from amazing_assets.settings import load_settings
-from amazing_assets.tables import table_location
+from amazing_assets.defs.segments.prediction import behaviour_features, load_predictor
+from amazing_assets.lib.delta_tables import month_row_counts
+from amazing_assets.lib.settings import load_settings
+from amazing_assets.lib.storage import Location
+from amazing_assets.lib.tables import table_location
 from benchmarks.memory import PeakMemory
 
 RESULTS = Path(__file__).parent / "results"

@@ -20,10 +20,10 @@ import dagster as dg
 
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
 from amazing_assets.definitions import build_definitions
-from amazing_assets.io.storage import Location
-from amazing_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
-from amazing_assets.resources.spark_session import build_spark_session
-from amazing_assets.settings import load_settings
+from amazing_assets.lib.partitions import RANGE_END_TAG, RANGE_START_TAG
+from amazing_assets.lib.settings import load_settings
+from amazing_assets.lib.spark import build_spark_session
+from amazing_assets.lib.storage import Location
 from benchmarks.run import RESULTS
 
 MONTHS = ["2019-10", "2019-11"]

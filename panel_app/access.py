@@ -7,19 +7,17 @@ forgot to turn it on, instead of silently publishing customer segments.
 
 from __future__ import annotations
 
-import os
+from amazing_assets.lib.settings import Environ, app_authentication_forced, environment_name
 
 
-def authentication_required(environ: dict[str, str] | None = None) -> bool:
+def authentication_required(environ: Environ | None = None) -> bool:
     """True outside the embedded demo (``AMAZING_ENV`` other than ``local``).
 
     ``AMAZING_APP_REQUIRE_AUTH=true`` turns it on for a local install too (a shared laptop).
     """
-    env = os.environ if environ is None else environ
-    forced = env.get("AMAZING_APP_REQUIRE_AUTH", "").lower() in ("1", "true", "yes")
-    return forced or env.get("AMAZING_ENV", "local") != "local"
+    return app_authentication_forced(environ) or environment_name(environ) != "local"
 
 
-def may_open(user: str | None, environ: dict[str, str] | None = None) -> bool:
+def may_open(user: str | None, environ: Environ | None = None) -> bool:
     """``user`` is Panel's authenticated user (``pn.state.user``), None without authentication."""
     return bool(user) or not authentication_required(environ)

@@ -12,7 +12,7 @@ import html
 import panel as pn
 import param
 
-from amazing_assets.settings import load_settings
+from amazing_assets.lib.settings import load_settings
 from panel_app.access import may_open
 from panel_app.i18n import LANGUAGES, label
 from panel_app.pages.customer import CustomerPage

@@ -16,14 +16,13 @@ import pandas as pd
 import panel as pn
 import pyarrow.compute as pc
 
-from amazing_assets.io.artifacts import load_predictor
-from amazing_assets.io.delta_tables import month_row_counts, read_months, scan_months, table_exists
-from amazing_assets.io.storage import Location
-from amazing_assets.segmentation.kpis import KPI_COLUMNS
-from amazing_assets.segmentation.migration import GONE, NEW
-from amazing_assets.segmentation.prediction import SegmentPredictor
-from amazing_assets.segmentation.pseudonymize import Pseudonymizer, existing_key
-from amazing_assets.tables import table_location
+from amazing_assets.defs.features.kpis import KPI_COLUMNS
+from amazing_assets.defs.segments.migration import GONE, NEW
+from amazing_assets.defs.segments.prediction import SegmentPredictor, load_predictor
+from amazing_assets.lib.delta_tables import month_row_counts, read_months, scan_months, table_exists
+from amazing_assets.lib.pseudonymize import Pseudonymizer, existing_key
+from amazing_assets.lib.storage import Location
+from amazing_assets.lib.tables import table_location
 
 CACHE_SECONDS = 300
 PROFILES = "cluster_profiles"
@@ -54,7 +53,7 @@ TREND_PROFILE_COLUMNS = [
 
 
 def table(warehouse_uri: str, name: str) -> Location:
-    """Table ``name``, placed as the pipeline places it (``amazing_assets.tables``)."""
+    """Table ``name``, placed as the pipeline places it (``amazing_assets.lib.tables``)."""
     return table_location(Location.parse(warehouse_uri, setting="AMAZING_WAREHOUSE"), name)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import param
 
-from amazing_assets.segmentation.profiles import ACTIONS
+from amazing_assets.defs.segments.profiles import ACTIONS
 from panel_app import data
 from panel_app.i18n import DEFAULT_LANGUAGE, LANGUAGES, label
 

@@ -2,7 +2,7 @@
 
 Each archetype is a compact region of behaviour (sessions, funnel rates, price level, timing)
 so that a segmentation can be scored against the truth. Shares are of customers; together the
-buying archetypes make ≈12.6 % purchasers, as in REES46 (DESIGN.md §6).
+buying archetypes make ≈12.6 % purchasers, as in REES46 (docs/pipeline.md).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from amazing_assets.datagen.generator import GenerationSpec, generate_month
-from amazing_assets.segmentation.months import add_months
+from amazing_assets.lib.months import add_months
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

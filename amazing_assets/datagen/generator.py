@@ -84,7 +84,7 @@ BRANDS = [
     "hp",
     "oppo",
 ]
-# DESIGN.md §5/§6: published shares of defects in the real data.
+# docs/pipeline.md: published shares of defects in the real data.
 NULL_CATEGORY_CODE_SHARE = 0.32
 NULL_BRAND_SHARE = 0.13
 DUPLICATE_ROW_SHARE = 0.004

@@ -12,8 +12,8 @@ import html
 import pandas as pd
 import panel as pn
 
-from amazing_assets.segmentation.prediction import behaviour_features
-from amazing_assets.segmentation.pseudonymize import PseudonymizationKeyError
+from amazing_assets.defs.segments.prediction import behaviour_features
+from amazing_assets.lib.pseudonymize import PseudonymizationKeyError
 from panel_app import data
 from panel_app.i18n import format_money, format_number, format_percent, localized
 from panel_app.pages.base import Page

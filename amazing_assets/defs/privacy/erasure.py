@@ -1,0 +1,257 @@
+"""Erasure on request (GDPR art. 17): forget customers in every table, version and log.
+
+Given raw user ids, and nothing else, :func:`erase_customers`:
+
+1. finds the customers' raw sessions in ``raw_events`` and computes their pseudonymous tokens
+   (user and session) with the pipeline's key;
+2. deletes their rows from every Delta table of the warehouse, whatever its month, by the
+   columns the table has: raw ids and sessions (raw zone), tokens (everything after it), and
+   text lines that quote them (quarantine, rejected rows);
+3. removes every older version of each table it changed (vacuum with no retention, then a
+   checkpoint and the log entries before it), so time travel cannot bring a row back;
+4. lists the landing files that still hold the ids (the exports are the source of truth: the
+   operator deletes or re-exports them, see ``docs/``);
+5. returns an audit entry that names no customer: a SHA-256 digest of each token, and the rows
+   removed per table.
+
+Model artifacts hold centroids, not customers, and the app's CSV exports are made on demand from
+the tables: neither needs rewriting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+
+from amazing_assets.lib.delta_tables import open_table, read_months, table_exists
+from amazing_assets.lib.pseudonymize import Pseudonymizer
+from amazing_assets.lib.storage import Location
+from amazing_assets.lib.tables import table_location
+
+AUDIT_TABLE = "erasure_audit"
+RAW_EVENTS = "raw_events"
+# Text columns that may quote an export line (identifiers masked since, but older rows may not be).
+LINE_COLUMNS = ("_raw_line", "line")
+DEFAULT_LOG_RETENTION = "interval 30 days"
+DEFAULT_FILE_RETENTION = "interval 7 days"
+_USER_ID = re.compile(r"^[0-9]{1,19}$")
+_SESSION = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+
+class ErasureRequestError(ValueError):
+    """The request cannot be processed as written (the message says why)."""
+
+
+@dataclass
+class ErasureReport:
+    """What an erasure removed; names no customer (digests of tokens only)."""
+
+    request_id: str
+    customers: int
+    customer_digests: list[str]
+    rows_removed: dict[str, int] = field(default_factory=dict)
+    landing_files: dict[str, int] = field(default_factory=dict)  # file → lines holding an id
+    erased_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+
+    def to_row(self) -> dict:
+        return {
+            "request_id": self.request_id,
+            "erased_at": self.erased_at,
+            "customers": self.customers,
+            "customer_digests": json.dumps(self.customer_digests),
+            "rows_removed": json.dumps(self.rows_removed, sort_keys=True),
+            "landing_files_still_holding_customers": json.dumps(self.landing_files),
+        }
+
+
+def parse_user_ids(values: list[str | int]) -> list[int]:
+    """Raw user ids as integers (``562076640`` or ``562076640.0``); anything else is refused."""
+    ids = []
+    for value in values:
+        text = str(value).strip().removesuffix(".0")
+        if not _USER_ID.match(text):
+            raise ErasureRequestError(f"{value!r} is not a user id (a whole number)")
+        ids.append(int(text))
+    if not ids:
+        raise ErasureRequestError("the request names no user id")
+    return sorted(set(ids))
+
+
+def customer_digest(token: str) -> str:
+    """What the audit keeps of a customer: a one-way digest of the token, never the token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def delta_tables(warehouse: Location) -> list[str]:
+    """Every Delta table under the warehouse, as paths relative to it (nested ones included)."""
+    fs = warehouse.filesystem()
+    selector = pafs.FileSelector(warehouse.path, allow_not_found=True, recursive=True)
+    tables = set()
+    for info in fs.get_file_info(selector):
+        relative = info.path[len(warehouse.path) :].strip("/")
+        if info.type == pafs.FileType.Directory and relative.endswith("_delta_log"):
+            tables.add(relative.removesuffix("_delta_log").strip("/"))
+    return sorted(t for t in tables if t and t != AUDIT_TABLE)
+
+
+def sql_list(values: Sequence[str | int]) -> str:
+    return ", ".join(str(v) if isinstance(v, int) else f"'{v}'" for v in values)
+
+
+def erasure_predicate(
+    columns: set[str],
+    ids: list[int],
+    sessions: list[str],
+    user_keys: list[str],
+    session_keys: list[str],
+) -> str | None:
+    """SQL predicate matching the customers' rows in a table with ``columns``, or None."""
+    clauses = []
+    if "user_id" in columns:
+        clauses.append(f"user_id IN ({sql_list(ids)})")
+    if "user_session" in columns and sessions:
+        clauses.append(f"user_session IN ({sql_list(sessions)})")
+    if "user_key" in columns:
+        clauses.append(f"user_key IN ({sql_list(user_keys)})")
+    if "session_key" in columns and session_keys:
+        clauses.append(f"session_key IN ({sql_list(session_keys)})")
+    for column in LINE_COLUMNS:
+        if column in columns:
+            clauses += [f"{column} LIKE '%{value}%'" for value in [*map(str, ids), *sessions]]
+    return " OR ".join(clauses) or None
+
+
+def customer_sessions(warehouse: Location, ids: list[int]) -> list[str]:
+    """The customers' raw sessions, from the raw zone (to find rows known by session only)."""
+    location = table_location(warehouse, RAW_EVENTS)
+    if not table_exists(location):
+        return []
+    import pyarrow.compute as pc
+    import pyarrow.dataset as pads
+
+    dataset = open_table(location).to_pyarrow_dataset()
+    found = dataset.to_table(
+        columns=["user_session"], filter=pads.field("user_id").isin(ids)
+    ).column("user_session")
+    sessions = [s for s in pc.unique(found).to_pylist() if s]
+    return sorted(s for s in sessions if _SESSION.match(s))
+
+
+def forget_history(location: Location) -> None:
+    """Drop every version but the latest: no retention for the vacuum and the log cleanup, then
+    the table's usual retention again (time travel resumes from now)."""
+    table = open_table(location)
+    table.alter.set_table_properties(
+        {
+            "delta.logRetentionDuration": "interval 0 seconds",
+            "delta.deletedFileRetentionDuration": "interval 0 seconds",
+        }
+    )
+    table = open_table(location)
+    table.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+    table.create_checkpoint()
+    table.cleanup_metadata()
+    table.alter.set_table_properties(
+        {
+            "delta.logRetentionDuration": DEFAULT_LOG_RETENTION,
+            "delta.deletedFileRetentionDuration": DEFAULT_FILE_RETENTION,
+        }
+    )
+
+
+def landing_files_holding(
+    landing: Location, ids: list[int], chunk: int = 16 << 20
+) -> dict[str, int]:
+    """Landing exports (``YYYY-MM/*.csv[.gz]``) with lines quoting an id as a field, and how many.
+
+    Streamed in chunks: memory stays flat whatever the size of the exports.
+    """
+    pattern = re.compile(
+        rb"(?:^|[,\"])(?:"
+        + b"|".join(str(i).encode() for i in ids)
+        + rb")(?:\.0+)?(?=[,\"\r\n]|$)",
+        re.MULTILINE,
+    )
+    fs = landing.filesystem()
+    found: dict[str, int] = {}
+    selector = pafs.FileSelector(landing.path, allow_not_found=True, recursive=True)
+    for info in fs.get_file_info(selector):
+        name = info.path[len(landing.path) :].strip("/")
+        if info.type != pafs.FileType.File or not name.lower().endswith((".csv", ".csv.gz")):
+            continue
+        compression = "gzip" if name.lower().endswith(".gz") else None
+        lines, tail = 0, b""
+        with fs.open_input_stream(info.path, compression=compression) as stream:
+            while block := stream.read(chunk):
+                text = tail + block
+                cut = text.rfind(b"\n") + 1
+                lines += matching_lines(pattern, text[:cut])
+                tail = text[cut:]
+        lines += matching_lines(pattern, tail)
+        if lines:
+            found[name] = lines
+    return found
+
+
+def matching_lines(pattern: re.Pattern[bytes], text: bytes) -> int:
+    """Lines of ``text`` that ``pattern`` matches (a chunk without a match costs one scan)."""
+    if not pattern.search(text):
+        return 0
+    return sum(1 for line in text.split(b"\n") if pattern.search(line))
+
+
+def erase_customers(
+    warehouse: Location,
+    landing: Location,
+    raw_user_ids: list[str | int],
+    key: bytes,
+    request_id: str,
+) -> ErasureReport:
+    """Forget ``raw_user_ids`` everywhere in the warehouse; report what was removed."""
+    ids = parse_user_ids(raw_user_ids)
+    pseudonymizer = Pseudonymizer(key)
+    sessions = customer_sessions(warehouse, ids)
+    user_keys = [pseudonymizer.token(i) for i in ids]
+    session_keys = [pseudonymizer.token(s) for s in sessions]
+    report = ErasureReport(
+        request_id=request_id,
+        customers=len(ids),
+        customer_digests=[customer_digest(t) for t in user_keys],
+    )
+    for name in delta_tables(warehouse):
+        location = warehouse.child(*name.split("/"))
+        columns = set(open_table(location).schema().to_arrow().names)
+        predicate = erasure_predicate(columns, ids, sessions, user_keys, session_keys)
+        if predicate is None:
+            continue
+        metrics = open_table(location).delete(predicate)
+        report.rows_removed[name] = int(metrics.get("num_deleted_rows", 0) or 0)
+        forget_history(location)
+    report.landing_files = landing_files_holding(landing, ids)
+    record_audit(warehouse, report)
+    return report
+
+
+def record_audit(warehouse: Location, report: ErasureReport) -> None:
+    """Append the report to ``erasure_audit`` (pseudonymous: digests and counts only)."""
+    from deltalake import write_deltalake
+
+    location = warehouse.child(AUDIT_TABLE)
+    write_deltalake(
+        location.table_uri,
+        pa.Table.from_pylist([report.to_row()]),
+        mode="append",
+        storage_options=location.storage_options() or None,
+    )
+
+
+def audit_entries(warehouse: Location) -> list[dict]:
+    location = warehouse.child(AUDIT_TABLE)
+    return read_months(location).to_pylist() if table_exists(location) else []

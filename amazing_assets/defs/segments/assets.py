@@ -1,0 +1,205 @@
+"""``pca_embedding`` and ``kmeans_model``: scikit-learn on the per-user table, per month."""
+
+from typing import Any
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+from sklearn.metrics import silhouette_score
+
+from amazing_assets.defs.segments.chain import embed_stage, segment_stage
+from amazing_assets.defs.segments.checks import (
+    KMEANS_CHECK_SPECS,
+    PCA_CHECK_SPECS,
+    kmeans_results,
+    pca_results,
+)
+from amazing_assets.defs.segments.modeling import (
+    TIER_COLUMN,
+    TIER_NAMES,
+    bootstrap_stability,
+    component_names,
+    loadings,
+    sample_rows,
+    segment_pipeline,
+    tier_agreement,
+)
+from amazing_assets.defs.segments.plots import scree_plot, selection_plot
+from amazing_assets.defs.segments.resources import ModelingResource
+from amazing_assets.lib.asset_options import (
+    markdown_table,
+    monthly_asset_options,
+    run_months,
+)
+from amazing_assets.lib.model_io_manager import ModelOutput, MonthlyModels
+from amazing_assets.lib.quality import QualityResource
+from amazing_assets.lib.spark import SparkResource
+
+COORDINATES = "coordinates"
+ASSIGNMENTS = "assignments"
+SELECTION = "model_selection"
+
+
+def selection_silhouette(Z: np.ndarray, labels: np.ndarray, config) -> float:
+    """Silhouette of the final segments on the fixed selection sample (the quality floor)."""
+    rows = sample_rows(len(Z), config.score_sample, config.seed + 1)
+    if len(np.unique(labels[rows])) < 2:
+        return 0.0
+    return float(silhouette_score(Z[rows], labels[rows]))
+
+
+def month_rows(frame: pd.DataFrame, month: str) -> pd.DataFrame:
+    return frame[frame["month"] == month].drop(columns="month").reset_index(drop=True)
+
+
+@dg.asset(
+    **monthly_asset_options(code_version="1"),
+    io_manager_key="model_io_manager",
+    kinds={"scikitlearn"},
+    group_name="segments",
+    check_specs=PCA_CHECK_SPECS,
+)
+def pca_embedding(
+    context: dg.AssetExecutionContext,
+    user_features_rfm: pd.DataFrame,
+    modeling: ModelingResource,
+    quality: QualityResource,
+    spark: SparkResource,
+):
+    """Customers placed in a low-dimensional behaviour space (scaled features → PCA)."""
+    spark.release_when_done(context)
+    config = modeling.config()
+    outputs, rows = MonthlyModels(), []
+    for month in run_months(context):
+        features = month_rows(user_features_rfm, month)
+        embedded = embed_stage(features, config)
+        embedding = embedded.embedding
+        columns = component_names(embedding)
+        table = pd.DataFrame(embedded.Z, columns=columns).assign(
+            user_key=features["user_key"], **{TIER_COLUMN: embedded.tier}
+        )
+        outputs[month] = ModelOutput(
+            model=embedding, tables={COORDINATES: table[["user_key", *columns, TIER_COLUMN]]}
+        )
+        explained = embedding.named_steps["pca"].explained_variance_ratio_.tolist()
+        rows.append(
+            {
+                "month": month,
+                "customers": len(features),
+                "components": len(columns),
+                "explained_variance": round(sum(explained), 4),
+            }
+        )
+        context.log.info(
+            f"pca_embedding {month}: {len(columns)} components explain {sum(explained):.1%}"
+        )
+    last = outputs[rows[-1]["month"]].model
+    load = loadings(last).round(3).reset_index(names="feature")
+    explained = last.named_steps["pca"].explained_variance_ratio_.tolist()
+    yield dg.Output(
+        outputs,
+        metadata={
+            "customers": sum(r["customers"] for r in rows),
+            "components": rows[-1]["components"],
+            "explained_variance": rows[-1]["explained_variance"],
+            "explained_variance_per_component": dg.MetadataValue.json(
+                [round(v, 4) for v in explained]
+            ),
+            "loadings": dg.MetadataValue.md(
+                markdown_table(load.to_dict("records"), list(load.columns))
+            ),
+            "scree_plot": scree_plot(explained),
+            "per_month": dg.MetadataValue.md(markdown_table(rows, list(rows[0]))),
+        },
+    )
+    yield from pca_results({r["month"]: r["explained_variance"] for r in rows}, quality)
+
+
+@dg.asset(
+    **monthly_asset_options(code_version="1"),
+    io_manager_key="model_io_manager",
+    kinds={"scikitlearn"},
+    group_name="segments",
+    check_specs=KMEANS_CHECK_SPECS,
+)
+def kmeans_model(
+    context: dg.AssetExecutionContext,
+    pca_embedding: MonthlyModels,
+    modeling: ModelingResource,
+    quality: QualityResource,
+    spark: SparkResource,
+):
+    """Customer segments: K-Means per tier (non-buyers, buyers, high-basket buyers), k chosen per
+    tier by a stability-filtered consensus of indices, stored as one skops pipeline."""
+    spark.release_when_done(context)
+    config = modeling.config()
+    rows: list[dict[str, Any]]  # one per month, mixed values (ints, floats, text)
+    last: dict[str, Any]
+    outputs, rows, last = MonthlyModels(), [], {}
+    for month in run_months(context):
+        embedded = pca_embedding[month]
+        coordinates = embedded.tables[COORDINATES]
+        # The month's own components: the stored table has the union over months (null beyond
+        # a month's dimension), so never take "every column but the key".
+        Z = coordinates[component_names(embedded.model)].to_numpy()
+        tier = coordinates[TIER_COLUMN].to_numpy()
+        segmented = segment_stage(Z, tier, config)
+        selection, kmeans, labels = segmented.selection, segmented.kmeans, segmented.labels
+        stability = bootstrap_stability(Z, tier, kmeans, selection, config)
+        silhouette = selection_silhouette(Z, labels, config)
+        shares = np.bincount(labels, minlength=selection.k) / len(labels)
+        assignments = pd.DataFrame(
+            {
+                "user_key": coordinates["user_key"],
+                "segment": labels.astype("int32"),
+                "distance": segmented.distances,
+            }
+        )
+        outputs[month] = ModelOutput(
+            model=segment_pipeline(embedded.model, kmeans),
+            tables={ASSIGNMENTS: assignments, SELECTION: selection.scores},
+        )
+        last = {"scores": selection.scores, "stability": stability, "shares": shares}
+        rows.append(
+            {
+                "month": month,
+                "k": selection.k,
+                "k_per_tier": " + ".join(f"{t.k} {TIER_NAMES[t.tier]}" for t in selection.tiers),
+                "why_this_k": " | ".join(f"{t}: {r}" for t, r in selection.reasons.items()),
+                "silhouette": round(silhouette, 4),
+                "tier_agreement": round(tier_agreement(labels, tier, selection.k), 4),
+                "min_stability": round(min(stability.values()), 4),
+                "min_segment_share": round(float(shares.min()), 4),
+            }
+        )
+        context.log.info(
+            f"kmeans_model {month}: k={selection.k} ({rows[-1]['k_per_tier']}), "
+            f"silhouette={silhouette:.3f}, min bootstrap Jaccard={min(stability.values()):.3f}; "
+            f"why: {rows[-1]['why_this_k']}"
+        )
+    latest = rows[-1]
+    yield dg.Output(
+        outputs,
+        metadata={
+            **{k: v for k, v in latest.items() if k != "month"},
+            "stability_by_segment": dg.MetadataValue.json(
+                {str(k): round(v, 4) for k, v in last["stability"].items()}
+            ),
+            "share_by_segment": dg.MetadataValue.json(
+                {str(i): round(float(s), 4) for i, s in enumerate(last["shares"])}
+            ),
+            "why_this_k": dg.MetadataValue.json(selection.reasons),
+            "scores_by_k": dg.MetadataValue.md(
+                markdown_table(
+                    last["scores"].round(4).to_dict("records"), list(last["scores"].columns)
+                )
+            ),
+            "elbow_and_silhouette": selection_plot(last["scores"]),
+            "per_month": dg.MetadataValue.md(markdown_table(rows, list(rows[0]))),
+        },
+    )
+    yield from kmeans_results(
+        {r["month"]: r["silhouette"] for r in rows},
+        {r["month"]: r["min_segment_share"] for r in rows},
+        quality,
+    )

@@ -1,0 +1,154 @@
+"""``cluster_profiles`` and ``segment_migration``: named segments and how customers move."""
+
+import dagster as dg
+import pandas as pd
+
+from amazing_assets.defs.features.assets import window_inputs
+from amazing_assets.defs.features.resources import FeatureWindowResource
+from amazing_assets.defs.segments.assets import ASSIGNMENTS, month_rows
+from amazing_assets.defs.segments.chain import profile_stage
+from amazing_assets.defs.segments.checks import PROFILE_CHECK_SPECS, profile_results
+from amazing_assets.defs.segments.migration import migration_matrix
+from amazing_assets.defs.segments.value_summary import segment_value, with_value_actions
+from amazing_assets.lib.asset_options import (
+    markdown_table,
+    monthly_asset_options,
+    rejected,
+    run_months,
+)
+from amazing_assets.lib.checks import complete_window_result
+from amazing_assets.lib.delta_tables import read_months, table_exists
+from amazing_assets.lib.model_io_manager import MonthlyModels
+from amazing_assets.lib.months import add_months
+from amazing_assets.lib.quality import QualityResource
+from amazing_assets.lib.spark import SparkResource
+from amazing_assets.lib.warehouse import WarehouseResource
+
+
+def stored_month(warehouse: WarehouseResource, table: str, month: str) -> pd.DataFrame | None:
+    """A month of a warehouse table, or None when it was never materialised."""
+    location = warehouse.table(table)
+    if not table_exists(location):
+        return None
+    frame = read_months(location, [month]).to_pandas()
+    return frame.drop(columns="month") if len(frame) else None
+
+
+@dg.asset(
+    **monthly_asset_options(code_version="1"),
+    io_manager_key="model_io_manager",
+    # customer_value is read from the warehouse (it may be absent: profiles then carry no value).
+    deps=["customer_value"],
+    kinds={"pandas"},
+    group_name="segments",
+    check_specs=PROFILE_CHECK_SPECS,
+)
+def cluster_profiles(
+    context: dg.AssetExecutionContext,
+    kmeans_model: MonthlyModels,
+    user_features_rfm: pd.DataFrame,
+    warehouse: WarehouseResource,
+    quality: QualityResource,
+    feature_window: FeatureWindowResource,
+    spark: SparkResource,
+):
+    """Per segment: size, value, typical behaviour, a business name and the marketing action."""
+    spark.release_when_done(context)
+    frames = []
+    months = run_months(context)
+    before_run = stored_month(warehouse, "cluster_profiles", add_months(months[0], -1))
+    previous = before_run
+    for month in months:
+        features = month_rows(user_features_rfm, month)
+        assignments = kmeans_model[month].tables[ASSIGNMENTS]
+        joined = features.merge(assignments[["user_key", "segment"]], on="user_key", how="inner")
+        if len(joined) != len(features):
+            raise rejected(
+                f"{month}: {len(features) - len(joined)} customers have features but no segment"
+            )
+        described = profile_stage(joined, joined["segment"].to_numpy(), previous)
+        value = stored_month(warehouse, "customer_value", month)
+        described = with_value_actions(described, segment_value(assignments, value))
+        frames.append(described.assign(month=month))
+        previous = described
+        for row in described.itertuples():
+            context.log.info(
+                f"cluster_profiles {month}: segment {row.segment} '{row.name}' "
+                f"{row.size:,} customers ({row.share:.1%}) → {row.offer}; "
+                f"value: {row.value_priority}"
+            )
+    result = pd.concat(frames, ignore_index=True)
+    latest = frames[-1]
+    gaps = window_inputs(warehouse, months, feature_window.months).gaps
+    summary = latest[
+        [
+            "segment",
+            "name",
+            "size",
+            "share",
+            "revenue_share",
+            "expected_revenue_90d",
+            "churn_risk",
+            "value_priority",
+            "offer",
+        ]
+    ]
+    yield dg.Output(
+        result,
+        metadata={
+            "segments": len(latest),
+            # Segments of a window with a missing month describe partial behaviour.
+            "partial_window": any(gaps.values()),
+            "missing_window_months": dg.MetadataValue.json(gaps),
+            "names": dg.MetadataValue.json(latest["name"].tolist()),
+            "profiles": dg.MetadataValue.md(
+                markdown_table(summary.round(4).to_dict("records"), list(summary.columns))
+            ),
+        },
+    )
+    yield from profile_results(result, before_run, quality)
+    yield complete_window_result("cluster_profiles", gaps)
+
+
+@dg.asset(
+    **monthly_asset_options(code_version="1"),
+    io_manager_key="model_io_manager",
+    kinds={"pandas"},
+    group_name="segments",
+)
+def segment_migration(
+    context: dg.AssetExecutionContext,
+    kmeans_model: MonthlyModels,
+    cluster_profiles: pd.DataFrame,
+    warehouse: WarehouseResource,
+) -> dg.Output[pd.DataFrame]:
+    """Customers moving between named segments since last month (for a Sankey view)."""
+    frames, previous = [], None
+    for month in run_months(context):
+        names = month_rows(cluster_profiles, month)[["segment", "name"]]
+        current = (
+            kmeans_model[month].tables[ASSIGNMENTS].merge(names, on="segment")[["user_key", "name"]]
+        )
+        if previous is None:
+            before = stored_month(warehouse, "kmeans_model/assignments", add_months(month, -1))
+            before_names = stored_month(warehouse, "cluster_profiles", add_months(month, -1))
+            if before is not None and before_names is not None:
+                previous = before.merge(before_names[["segment", "name"]], on="segment")[
+                    ["user_key", "name"]
+                ]
+        matrix = migration_matrix(previous, current)
+        frames.append(matrix.assign(month=month))
+        previous = current
+        context.log.info(
+            f"segment_migration {month}: {int(matrix['customers'].sum()):,} customers counted"
+        )
+    result = pd.concat(frames, ignore_index=True)
+    latest = frames[-1].drop(columns="month")
+    return dg.Output(
+        result,
+        metadata={
+            "flows": dg.MetadataValue.md(
+                markdown_table(latest.to_dict("records"), list(latest.columns))
+            )
+        },
+    )

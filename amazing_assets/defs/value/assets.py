@@ -1,0 +1,120 @@
+"""``customer_value``: per pseudonymous buyer, P(alive), churn risk and the next 90 days' value.
+
+Spark reduces every month's clean events up to the as-of month to purchase days (a few rows per
+buyer); the models are fitted on the driver (``segmentation/value.py``). The whole history is
+read, not a trailing window: the models need each buyer's first purchase and the time since.
+Earlier months are read from the warehouse, as ``user_features_rfm`` does, not declared as a
+partition mapping (one rejected month would otherwise block every later month's value).
+"""
+
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from amazing_assets.defs.value.backtest import MonthValue, deciles_markdown, month_value
+from amazing_assets.defs.value.checks import VALUE_CHECK_SPECS, value_results
+from amazing_assets.defs.value.models import (
+    HORIZON_DAYS,
+    empty_predictions,
+    purchase_days_spark,
+    too_little_history,
+)
+from amazing_assets.lib.asset_options import (
+    markdown_table,
+    monthly_asset_options,
+    rejected,
+    run_months,
+)
+from amazing_assets.lib.delta_tables import month_row_counts, table_exists
+from amazing_assets.lib.io_managers import read_spark
+from amazing_assets.lib.spark import SparkResource
+from amazing_assets.lib.warehouse import WarehouseResource
+
+PURCHASE_COLUMNS = ["user_key", "event_time", "event_type", "price"]
+
+
+@dg.asset(
+    **monthly_asset_options(code_version="1"),
+    io_manager_key="model_io_manager",
+    deps=["clean_events", "user_features_rfm"],
+    kinds={"spark", "pandas"},
+    group_name="value",
+    check_specs=VALUE_CHECK_SPECS,
+)
+def customer_value(
+    context: dg.AssetExecutionContext, spark: SparkResource, warehouse: WarehouseResource
+):
+    """Per buyer: P(alive), churn risk, expected purchases, order value and revenue (90 days)."""
+    months = run_months(context)
+    clean = warehouse.table("clean_events")
+    counts = month_row_counts(clean) if table_exists(clean) else {}
+    history = sorted(m for m, rows in counts.items() if rows and m <= months[-1])
+    if not history:
+        raise rejected(f"customer_value {months}: no clean events up to {months[-1]}")
+    events = read_spark(spark.session(), clean, history, columns=PURCHASE_COLUMNS)
+    days = purchase_days_spark(events).toPandas()
+    frames, fits, skipped = [], {}, {}
+    for month in months:
+        reason = too_little_history(days, month)
+        if reason:  # an empty month, not a failure: the segments do not depend on it
+            context.log.warning(f"customer_value {month}: not modelled, {reason}")
+            skipped[month] = reason
+            continue
+        fit = month_value(days, month)
+        fits[month] = fit
+        frames.append(fit.predictions.assign(month=month))
+        context.log.info(
+            f"customer_value {month}: {len(fit.predictions):,} buyers, "
+            f"expected 90-day revenue {fit.predictions['expected_revenue_90d'].sum():,.2f}, "
+            f"mean churn risk {fit.predictions['churn_risk'].mean():.1%}"
+            + (f", back-test lift@10% {fit.back_test.top_lift:.2f}" if fit.back_test else "")
+        )
+    output = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else empty_predictions().assign(month=pd.Series(dtype="string"))
+    )
+    metadata = value_metadata(fits, history, skipped)
+    yield dg.Output(output, metadata=metadata)
+    yield from value_results(fits, skipped)
+
+
+def value_metadata(
+    fits: dict[str, MonthValue], history: list[str], skipped: dict[str, str]
+) -> dict[str, Any]:
+    """Fit, totals and, when history allows, the back-test of the run's last month."""
+    if not fits:
+        return {
+            "buyers": 0,
+            "history_months": dg.MetadataValue.json(history),
+            "not_modelled": dg.MetadataValue.json(skipped),
+        }
+    latest = fits[max(fits)]
+    predictions = latest.predictions
+    metadata: dict[str, Any] = {
+        "buyers": len(predictions),
+        "history_months": dg.MetadataValue.json(history),
+        "horizon_days": HORIZON_DAYS,
+        "fitted_on_buyers": latest.fitted_on,
+        "fit_backend": latest.backend,
+        "repeat_buyers_in_fit": latest.repeat_buyers,
+        "parameters": dg.MetadataValue.json({k: round(v, 4) for k, v in latest.parameters.items()}),
+        "expected_revenue_90d": round(float(predictions["expected_revenue_90d"].sum()), 2),
+        "mean_churn_risk": round(float(predictions["churn_risk"].mean()), 4),
+        "repeat_ratio_in_sample": round(latest.repeat_ratio, 3),
+        "not_modelled": dg.MetadataValue.json(skipped),
+    }
+    test = latest.back_test
+    if test is None:
+        metadata["back_test"] = dg.MetadataValue.md(
+            "No back-test yet: it needs purchases in a month followed by three more months."
+        )
+        return metadata
+    summary = test.summary()
+    metadata["back_test"] = dg.MetadataValue.md(
+        markdown_table([summary], list(summary)) + "\n\n" + deciles_markdown(test)
+    )
+    metadata["back_test_top10_lift"] = round(test.top_lift, 2)
+    metadata["back_test_purchase_ratio"] = round(float(test.purchase_ratio), 3)
+    return metadata

@@ -1,1 +1,0 @@
-"""Storage: warehouse locations, Delta tables, Spark data sources and Dagster IO managers."""

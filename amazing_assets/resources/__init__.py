@@ -1,1 +1,0 @@
-"""Dagster resources: Spark session, warehouse (storage), pseudonymisation key, settings."""

@@ -1,1 +1,0 @@
-"""Pure logic with no Dagster imports: parsing, cleaning rules, features, segmentation."""
