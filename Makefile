@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export AMAZING_HOME ?= $(CURDIR)/.amazing
 export DAGSTER_HOME ?= $(AMAZING_HOME)/dagster_home
 
-.PHONY: setup browser run test test-fast lint typecheck format constraints ui app bench bench-etl \
+.PHONY: setup browser run test test-unit test-spark test-fast lint typecheck format constraints ui app bench bench-etl \
 	clean
 
 $(STAMP): pyproject.toml constraints.txt
@@ -39,8 +39,16 @@ run: setup $(DAGSTER_HOME)/dagster.yaml  ## generate a 3-month demo landing zone
 test: setup lint browser  ## lint, then the whole suite, slow end-to-end tests included (what CI runs)
 	$(BIN)/pytest
 
-test-fast: setup  ## skip the slow end-to-end suites
-	$(BIN)/pytest -m 'not slow'
+# The unit tier starts no JVM: Java is taken off PATH (a stub that refuses stands first) and a
+# test that asks for a SparkSession without a JVM tier's marker fails (conftest.py).
+NO_JAVA := $(CURDIR)/amazing_assets_tests/support/no-java
+test-unit: setup  ## the tier that starts no JVM (seconds to a few minutes): pure logic, configs
+	env -u JAVA_HOME PATH="$(NO_JAVA):$$PATH" $(BIN)/pytest -m 'not spark and not slow and not browser'
+
+test-spark: setup  ## unit + Spark tiers, without the slow end-to-end and browser suites
+	$(BIN)/pytest -m 'not slow and not browser'
+
+test-fast: test-spark
 
 lint: setup  ## ruff check, ruff format --check, then the type checker
 	$(BIN)/ruff check .

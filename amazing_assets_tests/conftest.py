@@ -25,6 +25,34 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_REGION", "us-east-1")
 
 
+JVM_TIERS = ("spark", "slow", "browser")
+"""Markers of the tiers that may start a JVM; every other test is a unit test and must not."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that takes the ``spark`` fixture (directly or through another) is a Spark test."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("spark"):
+            item.add_marker(pytest.mark.spark)
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_start_no_spark(request: pytest.FixtureRequest, monkeypatch) -> None:
+    """The unit tier means what it says: a test without a JVM tier's marker that asks for a
+    SparkSession fails, even when another test of the process already started one."""
+    if any(request.node.get_closest_marker(tier) for tier in JVM_TIERS):
+        return
+    from pyspark.sql import SparkSession
+
+    def refuse(*_args, **_kwargs):
+        raise RuntimeError(
+            f"{request.node.nodeid} asked for a SparkSession but is a unit test: mark it "
+            "@pytest.mark.spark (or slow), or keep Spark out of it"
+        )
+
+    monkeypatch.setattr(SparkSession.Builder, "getOrCreate", refuse)
+
+
 def real_file(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"real excerpt {path} not available (shared/ is beside the repository in CI)")

@@ -142,3 +142,16 @@ def test_the_import_rule_catches_what_it_should(module: str, source: str, refuse
 )
 def test_the_environment_rule_catches_what_it_should(source: str, expected: int) -> None:
     assert len(environment_readers({"amazing_assets.lib.spark": ast.parse(source)})) == expected
+
+
+def test_a_unit_test_that_asks_for_spark_fails() -> None:
+    """The unit tier's guard (conftest.py): no SparkSession, built by hand or by the project's
+    builder, for a test that carries no JVM tier's marker."""
+    from pyspark.sql import SparkSession
+
+    from amazing_assets.lib.spark import build_spark_session
+
+    with pytest.raises(RuntimeError, match="is a unit test"):
+        SparkSession.builder.master("local[1]").getOrCreate()
+    with pytest.raises(RuntimeError, match="is a unit test"):
+        build_spark_session(master="local[1]")

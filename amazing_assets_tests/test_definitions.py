@@ -11,13 +11,31 @@ from amazing_assets.lib.partitions import monthly_partitions
 from amazing_assets.lib.settings import load_settings
 from amazing_assets_tests.support.pipeline_run import ASSETS
 
+WRITTEN_BY_OTHER_STEPS = {"rejected_events", "erasure_audit"}
+"""Tables written by the step that refuses a month and by the erasure job: assets of the graph
+(with lineage), not computed by a step of their own."""
+
 
 def test_definitions_load_with_every_asset_monthly():
     graph = defs.resolve_asset_graph()
-    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == ASSETS
+    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == (
+        ASSETS | WRITTEN_BY_OTHER_STEPS
+    )
     for key in graph.get_all_asset_keys():
-        assert graph.get(key).partitions_def == monthly_partitions
-    assert defs.resolve_job_def("monthly_segments") is not None
+        if key.to_user_string() != "erasure_audit":  # one row per request, not per month
+            assert graph.get(key).partitions_def == monthly_partitions
+    job = defs.resolve_job_def("monthly_segments")
+    assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == ASSETS
+
+
+def test_every_table_the_pipeline_writes_is_an_asset_with_lineage():
+    graph = defs.resolve_asset_graph()
+    parents = {
+        name: {p.to_user_string() for p in graph.get(dg.AssetKey(name)).parent_keys}
+        for name in WRITTEN_BY_OTHER_STEPS
+    }
+    assert parents["rejected_events"] == {"raw_events", "clean_events"}
+    assert {"raw_events", "clean_events", "kmeans_model"} <= parents["erasure_audit"]
 
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.json"

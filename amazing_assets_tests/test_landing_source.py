@@ -205,8 +205,7 @@ def test_a_50_mb_field_is_quarantined_and_the_rest_of_the_file_read(tmp_path):
 
 def test_a_gzip_bomb_stops_with_a_message(tmp_path, monkeypatch):
     """Before: a .gz had no cap on its decompressed size (a few KB could fill the disk)."""
-    from amazing_assets.io import bounded_lines
-
+    from amazing_assets.defs.ingestion import bounded_lines
     from amazing_assets.defs.ingestion.landing_source import (
         LandingReadError,
         plan_splits,

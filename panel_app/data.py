@@ -1,6 +1,6 @@
 """Read-only access to the warehouse for the app, cached per server process with ``pn.cache``.
 
-Every read goes through :mod:`amazing_assets.io` (deltalake/pyarrow, local or S3): no Spark, no
+Every read goes through :mod:`amazing_assets.lib` (deltalake/pyarrow, local or S3): no Spark, no
 Dagster. Readers take the warehouse URI (a string, so the cache can key on it) and only ever read.
 Caches expire after :data:`CACHE_SECONDS` so a month re-materialised by the pipeline shows up
 without restarting the app.

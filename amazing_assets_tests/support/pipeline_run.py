@@ -30,7 +30,8 @@ ASSETS = {
     "segment_migration",
     "customer_value",
 }
-"""Every asset of the code location."""
+"""Every asset the monthly job materialises (rejected_events and erasure_audit are written by
+the steps that refuse a month and by the erasure job)."""
 
 
 def definitions_for(tmp: Path, landing: Path) -> dg.Definitions:

@@ -1,7 +1,5 @@
 """``user_features_rfm``: one row per pseudonymous customer as of each month's end."""
 
-from dataclasses import dataclass
-
 import dagster as dg
 from pyspark.storagelevel import StorageLevel
 
@@ -17,8 +15,6 @@ from amazing_assets.defs.features.features import (
     add_months,
     features_from_aggregates,
     first_seen_categories,
-    window_gaps,
-    window_months,
     window_plan,
 )
 from amazing_assets.defs.features.resources import FeatureWindowResource
@@ -30,43 +26,19 @@ from amazing_assets.defs.features.user_aggregates import (
     customers_per_as_of,
     first_seen,
 )
-from amazing_assets.defs.ingestion.sensors import landing_signatures
+from amazing_assets.defs.features.window_reads import (
+    WindowReader,
+    stored_purchaser_share,
+    window_inputs,
+)
 from amazing_assets.lib.asset_options import (
     monthly_asset_options,
     preview_markdown,
     run_months,
 )
-from amazing_assets.lib.buckets import files_by_bucket, per_customer_frame
-from amazing_assets.lib.customer_buckets import bucket_count
-from amazing_assets.lib.delta_tables import month_row_counts, read_months, table_exists
 from amazing_assets.lib.quality import QualityResource
 from amazing_assets.lib.spark import SparkResource
 from amazing_assets.lib.warehouse import WarehouseResource
-
-
-@dataclass(frozen=True)
-class WindowInputs:
-    months: list[str]
-    """Every month the run's windows read."""
-    gaps: dict[str, list[str]]
-    """Each as-of month's window months lacking events."""
-    aggregation_tasks: int
-    """Tasks for the per-customer aggregation, sized to the events the windows hold."""
-
-
-def window_inputs(warehouse: WarehouseResource, months: list[str], window: int) -> WindowInputs:
-    """What the run's windows read, from the clean_events commit log (no data read)."""
-    clean = warehouse.table("clean_events")
-    counts = month_row_counts(clean) if table_exists(clean) else {}
-    with_events = {m for m, n in counts.items() if n}
-    with_exports = set(landing_signatures(warehouse.landing()))
-    # An event counts once for each as-of month whose window holds it.
-    events = sum(counts.get(w, 0) for m in months for w in window_months(m, window))
-    return WindowInputs(
-        months=sorted({w for m in months for w in window_months(m, window)}),
-        gaps={m: window_gaps(m, window, with_events, with_exports) for m in months},
-        aggregation_tasks=bucket_count(events),
-    )
 
 
 # The window's earlier months are read from the warehouse, not declared as a partition mapping:
@@ -90,33 +62,17 @@ def user_features_rfm(
     """Each customer's recency, frequency, spend and behaviour over the trailing months."""
     months, window = run_months(context), feature_window.months
     inputs = window_inputs(warehouse, months, window)
-    needed, gaps = inputs.months, inputs.gaps
+    gaps = inputs.gaps
     for month, missing in gaps.items():
         if missing:
             context.log.warning(
                 f"user_features_rfm {month}: partial window, no clean events for {missing}; "
                 "materialise those months, then re-run this one"
             )
-    session, table = spark.session(), warehouse.table("clean_events")
-    # Each task reads only its columns of whole customers' files: a bucket's files when the
-    # files carry their bucket (clean_events writes them so), else after a shuffle.
-    buckets = files_by_bucket(table, needed)
-    if buckets is None:
+    reader = WindowReader.open(spark.session(), warehouse, inputs)
+    if reader.buckets is None:
         context.log.info("user_features_rfm: clean_events files name no bucket; shuffling")
-
-    def per_customer(columns: tuple[str, ...], per_task, schema):
-        return per_customer_frame(
-            session,
-            table,
-            needed,
-            buckets,
-            list(columns),
-            per_task,
-            schema,
-            customer_column="user_key",
-            partitions=inputs.aggregation_tasks,
-        )
-
+    per_customer = reader.per_customer
     categories = first_seen_categories(
         per_customer(PRODUCT_INPUT_COLUMNS, first_seen, FIRST_SEEN_SCHEMA)
     )
@@ -153,13 +109,3 @@ def user_features_rfm(
         gaps,
         quality,
     )
-
-
-def stored_purchaser_share(warehouse: WarehouseResource, month: str) -> float | None:
-    location = warehouse.table("user_features_rfm")
-    if not table_exists(location):
-        return None
-    frequency = read_months(location, [month], columns=["frequency"]).column("frequency")
-    if len(frequency) == 0:
-        return None
-    return sum(1 for f in frequency.to_pylist() if f and f > 0) / len(frequency)

@@ -26,6 +26,7 @@ REJECTED_EVENTS = "rejected_events"
 
 rejected_events = dg.AssetSpec(
     REJECTED_EVENTS,
+    code_version="1",
     deps=["raw_events", "clean_events"],
     partitions_def=monthly_partitions,
     group_name="events",

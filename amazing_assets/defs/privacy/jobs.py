@@ -23,6 +23,7 @@ REQUESTS_FOLDER = "_erasure"
 
 erasure_audit = dg.AssetSpec(
     AUDIT_TABLE,
+    code_version="1",
     deps=[
         "raw_events",
         "rejected_events",

@@ -3,8 +3,8 @@
 import dagster as dg
 import pandas as pd
 
-from amazing_assets.defs.features.assets import window_inputs
 from amazing_assets.defs.features.resources import FeatureWindowResource
+from amazing_assets.defs.features.window_reads import window_inputs
 from amazing_assets.defs.segments.assets import ASSIGNMENTS, month_rows
 from amazing_assets.defs.segments.chain import profile_stage
 from amazing_assets.defs.segments.checks import PROFILE_CHECK_SPECS, profile_results
