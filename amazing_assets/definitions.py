@@ -30,6 +30,7 @@ MONTHLY_ASSETS = [
     "event_quarantine",
     "user_features_rfm",
     "monthly_kpis",
+    "purchase_days",
     "customer_value",
     "pca_embedding",
     "kmeans_model",

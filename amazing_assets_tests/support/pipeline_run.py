@@ -28,6 +28,7 @@ ASSETS = {
     "kmeans_model",
     "cluster_profiles",
     "segment_migration",
+    "purchase_days",
     "customer_value",
 }
 """Every asset the monthly job materialises (rejected_events and erasure_audit are written by

@@ -1,10 +1,11 @@
 """``customer_value``: per pseudonymous buyer, P(alive), churn risk and the next 90 days' value.
 
-Spark reduces every month's clean events up to the as-of month to purchase days (a few rows per
-buyer); the models are fitted on the driver (``segmentation/value.py``). The whole history is
-read, not a trailing window: the models need each buyer's first purchase and the time since.
-Earlier months are read from the warehouse, as ``user_features_rfm`` does, not declared as a
-partition mapping (one rejected month would otherwise block every later month's value).
+The models read every month's purchase days up to the as-of month (``purchase_days``, a few
+rows per buyer and month, :mod:`.purchase_history`), not the events, and are fitted on the
+driver (:mod:`.models`). The whole history is read, not a trailing window: the models need each
+buyer's first purchase and the time since. Earlier months are read from the warehouse, as
+``user_features_rfm`` does, not declared as a partition mapping (one rejected month would
+otherwise block every later month's value).
 """
 
 from typing import Any
@@ -17,43 +18,36 @@ from amazing_assets.defs.value.checks import VALUE_CHECK_SPECS, value_results
 from amazing_assets.defs.value.models import (
     HORIZON_DAYS,
     empty_predictions,
-    purchase_days_spark,
     too_little_history,
 )
+from amazing_assets.defs.value.purchase_history import purchase_history
 from amazing_assets.lib.asset_options import (
     markdown_table,
     monthly_asset_options,
     rejected,
     run_months,
 )
-from amazing_assets.lib.delta_tables import month_row_counts, table_exists
-from amazing_assets.lib.io_managers import read_spark
 from amazing_assets.lib.spark import SparkResource
 from amazing_assets.lib.warehouse import WarehouseResource
-
-PURCHASE_COLUMNS = ["user_key", "event_time", "event_type", "price"]
 
 
 @dg.asset(
     **monthly_asset_options(code_version="1"),
     io_manager_key="model_io_manager",
-    deps=["clean_events", "user_features_rfm"],
-    kinds={"spark", "pandas"},
+    deps=["purchase_days", "user_features_rfm"],
+    kinds={"pandas"},
     group_name="value",
     check_specs=VALUE_CHECK_SPECS,
 )
 def customer_value(
-    context: dg.AssetExecutionContext, spark: SparkResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, spark: SparkResource
 ):
     """Per buyer: P(alive), churn risk, expected purchases, order value and revenue (90 days)."""
+    spark.release_when_done(context)  # the fits run on the driver, beside no idle JVM
     months = run_months(context)
-    clean = warehouse.table("clean_events")
-    counts = month_row_counts(clean) if table_exists(clean) else {}
-    history = sorted(m for m, rows in counts.items() if rows and m <= months[-1])
+    days, history = purchase_history(warehouse, months[-1], log=context.log)
     if not history:
         raise rejected(f"customer_value {months}: no clean events up to {months[-1]}")
-    events = read_spark(spark.session(), clean, history, columns=PURCHASE_COLUMNS)
-    days = purchase_days_spark(events).toPandas()
     frames, fits, skipped = [], {}, {}
     for month in months:
         reason = too_little_history(days, month)
