@@ -11,6 +11,7 @@ import importlib.util
 import os
 import re
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -489,3 +490,34 @@ def test_network_policies_mirror_the_compose_networks():
                 assert may_connect(policies, pods[source], pods[target], port) == expected, (
                     source, target, port
                 )  # fmt: skip
+
+
+@pytest.mark.spark  # starts a JVM
+def test_the_executor_entrypoint_starts_spark_s_kubernetes_executor_backend(tmp_path):
+    """What an executor pod runs, with the variables Spark sets on it: the backend starts from
+    pyspark's jars and dials the driver URL it was given (no driver listens here)."""
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "HOME": str(tmp_path),
+        "SPARK_EXECUTOR_MEMORY": "512m",
+        "SPARK_DRIVER_URL": "spark://CoarseGrainedScheduler@127.0.0.1:9",
+        "SPARK_EXECUTOR_ID": "1",
+        "SPARK_EXECUTOR_CORES": "1",
+        "SPARK_APPLICATION_ID": "spark-entrypoint-test",
+        "SPARK_EXECUTOR_POD_IP": "127.0.0.1",
+        "SPARK_RESOURCE_PROFILE_ID": "0",
+        "SPARK_EXECUTOR_POD_NAME": "amazing-exec-1",
+        "SPARK_JAVA_OPT_0": "-Dspark.executor.entrypoint.test=1",
+        **({"JAVA_HOME": os.environ["JAVA_HOME"]} if "JAVA_HOME" in os.environ else {}),
+    }
+    result = subprocess.run(
+        ["bash", str(ROOT / "deploy/kubernetes/executor.sh"), "executor"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    log = result.stdout + result.stderr
+    assert "KubernetesExecutorBackend: Started daemon" in log, log[-2000:]
+    assert "Failed to connect to /127.0.0.1:9" in log, log[-2000:]
+    assert result.returncode != 0
