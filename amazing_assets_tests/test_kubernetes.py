@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from amazing_assets.lib.settings import parse_spark_conf
 
@@ -521,3 +523,40 @@ def test_the_executor_entrypoint_starts_spark_s_kubernetes_executor_backend(tmp_
     assert "KubernetesExecutorBackend: Started daemon" in log, log[-2000:]
     assert "Failed to connect to /127.0.0.1:9" in log, log[-2000:]
     assert result.returncode != 0
+
+
+def test_the_command_line_renders_secrets_from_an_env_file_and_checks_the_manifests(tmp_path):
+    env_file = tmp_path / ".env"
+    lines = [f"{name}=value-of-{name.lower()}" for name in env_example_variables()]
+    env_file.write_text("# filled\n" + "\n".join(lines) + "\n")
+    (tmp_path / "dagster-ui.htpasswd").write_text("alice:$2y$05$abc\n")
+    (tmp_path / "panel-users.json").write_text('{"marketing": "x"}\n')
+    script = str(ROOT / "deploy/kubernetes/render.py")
+    command = [sys.executable, script, "secrets", "--env-file", str(env_file)]
+    result = subprocess.run(
+        [*command, "--secrets-dir", str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    secrets = {s["metadata"]["name"]: s for s in yaml.safe_load_all(result.stdout)}
+    postgres = secrets["amazing-dagster-postgres"]["data"]
+    assert base64.b64decode(postgres["DAGSTER_POSTGRES_PASSWORD"]) == (
+        b"value-of-dagster_postgres_password"
+    )
+    assert {(name, key) for name, s in secrets.items() for key in s["data"]} == (
+        declared_secret_keys()
+    )
+    assert subprocess.run([sys.executable, script, "--check"], capture_output=True).returncode == 0
+
+
+SAFE_VALUE = st.text(
+    alphabet=st.characters(blacklist_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"),
+    max_size=40,
+).filter(lambda v: v == v.strip() and " #" not in v and not v.startswith(("'", '"')))
+
+
+@settings(max_examples=60, deadline=None)
+@given(value=SAFE_VALUE, quoted=st.booleans())
+def test_env_file_values_read_back_as_compose_reads_them(tmp_path_factory, value, quoted):
+    path = tmp_path_factory.mktemp("env") / ".env"
+    written = f"'{value}'" if quoted and "'" not in value else value
+    path.write_text(f"# comment\n\nexport A_NAME={written}\nOTHER=x # a comment\n")
+    assert render.read_env_file(path) == {"A_NAME": value, "OTHER": "x"}

@@ -471,12 +471,25 @@ def write(out_dir: Path = MANIFESTS) -> None:
 
 
 def read_env_file(path: Path) -> dict[str, str]:
+    """``NAME=value`` lines the way compose reads ``.env``: blank lines and ``#`` comments
+    skipped, an ``export`` prefix allowed, one pair of surrounding quotes removed, and in an
+    unquoted value `` #`` starts a comment. (Escapes inside double quotes are not interpreted.)"""
     values = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            name, _, value = line.partition("=")
-            values[name.strip()] = value.strip()
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line.removeprefix("export ").lstrip()
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip():
+            raise SystemExit(f"{path}: {raw!r} is not NAME=value")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        else:
+            value = value.split(" #", 1)[0].rstrip()
+        values[name.strip()] = value
     return values
 
 
