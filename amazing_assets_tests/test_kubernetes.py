@@ -548,7 +548,10 @@ def test_the_command_line_renders_secrets_from_an_env_file_and_checks_the_manife
 
 
 SAFE_VALUE = st.text(
-    alphabet=st.characters(blacklist_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"),
+    alphabet=st.characters(
+        exclude_categories=("Cs",),  # surrogates: not text a file can hold
+        exclude_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029",  # line breaks
+    ),
     max_size=40,
 ).filter(lambda v: v == v.strip() and " #" not in v and not v.startswith(("'", '"')))
 
