@@ -563,3 +563,10 @@ def test_env_file_values_read_back_as_compose_reads_them(tmp_path_factory, value
     written = f"'{value}'" if quoted and "'" not in value else value
     path.write_text(f"# comment\n\nexport A_NAME={written}\nOTHER=x # a comment\n")
     assert render.read_env_file(path) == {"A_NAME": value, "OTHER": "x"}
+
+
+def test_the_daemon_and_the_code_location_never_run_twice():
+    for name in ("dagster-daemon", "dagster-code"):
+        deployment = named("Deployment", name)
+        assert deployment["spec"]["replicas"] == 1
+        assert deployment["spec"]["strategy"] == {"type": "Recreate"}, name

@@ -238,9 +238,8 @@ def workload(name: str, service: dict[str, Any], settings: dict[str, Any]) -> Ma
                 },
             }
         ]
-    else:
-        # One of each at a time: the daemon must be unique, and two code locations would each
-        # launch runs against the same Spark namespace.
+    elif service.get("singleton"):
+        # Never two at once, not even during a rollout (`singleton` in the settings says why).
         spec["strategy"] = {"type": "Recreate"}
     return {
         "apiVersion": "apps/v1",
