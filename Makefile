@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export AMAZING_HOME ?= $(CURDIR)/.amazing
 export DAGSTER_HOME ?= $(AMAZING_HOME)/dagster_home
 
-.PHONY: setup browser run test test-unit test-spark test-fast lint typecheck format constraints ui app bench bench-etl \
+.PHONY: setup browser run test test-unit test-spark test-fast lint typecheck format constraints ui app bench bench-etl bench-backfill \
 	clean
 
 $(STAMP): pyproject.toml constraints.txt
@@ -81,6 +81,11 @@ EVENTS ?= 10000000
 BENCH_WORK ?= benchmarks/work/etl
 bench-etl: setup  ## ETL vs the DuckDB reference on one generated month: make bench-etl EVENTS=10000000
 	$(BIN)/python -m benchmarks.etl --events $(EVENTS) --work $(BENCH_WORK)
+
+MONTHS ?= 4
+MONTH_EVENTS ?= 300000
+bench-backfill: setup  ## one run per month over MONTHS months: make bench-backfill MONTHS=7 MONTH_EVENTS=2000000
+	$(BIN)/python -m benchmarks.backfill --months $(MONTHS) --events $(MONTH_EVENTS)
 
 # Re-pins constraints.txt from pyproject.toml for Python 3.11 (the Docker image's), keeping every
 # pin the new requirements still allow; UPGRADE=1 moves all pins to the newest allowed versions.
