@@ -13,6 +13,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
+from amazing_assets.io.delta_commits import (
+    MAX_COMMIT_RETRIES,
+    commit_months,
+    current_version,
+    first_commit,
+)
 from amazing_assets.io.storage import PARTITION_COLUMN, Location
 
 
@@ -76,6 +82,7 @@ def write_arrow_months(location: Location, table: pa.Table, months: list[str]) -
     it). Earlier months are never rewritten for that.
     """
     from deltalake import write_deltalake
+    from deltalake.transaction import CommitProperties
 
     if PARTITION_COLUMN not in table.column_names:
         raise ValueError(f"the table has no {PARTITION_COLUMN!r} column")
@@ -83,15 +90,37 @@ def write_arrow_months(location: Location, table: pa.Table, months: list[str]) -
     if stray:
         raise ValueError(f"rows for months {sorted(stray)} outside the months replaced {months}")
     quoted = ", ".join(f"'{m}'" for m in months)
-    write_deltalake(
-        location.table_uri,
-        table,
-        mode="overwrite",
-        partition_by=[PARTITION_COLUMN],
-        predicate=f"{PARTITION_COLUMN} IN ({quoted})",
-        schema_mode="merge",
-        storage_options=location.storage_options() or None,
-    )
+
+    def properties(month_transactions: list, retries: int) -> CommitProperties:
+        return CommitProperties(app_transactions=month_transactions, max_commit_retries=retries)
+
+    def replace(snapshot, month_transactions: list) -> None:
+        write_deltalake(
+            snapshot,
+            table,
+            mode="overwrite",
+            partition_by=[PARTITION_COLUMN],
+            predicate=f"{PARTITION_COLUMN} IN ({quoted})",
+            schema_mode="merge",
+            commit_properties=properties(month_transactions, MAX_COMMIT_RETRIES),
+        )
+
+    def create(month_transactions: list, retries: int) -> None:
+        write_deltalake(
+            location.table_uri,
+            table,
+            mode="error",
+            partition_by=[PARTITION_COLUMN],
+            storage_options=location.storage_options() or None,
+            commit_properties=properties(month_transactions, retries),
+        )
+
+    snapshot = current_version(location)
+    # The schema merges, so a commit on a table another writer created writes the same thing.
+    if snapshot is None:
+        first_commit(location, months, create, replace, lambda _latest: True)
+    else:
+        commit_months(location, snapshot, months, replace, lambda _latest: True)
 
 
 REPLACED_MONTHS_KEY = "amazing.replace_months"
@@ -139,14 +168,23 @@ def roll_back_month(location: Location, month: str) -> int | None:
                     stats=json.dumps({"numRecords": row.get("num_records") or 0}),
                 )
             )
-    table.create_write_transaction(
-        actions,
-        mode="overwrite",
-        schema=table.schema(),
-        partition_by=[PARTITION_COLUMN],
-        partition_filters=[(PARTITION_COLUMN, "=", month)],
-        commit_properties=CommitProperties(
-            custom_metadata={"amazing.rolled_back": month, "amazing.restored_from": str(before)}
-        ),
-    )
+
+    def restore(snapshot, month_transactions: list) -> None:
+        snapshot.create_write_transaction(
+            actions,
+            mode="overwrite",
+            schema=snapshot.schema(),
+            partition_by=[PARTITION_COLUMN],
+            partition_filters=[(PARTITION_COLUMN, "=", month)],
+            commit_properties=CommitProperties(
+                custom_metadata={
+                    "amazing.rolled_back": month,
+                    "amazing.restored_from": str(before),
+                },
+                app_transactions=month_transactions,  # a concurrent write of the month conflicts
+                max_commit_retries=MAX_COMMIT_RETRIES,
+            ),
+        )
+
+    commit_months(location, table.version(), [month], restore, lambda _latest: False)
     return before
