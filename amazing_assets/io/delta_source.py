@@ -58,6 +58,7 @@ from amazing_assets.io.storage import (
     stat_size,
     upload_bytes,
 )
+from amazing_assets.io.table_paths import confined_paths
 from amazing_assets.segmentation.customer_buckets import customer_buckets
 
 FORMAT_NAME = "amazing_delta"
@@ -269,7 +270,7 @@ def list_files(table, months: list[str]) -> list[tuple[str, dict[str, str]]]:
     """Relative paths and partition values of the table's live files, optionally per month."""
     actions = table.get_add_actions(flatten=True)
     actions = pa.table(actions) if not isinstance(actions, pa.Table) else actions
-    paths = actions.column("path").to_pylist()
+    paths = confined_paths(actions.column("path").to_pylist(), table.table_uri)
     month_col = f"partition.{PARTITION_COLUMN}"
     months_of = (
         actions.column(month_col).to_pylist()

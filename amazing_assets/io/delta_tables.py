@@ -20,6 +20,7 @@ from amazing_assets.io.delta_commits import (
     first_commit,
 )
 from amazing_assets.io.storage import PARTITION_COLUMN, Location
+from amazing_assets.io.table_paths import confined_path, confined_paths
 
 
 def open_table(location: Location, version: int | None = None):
@@ -28,6 +29,13 @@ def open_table(location: Location, version: int | None = None):
     return DeltaTable(
         location.table_uri, version=version, storage_options=location.storage_options()
     )
+
+
+def confined_table(table):
+    """``table`` once every file its version names is inside it (see ``table_paths``)."""
+    paths = pa.table(table.get_add_actions(flatten=True)).column("path").to_pylist()
+    confined_paths(paths, table.table_uri)
+    return table
 
 
 def table_exists(location: Location) -> bool:
@@ -43,7 +51,7 @@ def read_months(
     version: int | None = None,
 ) -> pa.Table:
     """The table's rows for ``months`` (all when None), as one Arrow table."""
-    dataset = open_table(location, version).to_pyarrow_dataset()
+    dataset = confined_table(open_table(location, version)).to_pyarrow_dataset()
     return dataset.to_table(columns=columns, filter=month_filter(months))
 
 
@@ -54,7 +62,7 @@ def month_filter(months: list[str] | None) -> pc.Expression | None:
 
 def scan_months(location: Location, months: list[str] | None = None) -> pads.Dataset:
     """A lazy dataset restricted to ``months``, for streaming aggregation (constant memory)."""
-    dataset = open_table(location).to_pyarrow_dataset()
+    dataset = confined_table(open_table(location)).to_pyarrow_dataset()
     return dataset.filter(month_filter(months)) if months else dataset
 
 
@@ -158,6 +166,7 @@ def roll_back_month(location: Location, month: str) -> int | None:
         for row in files.to_pylist():
             if row[f"partition.{PARTITION_COLUMN}"] != month:
                 continue
+            confined_path(row["path"], table.table_uri)  # never re-add a file outside the table
             actions.append(
                 AddAction(
                     path=row["path"],
