@@ -81,7 +81,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
             landing_days=settings.landing_retention_days,
         ),
         "spark_delta_io_manager": SparkDeltaIOManager(warehouse=warehouse, spark=spark),
-        "model_io_manager": ModelIOManager(warehouse=warehouse),
+        "model_io_manager": ModelIOManager(warehouse=warehouse, pseudonymization_key=key),
     }
 
 
