@@ -16,9 +16,8 @@ plain append (``mode="error"`` included), so two first writes both land, and wit
   winner already wrote one of its months: that is a conflict, and the loser fails.
 
 The snapshot of a Spark write is taken when the write is planned (before the job runs), so any
-commit of the same month while the job ran fails this one. A failed commit is retried once from
-the latest version when none of its months' app transactions moved and the table's schema is
-still the write's (a conflict on something else, such as a metadata change, not on its months).
+commit of the same month while the job ran fails this one. A failed commit is never retried
+from a later version (its data may be stale): the run fails and a re-run recomputes it.
 """
 
 from __future__ import annotations
@@ -77,37 +76,29 @@ def commit_months(
     snapshot_version: int,
     months: list[str],
     commit: Callable[[Any, list], None],
-    same_schema: Callable[[Any], bool],
 ) -> None:
-    """Run ``commit(table_at_snapshot, month_transactions)``; a conflict fails with a clear error.
+    """Run ``commit(table_at_snapshot, month_transactions)``; any conflict fails the write.
 
-    ``same_schema(latest_table)`` says whether a retry from the latest version would still write
-    the schema the files have (a retry happens only when no month of the write moved).
+    No retry from a later version: a commit that touched this write's files or months since
+    the snapshot (another write of the month, an erasure's rewrite, a roll-back) means the
+    write's data may be stale, so the run fails and a re-run recomputes it.
     """
     from deltalake import DeltaTable
     from deltalake.exceptions import CommitFailedError
 
     options = location.storage_options()
-    for attempt in range(2):
-        table = DeltaTable(location.table_uri, version=snapshot_version, storage_options=options)
-        try:
-            commit(table, month_transactions(table, months))
-            return
-        except CommitFailedError as error:
-            # One read of the latest version for both the check and the retry: a commit landing
-            # between two reads would otherwise be replaced unseen.
-            latest = DeltaTable(location.table_uri, storage_options=options)
-            snapshot = DeltaTable(
-                location.table_uri, version=snapshot_version, storage_options=options
-            )
-            moved = months_moved(snapshot, latest, months)
-            if moved or attempt or not same_schema(latest):
-                raise ConcurrentMonthWriteError(
-                    f"a concurrent write of {', '.join(moved or months)} in {location.uri} "
-                    f"committed first (Delta conflict: {str(error).splitlines()[0]}); nothing of "
-                    "this write was committed. Re-run the month once the other run has finished."
-                ) from error
-            snapshot_version = latest.version()
+    table = DeltaTable(location.table_uri, version=snapshot_version, storage_options=options)
+    try:
+        commit(table, month_transactions(table, months))
+    except CommitFailedError as error:
+        latest = DeltaTable(location.table_uri, storage_options=options)
+        snapshot = DeltaTable(location.table_uri, version=snapshot_version, storage_options=options)
+        moved = months_moved(snapshot, latest, months)
+        raise ConcurrentMonthWriteError(
+            f"a concurrent write of {', '.join(moved or months)} in {location.uri} committed "
+            f"first (Delta conflict: {str(error).splitlines()[0]}); nothing of this write was "
+            "committed. Re-run the month once the other run has finished."
+        ) from error
 
 
 def first_commit(
@@ -138,4 +129,4 @@ def first_commit(
                 + "; nothing of this write was committed. Re-run the month once the other run "
                 "has finished."
             ) from error
-        commit_months(location, latest.version(), months, commit, same_schema)
+        commit_months(location, latest.version(), months, commit)

@@ -531,9 +531,7 @@ class DeltaWriter(DataSourceArrowWriter):
             if self.snapshot_version is None:  # planned before the table existed
                 first_commit(self.location, self.replace_months, create, replace, same_schema)
             else:
-                commit_months(
-                    self.location, self.snapshot_version, self.replace_months, replace, same_schema
-                )
+                commit_months(self.location, self.snapshot_version, self.replace_months, replace)
         except ConcurrentMonthWriteError as error:
             raise DeltaWriteError(str(error)) from error
         # Hygiene: files of earlier writes to these months that never landed (killed tasks),

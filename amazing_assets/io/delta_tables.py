@@ -128,7 +128,7 @@ def write_arrow_months(location: Location, table: pa.Table, months: list[str]) -
     if snapshot is None:
         first_commit(location, months, create, replace, lambda _latest: True)
     else:
-        commit_months(location, snapshot, months, replace, lambda _latest: True)
+        commit_months(location, snapshot, months, replace)
 
 
 REPLACED_MONTHS_KEY = "amazing.replace_months"
@@ -195,5 +195,5 @@ def roll_back_month(location: Location, month: str) -> int | None:
             ),
         )
 
-    commit_months(location, table.version(), [month], restore, lambda _latest: False)
+    commit_months(location, table.version(), [month], restore)
     return before
