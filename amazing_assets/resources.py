@@ -61,5 +61,5 @@ def build_resources(
             landing_days=settings.landing_retention_days,
         ),
         "spark_delta_io_manager": SparkDeltaIOManager(warehouse=warehouse, spark=spark),
-        "model_io_manager": ModelIOManager(warehouse=warehouse),
+        "model_io_manager": ModelIOManager(warehouse=warehouse, pseudonymization_key=key),
     }

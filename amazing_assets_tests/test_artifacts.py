@@ -21,10 +21,18 @@ from amazing_assets.lib.artifacts import (
     MANIFEST_FILE,
     MODEL_FILE,
     ModelIntegrityError,
-    load_model,
     save_model,
 )
+from amazing_assets.lib.artifacts import load_model as _load_model
+from amazing_assets.lib.model_signing import model_signing_key, sign_manifest
 from amazing_assets.lib.storage import Location
+
+SIGNING_KEY = model_signing_key(b"test-key-0123456789abcdef0123456789abcdef")
+PLACE = {"asset": "kmeans_model", "month": "2019-10"}
+
+
+def load_model(location: Location):
+    return _load_model(location, **PLACE, signing_key=SIGNING_KEY)
 
 
 @pytest.fixture
@@ -37,7 +45,7 @@ def stored(tmp_path):
     embedding, Z = fit_embedding(features, config)
     pipeline = segment_pipeline(embedding, fit_kmeans(Z, 3, config))
     location = Location.parse(str(tmp_path / "model" / "month=2019-10"))
-    save_model(location, pipeline, {"month": "2019-10"})
+    save_model(location, pipeline, **PLACE, signing_key=SIGNING_KEY)
     return location, pipeline, features
 
 
@@ -59,13 +67,15 @@ def test_a_modified_file_is_refused(stored):
 
 
 def test_a_file_with_untrusted_types_is_refused_even_with_a_matching_manifest(stored):
+    """The attacker here holds the signing key too (the last line of defence is skops')."""
     location, _, _ = stored
     evil = sio.dumps({"steps": os.system})  # would run code if loaded naively
     (Path(location.path) / MODEL_FILE).write_bytes(evil)
     manifest_path = Path(location.path) / MANIFEST_FILE
     manifest = json.loads(manifest_path.read_text())
     manifest["sha256"] = hashlib.sha256(evil).hexdigest()  # the attacker rewrites the manifest too
-    manifest_path.write_text(json.dumps(manifest))
+    manifest["bytes"] = len(evil)
+    manifest_path.write_text(json.dumps(sign_manifest(manifest, SIGNING_KEY)))
     with pytest.raises(ModelIntegrityError, match=r"outside the trusted set.*posix.system"):
         load_model(location)
 

@@ -279,7 +279,7 @@ def test_only_the_ui_and_the_app_are_published_beyond_this_host():
     proxy = (ROOT / "deploy/proxy/nginx.conf").read_text()
     assert "auth_basic_user_file /run/secrets/dagster_ui_users;" in proxy
     assert "proxy_pass http://dagster-webserver:3000;" in proxy
-    assert services["dagster-proxy"]["secrets"] == ["dagster_ui_users"]
+    assert set(services["dagster-proxy"]["secrets"]) == {"dagster_ui_users", "dagster_ui_viewers"}
 
 
 def test_no_secret_travels_on_a_command_line_and_no_service_mounts_the_docker_socket():
@@ -340,3 +340,155 @@ def test_the_dashboard_reads_the_app_tables_and_never_the_raw_zone():
     assert RAW_ZONE not in APP_TABLES and not RAW_ZONE_TABLES & set(APP_TABLES)
     app_source = (ROOT / "panel_app" / "data.py").read_text()
     assert not any(f'"{name}"' in app_source for name in RAW_ZONE_TABLES)
+
+
+# ---- issue 24, finding 13: argv, networks, the app's users, a read-only UI role -------------
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|_AUTH\b|PRIVATE")
+SECRET_REFERENCE = re.compile(r"\$\$?\{?(\w*(?:PASSWORD|SECRET)\w*)")
+SHELL_BUILTINS_THAT_DO_NOT_EXEC = ("printf ", "export ", "local ", "readonly ")
+
+
+def argv_texts(service: dict) -> list[str]:
+    """Every argv a service runs from compose: command, entrypoint and health check."""
+    texts = []
+    for key in ("command", "entrypoint"):
+        value = service.get(key)
+        if value:
+            texts.append(" ".join(value) if isinstance(value, list) else str(value))
+    test = (service.get("healthcheck") or {}).get("test")
+    if test:
+        texts.append(" ".join(test) if isinstance(test, list) else str(test))
+    return texts
+
+
+def test_no_compose_argv_holds_or_expands_a_secret():
+    """Before: the ES health check ran `curl -u elastic:$ELASTIC_PASSWORD` (in every `ps`)."""
+    for name, service in COMPOSE["services"].items():
+        for text in argv_texts(service):
+            assert not SECRET_REFERENCE.search(text), (name, text)
+            assert not re.search(r"(-u|--user)\s+\S*:", text), (name, text)  # curl -u user:pass
+            assert not re.search(r"://[^/\s:@]+:[^/\s@]+@", text), (name, text)  # URL userinfo
+
+
+def script_commands(text: str) -> list[str]:
+    """The simple commands of a POSIX sh script: one per pipeline segment, comments dropped."""
+    joined = re.sub(r"\\\n\s*", " ", text)
+    commands = []
+    for line in joined.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        for segment in re.split(r"\|\||&&|\||;", line):
+            if segment.strip():
+                commands.append(segment.strip())
+    return commands
+
+
+SETUP_SCRIPTS = [
+    "deploy/minio/init.sh",
+    "deploy/elasticsearch/setup.sh",
+    "deploy/elasticsearch/healthcheck.sh",
+]
+
+
+@pytest.mark.parametrize("script", SETUP_SCRIPTS)
+def test_setup_scripts_pass_secrets_on_stdin_or_in_files_never_in_argv(script):
+    """Before: `mc alias set … "$MINIO_ROOT_PASSWORD"`, `mc admin user add … "$SECRET"`,
+    `curl -u "elastic:$ELASTIC_PASSWORD" -d '{"password": …}'`: each in the process list.
+
+    A secret may appear only in a shell builtin that runs no program (printf into a pipe or a
+    0600 file, export into the environment of children), a variable assignment, or a call of
+    one of the script's own functions (which run in the shell; their bodies are checked too).
+    """
+    text = (ROOT / script).read_text()
+    functions = tuple(f"{name} " for name in re.findall(r"^(\w+)\(\)\s*\{", text, flags=re.M))
+    for command in script_commands(text):
+        if not SECRET_REFERENCE.search(command) and "$AUTH" not in command:
+            continue
+        is_assignment = re.match(r"^[A-Za-z_]\w*=", command)
+        allowed = SHELL_BUILTINS_THAT_DO_NOT_EXEC + functions
+        assert is_assignment or command.startswith(allowed), (
+            script,
+            command,
+        )
+
+
+def test_the_es_health_check_reads_its_password_inside_the_container():
+    es = COMPOSE["services"]["elasticsearch"]
+    assert es["healthcheck"]["test"] == ["CMD", "/bin/sh", "/setup/healthcheck.sh"]
+    assert "./deploy/elasticsearch:/setup:ro" in es["volumes"]
+    script = (ROOT / "deploy/elasticsearch/healthcheck.sh").read_text()
+    assert "curl -K -" in script or "--netrc-file" in script
+
+
+def service_networks(service: dict) -> set[str]:
+    networks = service.get("networks")
+    if networks is None:
+        return {"default"}
+    return set(networks)  # a list of names, or a mapping keyed by them
+
+
+def test_every_service_names_its_networks_and_the_app_cannot_reach_dagster():
+    """Before: one default network, so Panel reached dagster-webserver:3000 and the code
+    location's gRPC server (dagster-code:4000) without the proxy or any authentication."""
+    services = COMPOSE["services"]
+    declared = set(COMPOSE.get("networks") or {})
+    for name, service in services.items():
+        assert "networks" in service, f"{name} would join the shared default network"
+        assert service_networks(service) <= declared, name
+    panel = service_networks(services["panel"])
+    for name in ("dagster-webserver", "dagster-webserver-readonly", "dagster-code",
+                 "dagster-daemon", "postgres", "spark-master"):  # fmt: skip
+        assert not panel & service_networks(services[name]), name
+    # From beyond this host, the webservers are reached only through the proxy; the operators'
+    # log tools (Kibana, Grafana) share no network with any Dagster service either.
+    for webserver in ("dagster-webserver", "dagster-webserver-readonly", "dagster-code"):
+        neighbours = {
+            other
+            for other, service in services.items()
+            if other != webserver
+            and service_networks(service) & service_networks(services[webserver])
+        }
+        public = {
+            n
+            for n in neighbours
+            if any(p.startswith("${AMAZING_PUBLIC_BIND") for p in published(services[n]))
+        }
+        assert public <= {"dagster-proxy"}, (webserver, public)
+        assert not neighbours & {"kibana", "grafana", "elasticsearch", "panel"}, webserver
+    assert service_networks(services["dagster-proxy"]) == {"ui"}
+
+
+def test_the_apps_users_file_is_a_read_only_secret_and_its_limit_is_documented():
+    """Panel's --basic-auth compares plain-text passwords (panel/auth.py `_validate`): no hash
+    format is accepted. The file is therefore a compose secret, mode 0400, never in the image."""
+    panel = COMPOSE["services"]["panel"]
+    secret = next(s for s in panel["secrets"] if isinstance(s, dict))
+    assert secret["source"] == "panel_users" and secret["mode"] == 0o400
+    assert "panel_users" in COMPOSE["secrets"]
+    dockerignore = (ROOT / ".dockerignore").read_text()
+    assert "secrets" in dockerignore
+    assert "plain text" in (ROOT / ".env.example").read_text()
+
+
+def test_non_operators_get_a_read_only_dagster_ui():
+    """Dagster OSS has no roles; `dagster-webserver --read-only` turns every mutation off
+    (launching runs, backfills, schedules and sensors), so viewers can watch but not launch."""
+    services = COMPOSE["services"]
+    readonly = services["dagster-webserver-readonly"]
+    assert "--read-only" in readonly["command"]
+    assert "--read-only" not in services["dagster-webserver"]["command"]
+    assert not published(readonly)
+    proxy = (ROOT / "deploy/proxy/nginx.conf").read_text()
+    servers = re.findall(r"server \{(.*?)\n  \}", proxy, flags=re.S)
+    by_upstream = {
+        re.search(r"proxy_pass http://([\w-]+):", s).group(1): s  # type: ignore[union-attr]
+        for s in servers
+        if "proxy_pass" in s
+    }
+    assert "auth_basic_user_file /run/secrets/dagster_ui_users;" in by_upstream["dagster-webserver"]
+    assert (
+        "auth_basic_user_file /run/secrets/dagster_ui_viewers;"
+        in by_upstream["dagster-webserver-readonly"]
+    )
+    assert set(services["dagster-proxy"]["secrets"]) == {"dagster_ui_users", "dagster_ui_viewers"}

@@ -209,9 +209,12 @@ def migration(warehouse_uri: str, month: str) -> pd.DataFrame:
 
 
 @pn.cache(ttl=CACHE_SECONDS, max_items=12)
-def predictor(warehouse_uri: str, month: str) -> SegmentPredictor:
-    """The month's model, integrity-checked once and then answering in milliseconds."""
-    return load_predictor(Location.parse(warehouse_uri, setting="AMAZING_WAREHOUSE"), month)
+def predictor(warehouse_uri: str, month: str, key_file: Path | None = None) -> SegmentPredictor:
+    """The month's model, signature- and integrity-checked once, then answering in milliseconds
+    (the signing key derives from the pipeline's key, as the customer lookup's does)."""
+    return load_predictor(
+        Location.parse(warehouse_uri, setting="AMAZING_WAREHOUSE"), month, key_file
+    )
 
 
 def segment_history(warehouse_uri: str, user_key: str) -> pd.DataFrame:

@@ -3,9 +3,11 @@
 skops, not pickle: loading a pickle runs whatever code the file names, and a bucket that others
 can write must not become a way to run code. Loading checks, in order:
 
-1. the file's SHA-256 against ``manifest.json`` written beside it (catches any modification by
-   something other than the pipeline);
-2. skops' trusted-types check (refuses any type outside scikit-learn/numpy's safe set, even if an
+1. the manifest's signature (``model_signing``): made with a key derived from the
+   pseudonymisation key, over the file's digest and the asset and month the model is for, so
+   neither a forged manifest nor a model copied from another month loads;
+2. the file's SHA-256 against that manifest (catches any modification of the file);
+3. skops' trusted-types check (refuses any type outside scikit-learn/numpy's safe set, even if an
    attacker rewrote the manifest too).
 """
 
@@ -18,6 +20,11 @@ from datetime import UTC, datetime
 import skops
 import skops.io as sio
 
+from amazing_assets.lib.model_signing import (
+    ManifestSignatureError,
+    sign_manifest,
+    verify_manifest,
+)
 from amazing_assets.lib.storage import Location, ensure_directory, upload_bytes
 
 MODEL_FILE = "model.skops"
@@ -28,17 +35,30 @@ class ModelIntegrityError(RuntimeError):
     """A stored model is missing, modified or contains untrusted types; it is not loaded."""
 
 
-def save_model(location: Location, model: object, metadata: dict | None = None) -> dict:
-    """Write ``model.skops`` and ``manifest.json`` under ``location``; return the manifest."""
+def save_model(
+    location: Location,
+    model: object,
+    *,
+    asset: str,
+    month: str,
+    signing_key: bytes,
+    metadata: dict | None = None,
+) -> dict:
+    """Write ``model.skops`` and its signed ``manifest.json`` under ``location``; return it."""
     data = sio.dumps(model)
-    manifest = {
-        "file": MODEL_FILE,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "bytes": len(data),
-        "created_at": datetime.now(UTC).isoformat(),
-        "format": f"skops {skops.__version__}",
-        **(metadata or {}),
-    }
+    manifest = sign_manifest(
+        {
+            **(metadata or {}),
+            "file": MODEL_FILE,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "bytes": len(data),
+            "created_at": datetime.now(UTC).isoformat(),
+            "format": f"skops {skops.__version__}",
+            "asset": asset,
+            "month": month,
+        },
+        signing_key,
+    )
     ensure_directory(location)
     upload_bytes(location, f"{location.path}/{MODEL_FILE}", data)
     upload_bytes(
@@ -47,8 +67,11 @@ def save_model(location: Location, model: object, metadata: dict | None = None) 
     return manifest
 
 
-def load_model(location: Location) -> tuple[object, dict]:
-    """Load a model written by :func:`save_model`, refusing anything tampered with."""
+def load_model(
+    location: Location, *, asset: str, month: str, signing_key: bytes
+) -> tuple[object, dict]:
+    """Load the model :func:`save_model` wrote for ``asset`` and ``month``, refusing anything
+    tampered with, unsigned, or written for another asset or month."""
     fs = location.filesystem()
     try:
         with fs.open_input_stream(f"{location.path}/{MANIFEST_FILE}") as handle:
@@ -59,6 +82,10 @@ def load_model(location: Location) -> tuple[object, dict]:
         raise ModelIntegrityError(
             f"no model at {location.uri} ({error}); materialise the asset for that month first"
         ) from error
+    try:
+        verify_manifest(manifest, signing_key, asset=asset, month=month)
+    except ManifestSignatureError as error:
+        raise ModelIntegrityError(f"model at {location.uri}: {error}") from error
     digest = hashlib.sha256(data).hexdigest()
     if digest != manifest.get("sha256"):
         raise ModelIntegrityError(

@@ -45,6 +45,13 @@ from pyspark.sql.types import StructType
 
 from amazing_assets.lib.columns import comma_list, selected_columns
 from amazing_assets.lib.customer_buckets import customer_buckets
+from amazing_assets.lib.delta_commits import (
+    MAX_COMMIT_RETRIES,
+    ConcurrentMonthWriteError,
+    commit_months,
+    current_version,
+    first_commit,
+)
 from amazing_assets.lib.storage import (
     LOCATION_OPTION,
     PARTITION_COLUMN,
@@ -52,6 +59,7 @@ from amazing_assets.lib.storage import (
     stat_size,
     upload_bytes,
 )
+from amazing_assets.lib.table_paths import confined_paths
 
 FORMAT_NAME = "amazing_delta"
 APP_ID = "amazing-segments"
@@ -262,7 +270,7 @@ def list_files(table, months: list[str]) -> list[tuple[str, dict[str, str]]]:
     """Relative paths and partition values of the table's live files, optionally per month."""
     actions = table.get_add_actions(flatten=True)
     actions = pa.table(actions) if not isinstance(actions, pa.Table) else actions
-    paths = actions.column("path").to_pylist()
+    paths = confined_paths(actions.column("path").to_pylist(), table.table_uri)
     month_col = f"partition.{PARTITION_COLUMN}"
     months_of = (
         actions.column(month_col).to_pylist()
@@ -422,8 +430,15 @@ class DeltaWriter(DataSourceArrowWriter):
         write_id: str,
         rows_per_file: int = DEFAULT_ROWS_PER_FILE,
         description: str = "",
+        snapshot_version: int | None = None,
     ) -> None:
         self.location = location
+        # The version the write is planned on (None: no table yet). Built on the driver before
+        # any task runs, so a commit of the same months while the job runs fails this write's
+        # commit (see ``delta_commits``); the executors only carry it.
+        self.snapshot_version = (
+            snapshot_version if snapshot_version is not None else current_version(location)
+        )
         self.schema = arrow_schema_for(spark_schema)
         self.replace_months = replace_months
         self.write_id = write_id
@@ -453,7 +468,6 @@ class DeltaWriter(DataSourceArrowWriter):
     # -- driver --------------------------------------------------------------------------
     # The messages are the ones write() returned (None for a task that sent none).
     def commit(self, messages: list[DeltaCommitMessage | None]) -> None:  # type: ignore[override]
-        from deltalake import DeltaTable
         from deltalake.transaction import (
             AddAction,
             CommitProperties,
@@ -475,36 +489,51 @@ class DeltaWriter(DataSourceArrowWriter):
             )
             for f in files
         ]
-        properties = CommitProperties(
-            custom_metadata={
-                "amazing.write_id": self.write_id,
-                "amazing.replace_months": ",".join(self.replace_months),
-                "amazing.description": self.description,
-            },
-            app_transactions=[Transaction(app_id=app_transaction_id(self.write_id), version=1)],
-        )
-        options = self.location.storage_options()
-        existing = table_arrow_schema(self.location)
-        if existing is None:
+        metadata = {
+            "amazing.write_id": self.write_id,
+            "amazing.replace_months": ",".join(self.replace_months),
+            "amazing.description": self.description,
+        }
+        write_transaction = Transaction(app_id=app_transaction_id(self.write_id), version=1)
+
+        def properties(month_transactions: list, retries: int) -> CommitProperties:
+            return CommitProperties(
+                custom_metadata=metadata,
+                app_transactions=[write_transaction, *month_transactions],
+                max_commit_retries=retries,
+            )
+
+        def create(month_transactions: list, retries: int) -> None:
             create_table_with_add_actions(
                 self.location.table_uri,
                 schema=self._delta_schema(),
                 add_actions=actions,
-                mode="overwrite",
+                mode="error",
                 partition_by=[PARTITION_COLUMN],
-                storage_options=options,
-                commit_properties=properties,
+                storage_options=self.location.storage_options(),
+                commit_properties=properties(month_transactions, retries),
             )
-            return
-        table = DeltaTable(self.location.table_uri, storage_options=options)
-        table.create_write_transaction(
-            actions,  # type: ignore[arg-type]  # list is invariant; only read, adds are valid
-            mode="overwrite",
-            schema=self._delta_schema(),
-            partition_by=[PARTITION_COLUMN],
-            partition_filters=[(PARTITION_COLUMN, "in", list(self.replace_months))],
-            commit_properties=properties,
-        )
+
+        def replace(table, month_transactions: list) -> None:
+            table.create_write_transaction(
+                actions,
+                mode="overwrite",
+                schema=self._delta_schema(),
+                partition_by=[PARTITION_COLUMN],
+                partition_filters=[(PARTITION_COLUMN, "in", list(self.replace_months))],
+                commit_properties=properties(month_transactions, MAX_COMMIT_RETRIES),
+            )
+
+        def same_schema(latest) -> bool:
+            return same_columns(pa.schema(latest.schema().to_arrow()), self.schema)
+
+        try:
+            if self.snapshot_version is None:  # planned before the table existed
+                first_commit(self.location, self.replace_months, create, replace, same_schema)
+            else:
+                commit_months(self.location, self.snapshot_version, self.replace_months, replace)
+        except ConcurrentMonthWriteError as error:
+            raise DeltaWriteError(str(error)) from error
         # Hygiene: files of earlier writes to these months that never landed (killed tasks),
         # old enough that no live write can own them.
         sweep_unlanded_files(self.location, self.replace_months)

@@ -13,7 +13,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
+from amazing_assets.lib.delta_commits import (
+    MAX_COMMIT_RETRIES,
+    commit_months,
+    current_version,
+    first_commit,
+)
 from amazing_assets.lib.storage import PARTITION_COLUMN, Location
+from amazing_assets.lib.table_paths import confined_path, confined_paths
 
 
 def open_table(location: Location, version: int | None = None):
@@ -22,6 +29,13 @@ def open_table(location: Location, version: int | None = None):
     return DeltaTable(
         location.table_uri, version=version, storage_options=location.storage_options()
     )
+
+
+def confined_table(table):
+    """``table`` once every file its version names is inside it (see ``table_paths``)."""
+    paths = pa.table(table.get_add_actions(flatten=True)).column("path").to_pylist()
+    confined_paths(paths, table.table_uri)
+    return table
 
 
 def table_exists(location: Location) -> bool:
@@ -37,7 +51,7 @@ def read_months(
     version: int | None = None,
 ) -> pa.Table:
     """The table's rows for ``months`` (all when None), as one Arrow table."""
-    dataset = open_table(location, version).to_pyarrow_dataset()
+    dataset = confined_table(open_table(location, version)).to_pyarrow_dataset()
     return dataset.to_table(columns=columns, filter=month_filter(months))
 
 
@@ -48,7 +62,7 @@ def month_filter(months: list[str] | None) -> pc.Expression | None:
 
 def scan_months(location: Location, months: list[str] | None = None) -> pads.Dataset:
     """A lazy dataset restricted to ``months``, for streaming aggregation (constant memory)."""
-    dataset = open_table(location).to_pyarrow_dataset()
+    dataset = confined_table(open_table(location)).to_pyarrow_dataset()
     return dataset.filter(month_filter(months)) if months else dataset
 
 
@@ -76,6 +90,7 @@ def write_arrow_months(location: Location, table: pa.Table, months: list[str]) -
     it). Earlier months are never rewritten for that.
     """
     from deltalake import write_deltalake
+    from deltalake.transaction import CommitProperties
 
     if PARTITION_COLUMN not in table.column_names:
         raise ValueError(f"the table has no {PARTITION_COLUMN!r} column")
@@ -83,15 +98,37 @@ def write_arrow_months(location: Location, table: pa.Table, months: list[str]) -
     if stray:
         raise ValueError(f"rows for months {sorted(stray)} outside the months replaced {months}")
     quoted = ", ".join(f"'{m}'" for m in months)
-    write_deltalake(
-        location.table_uri,
-        table,
-        mode="overwrite",
-        partition_by=[PARTITION_COLUMN],
-        predicate=f"{PARTITION_COLUMN} IN ({quoted})",
-        schema_mode="merge",
-        storage_options=location.storage_options() or None,
-    )
+
+    def properties(month_transactions: list, retries: int) -> CommitProperties:
+        return CommitProperties(app_transactions=month_transactions, max_commit_retries=retries)
+
+    def replace(snapshot, month_transactions: list) -> None:
+        write_deltalake(
+            snapshot,
+            table,
+            mode="overwrite",
+            partition_by=[PARTITION_COLUMN],
+            predicate=f"{PARTITION_COLUMN} IN ({quoted})",
+            schema_mode="merge",
+            commit_properties=properties(month_transactions, MAX_COMMIT_RETRIES),
+        )
+
+    def create(month_transactions: list, retries: int) -> None:
+        write_deltalake(
+            location.table_uri,
+            table,
+            mode="error",
+            partition_by=[PARTITION_COLUMN],
+            storage_options=location.storage_options() or None,
+            commit_properties=properties(month_transactions, retries),
+        )
+
+    snapshot = current_version(location)
+    # The schema merges, so a commit on a table another writer created writes the same thing.
+    if snapshot is None:
+        first_commit(location, months, create, replace, lambda _latest: True)
+    else:
+        commit_months(location, snapshot, months, replace)
 
 
 REPLACED_MONTHS_KEY = "amazing.replace_months"
@@ -129,6 +166,7 @@ def roll_back_month(location: Location, month: str) -> int | None:
         for row in files.to_pylist():
             if row[f"partition.{PARTITION_COLUMN}"] != month:
                 continue
+            confined_path(row["path"], table.table_uri)  # never re-add a file outside the table
             actions.append(
                 AddAction(
                     path=row["path"],
@@ -139,14 +177,23 @@ def roll_back_month(location: Location, month: str) -> int | None:
                     stats=json.dumps({"numRecords": row.get("num_records") or 0}),
                 )
             )
-    table.create_write_transaction(
-        actions,
-        mode="overwrite",
-        schema=table.schema(),
-        partition_by=[PARTITION_COLUMN],
-        partition_filters=[(PARTITION_COLUMN, "=", month)],
-        commit_properties=CommitProperties(
-            custom_metadata={"amazing.rolled_back": month, "amazing.restored_from": str(before)}
-        ),
-    )
+
+    def restore(snapshot, month_transactions: list) -> None:
+        snapshot.create_write_transaction(
+            actions,
+            mode="overwrite",
+            schema=snapshot.schema(),
+            partition_by=[PARTITION_COLUMN],
+            partition_filters=[(PARTITION_COLUMN, "=", month)],
+            commit_properties=CommitProperties(
+                custom_metadata={
+                    "amazing.rolled_back": month,
+                    "amazing.restored_from": str(before),
+                },
+                app_transactions=month_transactions,  # a concurrent write of the month conflicts
+                max_commit_retries=MAX_COMMIT_RETRIES,
+            ),
+        )
+
+    commit_months(location, table.version(), [month], restore)
     return before

@@ -7,6 +7,13 @@ or landing zone at their own bucket, give Spark a master or JVM options of their
 lower a quality gate so a bad month passes. Their values are bound when the code location loads,
 from the environment (``amazing_assets.lib.settings``) or the code itself; a run whose config sets
 them is refused before any work, with the setting to change instead.
+
+Environment sources (``{env: NAME}``) are refused in every section of every run's config (ops,
+resources, loggers, execution): Dagster resolves them inside the run process, so a launcher who
+puts ``{env: AMAZING_PSEUDONYMIZATION_KEY}`` in any string field hands the secret to code that
+may echo it into the event log. Deployment values reach resources through ``dg.EnvVar`` in code,
+never through run config, so no legitimate run needs one. The refusal names config paths only,
+never values.
 """
 
 from __future__ import annotations
@@ -38,6 +45,30 @@ def launch_overrides(run_config: Mapping | None) -> dict[str, str]:
     }
 
 
+def env_sources(run_config: Mapping | None) -> list[str]:
+    """Paths (``ops.op.config.field``, ``list[2]``) of every ``{env: NAME}`` source in a config.
+
+    Dagster reads a mapping whose only key is ``env`` as an environment source wherever a
+    ``StringSource``/``IntSource``/``BoolSource`` is expected; any such mapping is reported,
+    whatever the field's type, so a new field cannot open the door again.
+    """
+    found: list[str] = []
+
+    def walk(value: object, path: str) -> None:
+        if isinstance(value, Mapping):
+            if len(value) == 1 and "env" in value:
+                found.append(path)
+                return
+            for key, item in value.items():
+                walk(item, f"{path}.{key}" if path else str(key))
+        elif isinstance(value, list | tuple):
+            for index, item in enumerate(value):
+                walk(item, f"{path}[{index}]")
+
+    walk(run_config or {}, "")
+    return found
+
+
 class LaunchOverrideError(dg.Failure):
     """A run's config sets a deployment-owned (security-relevant) setting."""
 
@@ -48,7 +79,15 @@ def refuse_launch_overrides(context: dg.InitResourceContext) -> None:
     A run without a Dagster run (a resource built directly in a test) has nothing to check.
     """
     run = context.run
-    overrides = launch_overrides(run.run_config if run is not None else None)
+    run_config = run.run_config if run is not None else None
+    sources = env_sources(run_config)
+    if sources:
+        raise LaunchOverrideError(
+            "this run's launch config reads environment variables, which could hand the code "
+            "location's secrets to the run: replace each {env: ...} with a literal value, or "
+            f"remove it, at {', '.join(sources)}"
+        )
+    overrides = launch_overrides(run_config)
     if overrides:
         where = "; ".join(f"resources.{k}: set {v}" for k, v in overrides.items())
         raise LaunchOverrideError(

@@ -16,7 +16,9 @@ import pyarrow as pa
 from amazing_assets.lib.artifacts import load_model, model_location, save_model
 from amazing_assets.lib.delta_tables import read_months, table_exists, write_arrow_months
 from amazing_assets.lib.io_managers import partition_months, table_name
+from amazing_assets.lib.key_resource import PseudonymizationKeyResource
 from amazing_assets.lib.launch_guard import DeploymentIOManager
+from amazing_assets.lib.model_signing import model_signing_key
 from amazing_assets.lib.storage import Location
 from amazing_assets.lib.warehouse import WarehouseResource
 
@@ -42,6 +44,11 @@ class ModelIOManager(DeploymentIOManager):
     """Models and pandas tables of the modelling stage, in the warehouse."""
 
     warehouse: dg.ResourceDependency[WarehouseResource]
+    pseudonymization_key: dg.ResourceDependency[PseudonymizationKeyResource]
+
+    def _signing_key(self) -> bytes:
+        """Manifests are signed with a key derived from (not equal to) the pseudonymisation key."""
+        return model_signing_key(self.pseudonymization_key.key_bytes())
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | MonthlyModels) -> None:
         months = partition_months(context)
@@ -55,11 +62,14 @@ class ModelIOManager(DeploymentIOManager):
         if not isinstance(obj, MonthlyModels) or set(obj) != set(months):
             raise dg.Failure(f"expected one model per month {months}, got {type(obj).__name__}")
         tables: dict[str, list[pd.DataFrame]] = {}
+        signing_key = self._signing_key()
         for month, output in obj.items():
             output.manifest = save_model(
                 model_location(root, month),
                 output.model,
-                {"asset": table_name(context.asset_key), "month": month},
+                asset=table_name(context.asset_key),
+                month=month,
+                signing_key=signing_key,
             )
             for name, frame in output.tables.items():
                 tables.setdefault(name, []).append(frame.assign(month=month))
@@ -81,8 +91,14 @@ class ModelIOManager(DeploymentIOManager):
             return read_months(root, months).to_pandas()
         loaded = MonthlyModels()
         names = self._table_names(root)  # one listing of the asset's tables, not one per month
+        signing_key = self._signing_key()
         for month in months:
-            model, manifest = load_model(model_location(root, month))
+            model, manifest = load_model(
+                model_location(root, month),
+                asset=table_name(context.asset_key),
+                month=month,
+                signing_key=signing_key,
+            )
             tables = {
                 name: read_months(root.child(name), [month]).to_pandas().drop(columns="month")
                 for name in names

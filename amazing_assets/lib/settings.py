@@ -104,16 +104,27 @@ def days(env_vars, name: str, default: str) -> float:
 
 def refuse_key_inside_warehouse(settings: Settings) -> None:
     """The key must never sit with the data it protects: whoever reads the warehouse (the app,
-    a backup, a shared bucket) could then re-identify every customer."""
-    if not settings.is_local or settings.warehouse_uri.startswith("s3://"):
+    a backup, a shared bucket) or the landing zone could then re-identify every customer.
+
+    Both places are normalised by :meth:`Location.parse`, the parser the storage itself uses
+    (``file://`` URIs, relative paths, ``~``, trailing slashes), and symlinks are resolved on
+    both sides, so the check compares the folders the files really land in.
+    """
+    if not settings.is_local:
         return
-    warehouse = Path(settings.warehouse_uri).expanduser().resolve()
-    if settings.local_key_file.resolve().is_relative_to(warehouse):
-        raise SettingsError(
-            f"AMAZING_WAREHOUSE={settings.warehouse_uri} contains the pseudonymisation key file "
-            f"{settings.local_key_file}: point the warehouse at a folder of its own "
-            "(e.g. $AMAZING_HOME/warehouse)"
-        )
+    key = settings.local_key_file.expanduser().resolve()
+    for name, uri in (
+        ("AMAZING_WAREHOUSE", settings.warehouse_uri),
+        ("AMAZING_LANDING", settings.landing_uri),
+    ):
+        location = Location.parse(uri, S3Settings(), setting=name)
+        if location.is_s3:
+            continue
+        if key.is_relative_to(Path(location.path).resolve()):
+            raise SettingsError(
+                f"{name} contains the pseudonymisation key file {settings.local_key_file}: "
+                "point it at a folder of its own (e.g. $AMAZING_HOME/warehouse)"
+            )
 
 
 def parse_spark_conf(text: str) -> dict[str, str]:

@@ -19,8 +19,15 @@ from amazing_assets.defs.segments.profiles import describe, name_segments, profi
 from amazing_assets.defs.segments.value_summary import segment_value, with_value_actions
 from amazing_assets.lib.artifacts import load_model, model_location, save_model
 from amazing_assets.lib.delta_tables import read_months, write_arrow_months
+from amazing_assets.lib.model_signing import model_signing_key
+from amazing_assets.lib.pseudonymize import existing_key
 from amazing_assets.lib.storage import Location
 from benchmarks.modeling import resample
+
+
+def signing_key() -> bytes:
+    """The pipeline's (the test key from the environment, as the app reads it)."""
+    return model_signing_key(existing_key(None))
 
 
 def write(warehouse: Path, name: str, frame: pd.DataFrame, month: str) -> None:
@@ -31,7 +38,12 @@ def write(warehouse: Path, name: str, frame: pd.DataFrame, month: str) -> None:
 def build(source: Path, out: Path, months: list[str], customers: int = 1_000_000) -> Path:
     """``months``' tables for ``customers`` each; the last month also gets the explorer's data."""
     model_month = months[-1]
-    model, _ = load_model(model_location(Location.parse(str(source / "kmeans_model")), model_month))
+    model, _ = load_model(
+        model_location(Location.parse(str(source / "kmeans_model")), model_month),
+        asset="kmeans_model",
+        month=model_month,
+        signing_key=signing_key(),
+    )
     features = read_months(
         Location.parse(str(source / "user_features_rfm")), [model_month]
     ).to_pandas()
@@ -61,7 +73,13 @@ def build(source: Path, out: Path, months: list[str], customers: int = 1_000_000
         write(out, "monthly_kpis", pd.DataFrame([kpis]), month)
         if month != model_month:
             continue
-        save_model(model_location(Location.parse(str(out / "kmeans_model")), month), model)
+        save_model(
+            model_location(Location.parse(str(out / "kmeans_model")), month),
+            model,
+            asset="kmeans_model",
+            month=month,
+            signing_key=signing_key(),
+        )
         write(out, "customer_value", value.drop(columns="month", errors="ignore"), month)
         write(
             out,

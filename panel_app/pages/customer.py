@@ -127,7 +127,7 @@ class CustomerPage(Page):
             )
         except (TypeError, ValueError) as error:
             return pn.pane.Alert(f"{state.t('invalid_input')}: {error}", alert_type="warning")
-        result = data.predictor(state.warehouse_uri, state.month).predict(features)
+        result = data.predictor(state.warehouse_uri, state.month, state.key_file).predict(features)
         row = (
             data.profiles(state.warehouse_uri, state.month)
             .set_index("segment")

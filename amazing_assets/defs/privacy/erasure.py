@@ -74,10 +74,10 @@ class ErasureReport:
 def parse_user_ids(values: list[str | int]) -> list[int]:
     """Raw user ids as integers (``562076640`` or ``562076640.0``); anything else is refused."""
     ids = []
-    for value in values:
+    for index, value in enumerate(values):
         text = str(value).strip().removesuffix(".0")
-        if not _USER_ID.match(text):
-            raise ErasureRequestError(f"{value!r} is not a user id (a whole number)")
+        if not _USER_ID.match(text):  # the value itself may be an id in another shape: not shown
+            raise ErasureRequestError(f"user_ids[{index}] is not a user id (a whole number)")
         ids.append(int(text))
     if not ids:
         raise ErasureRequestError("the request names no user id")

@@ -8,6 +8,7 @@ the request file is deleted once the erasure is done. The run's metadata and the
 """
 
 import json
+import re
 
 import dagster as dg
 from pydantic import Field
@@ -55,18 +56,40 @@ class ErasureRequest(dg.Config):
     )
 
 
+REQUEST_FIELD = "ops.erase_requested_customers.config.request_file"
+_REQUEST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}\.json")
+
+
 def read_request(warehouse: WarehouseResource, name: str) -> tuple[list, str]:
-    """The request's user ids and the request file's path (refused outside ``_erasure/``)."""
-    if "/" in name or name.startswith("."):
-        raise ErasureRequestError(f"{name!r}: give the file name only, inside {REQUESTS_FOLDER}/")
+    """The request's user ids and the request file's path (refused outside ``_erasure/``).
+
+    No message names the file: the name is launch config, and whatever a launcher put there
+    (an environment variable's value, should one ever get past the launch guard) would otherwise
+    be written to the run's event log. Messages name the config field instead, and the
+    underlying filesystem error (which holds the path) is not chained.
+    """
+    if not _REQUEST_NAME.fullmatch(name):
+        raise ErasureRequestError(
+            f"{REQUEST_FIELD} must be a file name only (letters, digits, '.', '_', '-', ending in "
+            f".json) inside the landing zone's {REQUESTS_FOLDER}/ folder"
+        )
     location = warehouse.landing().child(REQUESTS_FOLDER, name)
     try:
         with location.filesystem().open_input_stream(location.path) as stream:
             request = json.loads(stream.read())
-    except FileNotFoundError as error:
-        raise ErasureRequestError(f"no request file {location.uri}") from error
+    except FileNotFoundError:
+        raise ErasureRequestError(
+            f"the file named by {REQUEST_FIELD} is not in the landing zone's {REQUESTS_FOLDER}/ "
+            "folder (already processed, or misspelt)"
+        ) from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ErasureRequestError(
+            f'the file named by {REQUEST_FIELD} is not JSON: expected {{"user_ids": [...]}}'
+        ) from None
     if not isinstance(request, dict) or not isinstance(request.get("user_ids"), list):
-        raise ErasureRequestError(f'{location.uri}: expected {{"user_ids": [...]}}')
+        raise ErasureRequestError(
+            f'the file named by {REQUEST_FIELD}: expected {{"user_ids": [...]}}'
+        )
     return request["user_ids"], location.path
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,8 @@ from sklearn.pipeline import Pipeline
 from amazing_assets.defs.segments.modeling import MODEL_FEATURES
 from amazing_assets.lib.artifacts import load_model, model_location
 from amazing_assets.lib.delta_tables import read_months
+from amazing_assets.lib.model_signing import model_signing_key
+from amazing_assets.lib.pseudonymize import existing_key
 from amazing_assets.lib.storage import Location
 from amazing_assets.lib.tables import table_location
 
@@ -97,13 +100,26 @@ class SegmentPredictor:
         )
 
 
-def load_predictor(warehouse: Location, month: str) -> SegmentPredictor:
-    """The month's real-time predictor: the stored pipeline (integrity-checked) and profiles.
+PREDICTOR_ASSET = "kmeans_model"
 
-    No Dagster import on this path: the Panel app loads models with it.
+
+def load_predictor(
+    warehouse: Location, month: str, key_file: Path | None = None
+) -> SegmentPredictor:
+    """The month's real-time predictor: the stored pipeline (signature- and integrity-checked)
+    and profiles.
+
+    The signing key derives from the pipeline's key (``AMAZING_PSEUDONYMIZATION_KEY``, or the
+    embedded default's ``key_file``). No Dagster import on this path: the Panel app loads
+    models with it.
     """
-
-    model, _ = load_model(model_location(table_location(warehouse, "kmeans_model"), month))
+    signing_key = model_signing_key(existing_key(key_file))
+    model, _ = load_model(
+        model_location(table_location(warehouse, PREDICTOR_ASSET), month),
+        asset=PREDICTOR_ASSET,
+        month=month,
+        signing_key=signing_key,
+    )
     profiles = read_months(table_location(warehouse, "cluster_profiles"), [month]).to_pandas()
     if profiles.empty:
         raise FileNotFoundError(f"no cluster_profiles for {month}: materialise it first")
