@@ -8,6 +8,7 @@ reference dataset of the BG/NBD paper (Fader, Hardie & Lee 2005); calibration Ja
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -185,6 +186,35 @@ def test_cdnow_holdout_and_tracking_data(cdnow_days):
     assert (track["predicted"] > 0).all() and track["actual_cumulative"].is_monotonic_increasing
     record = tracking_record(test)
     assert len(record["monthly"]) == 9 and len(record["deciles"]) == 10
+
+
+def test_the_asset_metadata_carries_the_choice_the_scores_and_the_tracking_data(
+    cdnow_days, cdnow_summary, cdnow_bg
+):
+    """What customer_value writes, built from real fits without a Dagster run; JSON strict."""
+    from amazing_assets.assets.value import value_metadata
+    from amazing_assets.checks.value import value_results
+    from amazing_assets.segmentation.backtest import MonthValue
+    from amazing_assets.segmentation.value import VALUE_COLUMNS
+    from amazing_assets.segmentation.value_selection import Selection
+
+    test = back_test(cdnow_days, "1997-06", holdout_months=3, model=BG_NBD)
+    scores = pd.DataFrame([{**test.summary(), "purchase_ratio": float(test.purchase_ratio)}])
+    selection = Selection(BG_NBD, "back-test at 1997-06", scores, {BG_NBD: test})
+    predictions = predict_value(cdnow_bg, cdnow_summary)[["user_key", *VALUE_COLUMNS]]
+    fit = MonthValue(
+        "1997-09", predictions, cdnow_bg.parameters, 2_357, 1_000, "C", 1.0, test, BG_NBD, selection
+    )
+    metadata = value_metadata({"1997-09": fit}, ["1997-01"], {})
+    assert metadata["purchase_model"] == BG_NBD
+    chosen = metadata["model_selection"].data["1997-09"]
+    assert chosen["chosen"] == BG_NBD and chosen["scores"][0]["calibration_end"] == "1997-06"
+    tracking = metadata["tracking"].data
+    assert [m["month"] for m in tracking["monthly"]] == ["1997-07", "1997-08", "1997-09"]
+    for entry in ("model_selection", "tracking"):
+        json.dumps(metadata[entry].data, allow_nan=False)
+    results = {r.check_name: r for r in value_results({"1997-09": fit})}
+    assert results["predictions_valid"].passed and results["parameters_finite"].passed
 
 
 def test_the_back_test_chooses_the_model_and_keeps_every_score(cdnow_days):

@@ -171,7 +171,11 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
     for row in frame.to_dict(orient="records"):
         out.append(
             {
-                k: (round(float(v), 4) if isinstance(v, (float, np.floating)) else _plain(v))
+                k: (
+                    (round(float(v), 4) if np.isfinite(v) else None)
+                    if isinstance(v, (float, np.floating))
+                    else _plain(v)
+                )
                 for k, v in row.items()
             }
         )
@@ -179,8 +183,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
 
 
 def _plain(value: object) -> object:
+    """JSON-safe: numpy integers as int, NaN as None, anything else odd as text."""
     if isinstance(value, np.integer):
         return int(value)
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
     return value if isinstance(value, (int, str, list, type(None))) else str(value)
