@@ -21,6 +21,7 @@ from amazing_assets.defs.value.models import (
     too_little_history,
 )
 from amazing_assets.defs.value.purchase_history import purchase_history
+from amazing_assets.defs.value.value_selection import selection_record, tracking_record
 from amazing_assets.lib.asset_options import (
     markdown_table,
     monthly_asset_options,
@@ -32,7 +33,7 @@ from amazing_assets.lib.warehouse import WarehouseResource
 
 
 @dg.asset(
-    **monthly_asset_options(code_version="1"),
+    **monthly_asset_options(code_version="2"),
     io_manager_key="model_io_manager",
     deps=["purchase_days", "user_features_rfm"],
     kinds={"pandas"},
@@ -59,7 +60,8 @@ def customer_value(
         fits[month] = fit
         frames.append(fit.predictions.assign(month=month))
         context.log.info(
-            f"customer_value {month}: {len(fit.predictions):,} buyers, "
+            f"customer_value {month}: {fit.model} ({fit.selection.reason if fit.selection else ''}"
+            f"), {len(fit.predictions):,} buyers, "
             f"expected 90-day revenue {fit.predictions['expected_revenue_90d'].sum():,.2f}, "
             f"mean churn risk {fit.predictions['churn_risk'].mean():.1%}"
             + (f", back-test lift@10% {fit.back_test.top_lift:.2f}" if fit.back_test else "")
@@ -88,6 +90,11 @@ def value_metadata(
     predictions = latest.predictions
     metadata: dict[str, Any] = {
         "buyers": len(predictions),
+        "purchase_model": latest.model,
+        "model_selection": dg.MetadataValue.json(
+            {m: selection_record(f.selection) for m, f in fits.items() if f.selection}
+        ),
+        "time_unit_of_parameters": "weeks",
         "history_months": dg.MetadataValue.json(history),
         "horizon_days": HORIZON_DAYS,
         "fitted_on_buyers": latest.fitted_on,
@@ -102,13 +109,16 @@ def value_metadata(
     test = latest.back_test
     if test is None:
         metadata["back_test"] = dg.MetadataValue.md(
-            "No back-test yet: it needs purchases in a month followed by three more months."
+            "No back-test yet: it needs enough buyers in a month followed by three more months; "
+            f"the model is the default: {latest.selection.reason if latest.selection else ''}"
         )
         return metadata
     summary = test.summary()
     metadata["back_test"] = dg.MetadataValue.md(
         markdown_table([summary], list(summary)) + "\n\n" + deciles_markdown(test)
     )
+    # Tracking data for the app (a few dozen numbers: metadata, not a table; see the docs).
+    metadata["tracking"] = dg.MetadataValue.json(tracking_record(test))
     metadata["back_test_top10_lift"] = round(test.top_lift, 2)
     metadata["back_test_purchase_ratio"] = round(float(test.purchase_ratio), 3)
     return metadata

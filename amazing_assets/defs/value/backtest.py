@@ -9,6 +9,7 @@ earlier when the history allows it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -17,11 +18,17 @@ from amazing_assets.defs.value.models import (
     FIT_SAMPLE,
     VALUE_COLUMNS,
     expected_repeat_ratio,
+    expected_spend,
     fit_value_model,
     last_day,
+    predict_purchases,
     predict_value,
     rfm_summary,
 )
+from amazing_assets.defs.value.value_models import DEFAULT_MODEL
+
+if TYPE_CHECKING:  # value_selection imports this module
+    from amazing_assets.defs.value.value_selection import Selection
 
 TOP_SHARE = 0.1
 DECILES = 10
@@ -42,6 +49,18 @@ class BackTest:
     predicted_revenue: float
     actual_revenue: float
     parameters: dict[str, float] = field(default_factory=dict)
+    model: str = DEFAULT_MODEL
+    # Per holdout month: predicted and actual repeat purchases, and both cumulated (tracking).
+    tracking: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def calibration_error(self) -> float:
+        """Σ over deciles of |predicted − actual| purchases over Σ actual: 0 is perfect; it is
+        at least the aggregate error |predicted − actual| / actual, and also counts purchases
+        put on the wrong customers (the score that chooses the model)."""
+        d = self.deciles
+        gap = float(np.sum(np.abs(d["predicted"] - d["actual"]) * d["customers"]))
+        return gap / self.actual_purchases if self.actual_purchases else float("nan")
 
     @property
     def purchase_ratio(self) -> float:
@@ -50,6 +69,7 @@ class BackTest:
 
     def summary(self) -> dict[str, object]:
         return {
+            "model": self.model,
             "calibration_end": self.calibration_end,
             "holdout_months": self.holdout_months,
             "customers": self.customers,
@@ -60,6 +80,7 @@ class BackTest:
             "actual_revenue": round(self.actual_revenue, 2),
             "top10_value_lift": round(self.top_lift, 2),
             "top10_purchase_lift": round(self.top_purchase_lift, 2),
+            "calibration_error": round(self.calibration_error, 3),
         }
 
 
@@ -96,29 +117,32 @@ def back_test(
     holdout_months: int = 3,
     sample: int = FIT_SAMPLE,
     seed: int = 0,
+    model: str = DEFAULT_MODEL,
 ) -> BackTest:
-    """Fit on purchase days up to the end of ``calibration_end``, predict the next months.
+    """Fit ``model`` on purchase days up to the end of ``calibration_end``, predict the next
+    months, compare with what happened.
 
-    Customers are those who bought by ``calibration_end``; newcomers of the holdout are not
-    predictable by a model of existing customers and are left out, as in the literature.
+    ``days`` is the per-customer purchase-days table (``user_key``, ``day``, ``value``), not raw
+    events. Customers are those who bought by ``calibration_end``; newcomers of the holdout are
+    not predictable by a model of existing customers and are left out, as in the literature.
     """
     end = last_day(calibration_end)
     months = [str(pd.Period(calibration_end, "M") + k) for k in range(1, holdout_months + 1)]
     holdout_end = last_day(months[-1])
     summary = rfm_summary(days, end)
-    model = fit_value_model(summary, sample=sample, seed=seed)
-    predicted = predict_value(model, summary, horizon_days=holdout_end - end)
+    fitted = fit_value_model(summary, sample=sample, seed=seed, model=model)
+    # Purchases and spend only: the churn horizons are not back-tested (and cost time).
+    expected_purchases = predict_purchases(fitted, summary, holdout_end - end)
+    expected_revenue = expected_purchases * expected_spend(fitted, summary)
     later = days[(days["day"] > end) & (days["day"] <= holdout_end)]
     actual = later.groupby("user_key").agg(purchases=("day", "size"), revenue=("value", "sum"))
-    actual = actual.reindex(predicted["user_key"]).fillna(0.0)
+    actual = actual.reindex(summary["user_key"]).fillna(0.0)
     actual_purchases = actual["purchases"].to_numpy(dtype=float)
     actual_revenue = actual["revenue"].to_numpy(dtype=float)
-    expected_purchases = predicted["expected_purchases_90d"].to_numpy()
-    expected_revenue = predicted["expected_revenue_90d"].to_numpy()
     return BackTest(
         calibration_end=calibration_end,
         holdout_months=months,
-        customers=len(predicted),
+        customers=len(summary),
         deciles=calibration_by_decile(expected_purchases, actual_purchases),
         top_lift=top_lift(expected_revenue, actual_revenue),
         top_purchase_lift=top_lift(expected_purchases, actual_purchases),
@@ -126,8 +150,32 @@ def back_test(
         actual_purchases=float(actual_purchases.sum()),
         predicted_revenue=float(expected_revenue.sum()),
         actual_revenue=float(actual_revenue.sum()),
-        parameters=model.parameters,
+        parameters=fitted.parameters,
+        model=model,
+        tracking=tracking(fitted, summary, later, end, months, float(expected_purchases.sum())),
     )
+
+
+def tracking(
+    fitted, summary: pd.DataFrame, later: pd.DataFrame, end: int, months: list[str], total: float
+) -> pd.DataFrame:
+    """Per holdout month: repeat purchases predicted (cumulative forecast at the month's end,
+    differenced) and actual, and both cumulated: the "tracking plot" of the literature."""
+    ends = [last_day(m) for m in months]
+    cumulative = np.array([predict_purchases(fitted, summary, e - end).sum() for e in ends[:-1]])
+    cumulative = np.append(cumulative, total)
+    month_of = pd.cut(later["day"], [end, *ends], labels=months, right=True)
+    actual = later.groupby(month_of, observed=False).size().reindex(months, fill_value=0)
+    out = pd.DataFrame(
+        {
+            "month": months,
+            "predicted": np.diff(cumulative, prepend=0.0),
+            "actual": actual.to_numpy(dtype=float),
+        }
+    )
+    out["predicted_cumulative"] = cumulative
+    out["actual_cumulative"] = out["actual"].cumsum()
+    return out
 
 
 def deciles_markdown(test: BackTest) -> str:
@@ -157,25 +205,25 @@ class MonthValue:
     repeat_buyers: int
     backend: str
     repeat_ratio: float  # in-sample: expected / observed repeat purchases
-    back_test: BackTest | None  # None until three months follow a month with purchases
+    back_test: BackTest | None  # the chosen model at the latest origin; None without one
+    model: str = DEFAULT_MODEL
+    selection: Selection | None = None
 
 
 def month_value(
     days: pd.DataFrame, month: str, *, sample: int = FIT_SAMPLE, holdout_months: int = 3
 ) -> MonthValue:
-    """Fit on every purchase day up to the end of ``month``, predict the next 90 days for every
-    customer who bought by then, and back-test the same procedure on the last
-    ``holdout_months`` when the history holds purchases before them."""
+    """Choose the purchase model by a rolling-origin back-test before ``month``
+    (``value_selection``), fit it on every purchase day up to the end of ``month`` and predict
+    the next 90 days for every customer who bought by then.
+
+    ``days`` is the per-customer purchase-days table (``user_key``, ``day``, ``value``)."""
+    from amazing_assets.defs.value.value_selection import select_model
+
+    selection = select_model(days, month, holdout_months=holdout_months)
     summary = rfm_summary(days, last_day(month))
-    model = fit_value_model(summary, sample=sample)
+    model = fit_value_model(summary, sample=sample, model=selection.chosen)
     predictions = predict_value(model, summary)[["user_key", *VALUE_COLUMNS]]
-    calibration_end = str(pd.Period(month, "M") - holdout_months)
-    test = None
-    if (days["day"] <= last_day(calibration_end)).sum() > 0:
-        try:
-            test = back_test(days, calibration_end, holdout_months, sample=sample)
-        except ValueError:  # too few buyers back then to fit: no back-test, not a failure
-            test = None
     return MonthValue(
         month=month,
         predictions=predictions,
@@ -184,5 +232,7 @@ def month_value(
         repeat_buyers=model.repeat_buyers,
         backend=model.backend,
         repeat_ratio=expected_repeat_ratio(model, summary),
-        back_test=test,
+        back_test=selection.tests.get(selection.chosen),
+        model=selection.chosen,
+        selection=selection,
     )

@@ -21,7 +21,8 @@ VALUE_CHECK_SPECS = [
     spec(
         "predictions_valid",
         VALUE,
-        "expected purchases and revenue ≥ 0, P(alive) in [0, 1], nothing missing",
+        "expected purchases and revenue ≥ 0, P(alive) and P(no purchase in 30/60/90 days) in "
+        "[0, 1], nothing missing",
     ),
     spec(
         "calibration_within_bounds",
@@ -49,12 +50,16 @@ def value_results(
     invalid: dict[str, int] = {}
     for month, fit in fits.items():
         p: pd.DataFrame = fit.predictions
-        numbers = p[["expected_purchases_90d", "expected_revenue_90d", "p_alive", "churn_risk"]]
+        silent = [c for c in p.columns if c.startswith("p_no_purchase_")]
+        numbers = p[
+            ["expected_purchases_90d", "expected_revenue_90d", "p_alive", "churn_risk", *silent]
+        ]
         wrong = (
             numbers.isna().any(axis=1)
             | (p["expected_purchases_90d"] < 0)
             | (p["expected_revenue_90d"] < 0)
             | ~p["p_alive"].between(0, 1)
+            | ~p[silent].apply(lambda c: c.between(0, 1)).all(axis=1)
         )
         invalid[month] = int(wrong.sum())
     repeat = {m: round(f.repeat_ratio, 3) for m, f in fits.items()}

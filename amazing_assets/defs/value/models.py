@@ -1,10 +1,10 @@
 """Predicted customer value and churn risk: the field's standard models, and a back-test.
 
-Purchases follow the **modified BG/NBD** model and order values the **Gamma-Gamma** model, both
-fitted by maximum a posteriori with ``pymc-marketing`` (its likelihoods, not ours). Modified
-BG/NBD rather than plain BG/NBD: plain BG/NBD lets a customer leave only right after a repeat
-purchase, so every one-time buyer has P(alive) = 1, i.e. no churn risk at all for the largest
-group of buyers; the modified model allows leaving after the first purchase too.
+Purchases follow one of three "buy till you die" models (BG/NBD, modified BG/NBD, Pareto/NBD:
+``value_models.py``), chosen each month by a rolling-origin back-test on the customers' own
+history (``value_selection.py``); order values follow the **Gamma-Gamma** model. All are fitted
+by maximum a posteriori with flat priors (= maximum likelihood) with ``pymc-marketing`` (its
+likelihoods, not ours).
 
 Conventions are pymc-marketing's (``clv.utils.rfm_summary``, adapted from ``lifetimes``), in
 days: purchases are counted per day (two orders on one day are one purchase of their summed
@@ -30,14 +30,23 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from amazing_assets.defs.value.value_models import (
+    DEFAULT_MODEL,
+    NO_PURCHASE_HORIZONS,
+    SPEND_PARAMETERS,
+    fit_purchase_model,
+    fit_spend_model,
+    model_data,
+    point,
+    scalar,
+)
+
 if TYPE_CHECKING:  # Spark is only needed by the pipeline's side
     from pyspark.sql import DataFrame
 
 HORIZON_DAYS = 90
 FIT_SAMPLE = 100_000
 EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
-PURCHASE_PARAMETERS = ("r", "alpha", "a", "b")
-SPEND_PARAMETERS = ("p", "q", "v")
 
 VALUE_COLUMNS: tuple[str, ...] = (
     "frequency",
@@ -49,6 +58,8 @@ VALUE_COLUMNS: tuple[str, ...] = (
     "expected_purchases_90d",
     "expected_order_value",
     "expected_revenue_90d",
+    *(f"p_no_purchase_{days}d" for days in NO_PURCHASE_HORIZONS),
+    "expected_purchases_per_buyer_90d",
 )
 """Columns of ``customer_value`` after ``user_key`` (and before ``month``)."""
 
@@ -135,14 +146,19 @@ def rfm_summary(days: pd.DataFrame, observation_end: int) -> pd.DataFrame:
 
 @dataclass
 class ValueModel:
-    """Fitted purchase (modified BG/NBD) and spend (Gamma-Gamma) models, with their MAP values."""
+    """A fitted purchase model (one of ``value_models.CANDIDATES``) and Gamma-Gamma for spend."""
 
-    purchases: Any  # pymc_marketing.clv.ModifiedBetaGeoModel (imported lazily: slow import)
+    purchases: Any  # value_models.PurchaseModel (pymc-marketing imported lazily: slow import)
     spend: Any  # pymc_marketing.clv.GammaGammaModel
     parameters: dict[str, float] = field(default_factory=dict)
     fitted_on: int = 0
     repeat_buyers: int = 0
     backend: str = "C"  # where pytensor compiled the fit (C or NUMBA)
+
+    @property
+    def name(self) -> str:
+        """Which purchase model: ``bg_nbd``, ``modified_bg_nbd`` or ``pareto_nbd``."""
+        return str(self.purchases.name)
 
 
 def _quiet() -> None:
@@ -153,18 +169,6 @@ def _quiet() -> None:
     warnings.filterwarnings("ignore", module="pymc.*")
     warnings.filterwarnings("ignore", module="pymc_marketing.*")
     warnings.filterwarnings("ignore", module="arviz.*")
-
-
-def _model_data(summary: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "customer_id": np.arange(len(summary)),
-            "frequency": summary["frequency"].to_numpy(dtype=float),
-            "recency": summary["recency"].to_numpy(dtype=float),
-            "T": summary["T"].to_numpy(dtype=float),
-            "monetary_value": summary["monetary_value"].to_numpy(dtype=float),
-        }
-    )
 
 
 def fit_backend() -> str:
@@ -179,75 +183,84 @@ def fit_backend() -> str:
     return "C" if pytensor.config.cxx else "NUMBA"
 
 
-def fit_value_model(summary: pd.DataFrame, sample: int = FIT_SAMPLE, seed: int = 0) -> ValueModel:
-    """MAP fits of modified BG/NBD (all buyers) and Gamma-Gamma (repeat buyers) on a sample."""
+def fit_value_model(
+    summary: pd.DataFrame,
+    sample: int = FIT_SAMPLE,
+    seed: int = 0,
+    model: str = DEFAULT_MODEL,
+    spend: bool = True,
+) -> ValueModel:
+    """MAP fits of purchase model ``model`` (all buyers) and Gamma-Gamma (repeat buyers) on a
+    sample; ``spend=False`` skips Gamma-Gamma (a model-selection fit needs purchases only)."""
     _quiet()
     import pytensor
 
     backend = fit_backend()
     with pytensor.config.change_flags(**({"mode": "NUMBA"} if backend == "NUMBA" else {})):
-        return _fit(summary, sample, seed, backend)
+        return _fit(summary, sample, seed, backend, model, spend)
 
 
-def _fit(summary: pd.DataFrame, sample: int, seed: int, backend: str) -> ValueModel:
-    from pymc_marketing import clv
-
+def _fit(
+    summary: pd.DataFrame, sample: int, seed: int, backend: str, model: str, spend: bool
+) -> ValueModel:
     if len(summary) == 0:
         raise ValueError("no buyer to fit a value model on")
-    data = _model_data(summary)
+    data = model_data(summary)
     if len(data) > sample:
         data = data.sample(sample, random_state=seed).reset_index(drop=True)
         data["customer_id"] = np.arange(len(data))
-    purchases = clv.ModifiedBetaGeoModel()
-    purchases.fit(
-        data[["customer_id", "frequency", "recency", "T"]], method="map", progressbar=False
-    )
-    repeat = data[(data["frequency"] > 0) & (data["monetary_value"] > 0)]
-    if len(repeat) < 2:
-        raise ValueError("fewer than two repeat buyers: the spend model cannot be fitted")
-    spend = clv.GammaGammaModel()
-    spend.fit(
-        repeat[["customer_id", "frequency", "monetary_value"]], method="map", progressbar=False
-    )
-    parameters = {
-        **{f"purchases_{k}": _scalar(purchases, k) for k in PURCHASE_PARAMETERS},
-        **{f"spend_{k}": _scalar(spend, k) for k in SPEND_PARAMETERS},
-    }
-    return ValueModel(purchases, spend, parameters, len(data), len(repeat), backend)
+    purchases = fit_purchase_model(model, data)
+    repeat = int(((data["frequency"] > 0) & (data["monetary_value"] > 0)).sum())
+    spend_model = fit_spend_model(data) if spend else None
+    parameters = {f"purchases_{k}": v for k, v in purchases.parameters.items()}
+    if spend_model is not None:
+        parameters |= {f"spend_{k}": scalar(spend_model, k) for k in SPEND_PARAMETERS}
+    return ValueModel(purchases, spend_model, parameters, len(data), repeat, backend)
 
 
-def _scalar(model, name: str) -> float:
-    return float(np.asarray(model.fit_result[name]).squeeze())
+def predict_purchases(
+    model: ValueModel, summary: pd.DataFrame, horizon_days: float = HORIZON_DAYS
+) -> np.ndarray:
+    """Expected purchase days per customer over the next ``horizon_days`` (no spend needed)."""
+    return model.purchases.expected_purchases(model_data(summary), horizon_days)
 
 
-def _point(values) -> np.ndarray:
-    """A MAP prediction (chain × draw of size 1) as a plain vector."""
-    return np.asarray(values.mean(dim=("chain", "draw")), dtype=float)
+def expected_spend(model: ValueModel, summary: pd.DataFrame) -> np.ndarray:
+    """Expected value of a purchase day per customer (Gamma-Gamma)."""
+    data = model_data(summary)
+    return np.maximum(point(model.spend.expected_customer_spend(data=data)), 0.0)
 
 
 def predict_value(
     model: ValueModel, summary: pd.DataFrame, horizon_days: float = HORIZON_DAYS
 ) -> pd.DataFrame:
-    """Per customer: P(alive), churn risk, expected purchases, order value and revenue."""
-    data = _model_data(summary)
-    purchases = _point(model.purchases.expected_purchases(data=data, future_t=horizon_days))
-    alive = _point(model.purchases.expected_probability_alive(data=data))
-    order_value = _point(model.spend.expected_customer_spend(data=data))
+    """Per customer: P(alive), churn risk, expected purchases, order value and revenue, and
+    P(no purchase in the next 30/60/90 days) with the purchases expected of those who buy."""
+    data = model_data(summary)
+    purchases = model.purchases.expected_purchases(data, horizon_days)
+    order_value = expected_spend(model, summary)
     out = summary.reset_index(drop=True).copy()
-    out["p_alive"] = np.clip(alive, 0.0, 1.0)
+    out["p_alive"] = model.purchases.p_alive(data)
     out["churn_risk"] = 1.0 - out["p_alive"]
-    out["expected_purchases_90d"] = np.maximum(purchases, 0.0)
-    out["expected_order_value"] = np.maximum(order_value, 0.0)
+    out["expected_purchases_90d"] = purchases
+    out["expected_order_value"] = order_value
     out["expected_revenue_90d"] = out["expected_purchases_90d"] * out["expected_order_value"]
+    for days in NO_PURCHASE_HORIZONS:
+        out[f"p_no_purchase_{days}d"] = model.purchases.p_no_purchase(data, days)
+    buys = 1.0 - out[f"p_no_purchase_{HORIZON_DAYS}d"].to_numpy()
+    # E[purchases | at least one] = E[purchases] / P(at least one); 1 is the floor (a buyer buys).
+    per_buyer = np.divide(purchases, buys, out=np.ones_like(purchases), where=buys > 1e-9)
+    out["expected_purchases_per_buyer_90d"] = np.maximum(per_buyer, 1.0)
     return out
 
 
 def expected_repeat_ratio(model: ValueModel, summary: pd.DataFrame) -> float:
     """In-sample calibration: repeat purchases the fitted population expects over each
     customer's observed T, over those observed (1 is perfect; needs no later months)."""
-    data = _model_data(summary)
+    data = model_data(summary)
     t = data["T"].to_numpy()
-    expected = _point(model.purchases.expected_purchases_new_customer(data=data, t=t))
+    library = model.purchases.model
+    expected = point(library.expected_purchases_new_customer(data=data, t=t))
     observed = float(data["frequency"].sum())
     return float(expected.sum() / observed) if observed > 0 else float("nan")
 
