@@ -200,3 +200,22 @@ def test_a_rejected_months_example_lines_show_their_shape_not_their_values():
     assert "99/99/9999 99:99,view,99999999,,,a999999,99.99,999999999," in example
     for value in ("541312", "35.79", "44600062", "72d76fde"):
         assert value not in message, value
+
+
+def test_on_s3_a_listed_export_reads_and_a_replaced_one_is_refused(s3_bucket):
+    """The object's size and time from its HEAD match the listing's (to the second), so an
+    unchanged object reads; one uploaded again with other content fails the read."""
+    landing = Location.parse(f"s3://{s3_bucket}/landing")
+    fs = landing.filesystem()
+
+    def upload(text: str) -> None:
+        with fs.open_output_stream(f"{landing.path}/2019-10/events.csv") as out:
+            out.write(text.encode())
+
+    upload(HEADER + "\n" + "\n".join(event(i) for i in range(5)) + "\n")
+    files = list_month_files(landing, "2019-10")
+    rows = [r for s in plan_splits(files, 2**27) for b in read_split(fs, s) for r in b.to_pylist()]
+    assert [r["product_id"] for r in rows] == [1000 + i for i in range(5)]
+    upload(HEADER + "\n" + "\n".join(event(i) for i in range(9)) + "\n")
+    with pytest.raises(LandingReadError, match="changed since the month was listed"):
+        [b for s in plan_splits(files, 2**27) for b in read_split(fs, s)]

@@ -56,14 +56,14 @@ class OpenedExport:
             _refuse_change(self.file, info.st_size, info.st_mtime_ns, "while it was read")
         else:
             info = self.fs.get_file_info(self.file.path)
-            _refuse_change(self.file, info.size, info.mtime_ns, "while it was read")
+            _refuse_change(self.file, info.size, info.mtime_ns, "while it was read", _SECOND)
 
 
 def open_export(fs: pafs.FileSystem, f: LandingFile) -> OpenedExport:
     """``f`` opened for reading (random access; decompressed if it is a .gz), or refused."""
     if not isinstance(fs, pafs.LocalFileSystem):
         info = fs.get_file_info(f.path)
-        _refuse_change(f, info.size, info.mtime_ns, "since the month was listed")
+        _refuse_change(f, info.size, info.mtime_ns, "since the month was listed", _SECOND)
         if f.compression:
             return OpenedExport(fs.open_input_stream(f.path, compression=f.compression), f, fs)
         return OpenedExport(fs.open_input_file(f.path), f, fs)
@@ -128,12 +128,20 @@ def _open_without_links(f: LandingFile) -> int:
         raise
 
 
-def _refuse_change(f: LandingFile, size: int | None, mtime_ns: int | None, when: str) -> None:
-    if size == f.size and mtime_ns == f.mtime_ns:
+_SECOND = 10**9
+"""An object store's listing and its HEAD may give the modification time at different
+precisions (milliseconds, seconds): there, times are compared to the second."""
+
+
+def _refuse_change(
+    f: LandingFile, size: int | None, mtime_ns: int | None, when: str, precision: int = 1
+) -> None:
+    same_time = (mtime_ns or 0) // precision == f.mtime_ns // precision
+    if size == f.size and same_time:
         return
     raise ExportChangedError(
         f"{f.name} changed {when} ({f.size:,} bytes when listed, {size or 0:,} now"
-        f"{'' if mtime_ns == f.mtime_ns else ', modified since'}): an upload or copy was still "
+        f"{'' if same_time else ', modified since'}): an upload or copy was still "
         "writing it, or it was replaced. Wait until the export is complete, then re-run the "
         "month (nothing of it was stored)"
     )
