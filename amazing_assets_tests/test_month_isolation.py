@@ -114,7 +114,7 @@ def test_a_backfill_with_one_bad_month_materialises_every_other_month(tmp_path, 
     assert (
         len(re.findall(r"99/99/9999 99:99,(view|cart|purchase|remove_from_cart),", examples)) >= 2
     )
-    assert not re.search(r"\d", examples.replace(f"{BAD}/events.csv", ""))
+    assert not re.search(r"[0-8]", examples.replace(f"{BAD}/events.csv", ""))
     assert not re.search(r"\d{7,}", message), "identifiers must be masked in the message"
     assert "What to do" in message and "re-run partition 2019-11-01" in message
 
