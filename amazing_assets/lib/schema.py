@@ -65,6 +65,9 @@ LOSSY_ATTRIBUTES: tuple[str, ...] = ("category_id",)
 
 DEFECT_WRONG_FIELD_COUNT = "wrong_field_count"
 DEFECT_ROW_TOO_LONG = "row_too_long"
+DEFECT_UNCLOSED_QUOTE = "unclosed_quote"
+"""A line that opens a quoted field and does not close it: a quoted field may not span a line
+end, so the line is one defect row and the next line is read afresh."""
 
 
 def defect_missing(column: str) -> str:

@@ -11,11 +11,18 @@ The check costs a few ``find`` calls per 4 MiB chunk when no line is long (the u
 run of ``MAX_ROW_BYTES`` bytes without a newline must contain a whole aligned block of half that
 size without one, so only blocks are probed, and lines are split in Python only in a chunk
 where a probe finds no newline.
+
+It is also where lines are made lines (:mod:`.line_rules`): lone CRs become
+LFs, and a line that leaves a quote open is set aside (``unclosed``) instead of swallowing the
+lines after it; with ``skip_first_line`` the header line is dropped here, by the same rule
+(the parser's own ``skip_rows`` counts rows, which an open quote in the header would merge).
 """
 
 from __future__ import annotations
 
 import io
+
+from amazing_assets.defs.ingestion.line_rules import normalise_line_ends, split_open_quotes
 
 MAX_ROW_BYTES = 1024 * 1024
 """A real event line is ~150 bytes; a million bytes is no event. Must stay below the parser's
@@ -38,7 +45,8 @@ class BoundedLines(io.RawIOBase):
     (their first :data:`KEPT_PREFIX_BYTES`, decoded) in ``overlong`` for the caller to drain.
 
     ``compressed_size``: the size of the file on storage when ``raw`` decompresses it; the
-    decompressed output is then capped (absolute size and ratio).
+    decompressed output is then capped (absolute size and ratio). Lines that leave a quote open
+    are collected whole (decoded) in ``unclosed``.
     """
 
     CHUNK = 4 * 1024 * 1024
@@ -50,11 +58,15 @@ class BoundedLines(io.RawIOBase):
         name: str,
         max_row_bytes: int = MAX_ROW_BYTES,
         compressed_size: int | None = None,
+        skip_first_line: bool = False,
     ) -> None:
         super().__init__()
         self.raw, self.name, self.max_row = raw, name, max_row_bytes
         self.compressed_size = compressed_size
         self.overlong: list[str] = []
+        self.unclosed: list[str] = []
+        self._skipping = skip_first_line  # before the end of the header line
+        self._held_cr = False  # a chunk's last byte was CR: its LF may start the next chunk
         self.bytes_in = 0
         self._tail = b""  # the unfinished last line, held back until its end is seen
         self._dropping = False  # inside an overlong line: discard up to its newline
@@ -77,15 +89,27 @@ class BoundedLines(io.RawIOBase):
             self.raw.close()
         super().close()
 
+    def at_end(self) -> bool:
+        """True when no byte is left to read (e.g. a header-only file); reads ahead if needed."""
+        while not self._out and not self._eof:
+            self._out = self._next_complete_lines()
+        return not self._out
+
     def _next_complete_lines(self) -> bytes:
-        chunk = self.raw.read(self.CHUNK)
+        chunk = self._next_chunk()
         if not chunk:
             self._eof = True
             if self._dropping:
                 self._finish_dropping()
             last, self._tail = self._tail, b""
-            return last
-        self._count(len(chunk))
+            if self._skipping:
+                return b""  # a file of one line without its line end: the header alone
+            return self._closed_lines(last)
+        if self._skipping:
+            newline = chunk.find(b"\n")
+            if newline < 0:
+                return b""
+            self._skipping, chunk = False, chunk[newline + 1 :]
         if self._dropping:
             newline = chunk.find(b"\n")
             self._dropped += chunk[: newline if newline >= 0 else len(chunk)][
@@ -104,7 +128,28 @@ class BoundedLines(io.RawIOBase):
             self._tail = b""
         if complete and self._may_hold_overlong(complete):
             complete = self._without_overlong(complete)
-        return complete
+        return self._closed_lines(complete)
+
+    def _next_chunk(self) -> bytes:
+        """The next chunk of ``raw`` with lone CRs made LFs (a trailing CR held back until the
+        next chunk shows whether an LF follows it); empty at the end of ``raw``."""
+        while True:
+            raw = self.raw.read(self.CHUNK)
+            if raw:
+                self._count(len(raw))
+            chunk = b"\r" + raw if self._held_cr else raw
+            self._held_cr = False
+            if raw and chunk.endswith(b"\r"):
+                chunk, self._held_cr = chunk[:-1], True
+                if not chunk:
+                    continue
+            return normalise_line_ends(chunk)  # at the end, a held CR is a line end
+
+    def _closed_lines(self, data: bytes) -> bytes:
+        """``data`` without the lines that leave a quote open (set aside in ``unclosed``)."""
+        data, unclosed = split_open_quotes(data)
+        self.unclosed.extend(line.decode("utf-8", errors="replace") for line in unclosed)
+        return data
 
     def _count(self, n: int) -> None:
         self.bytes_in += n
@@ -144,4 +189,8 @@ class BoundedLines(io.RawIOBase):
 
     def drain_overlong(self) -> list[str]:
         lines, self.overlong = self.overlong, []
+        return lines
+
+    def drain_unclosed(self) -> list[str]:
+        lines, self.unclosed = self.unclosed, []
         return lines

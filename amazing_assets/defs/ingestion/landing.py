@@ -15,12 +15,18 @@ from dataclasses import asdict, dataclass
 
 import pyarrow.fs as pafs
 
+from amazing_assets.defs.ingestion.bounded_lines import MAX_ROW_BYTES
+from amazing_assets.defs.ingestion.line_rules import normalise_line_ends
 from amazing_assets.defs.ingestion.parsing import header_name
 from amazing_assets.lib.schema import EVENT_COLUMNS
 from amazing_assets.lib.storage import Location
 
 CSV_SUFFIXES = (".csv", ".csv.gz")
 HEADER_PROBE_BYTES = 64 * 1024
+"""Bytes read after the header line to look at the first data lines."""
+MAX_HEADER_BYTES = MAX_ROW_BYTES
+"""The header is read to its line end, up to this: a longer one is no export's header (and
+would not fit the parser's row limit)."""
 EDGE_BYTES = 1024 * 1024
 # A first line that starts like an event row (a timestamp) means the header is missing.
 DATA_LINE = re.compile(r"^\s*\"?\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
@@ -117,10 +123,30 @@ def read_header(
 
 
 def read_head(fs: pafs.FileSystem, path: str, compression: str | None, name: str) -> bytes:
-    """The first bytes of an export (decompressed, without a UTF-8 byte-order mark)."""
+    """The header line and the first data lines of an export (decompressed, without a UTF-8
+    byte-order mark): read up to the header's line end, then :data:`HEADER_PROBE_BYTES` more.
+
+    Refuses a header longer than :data:`MAX_HEADER_BYTES`: a fixed probe used to cut a wide
+    header (10,000 columns), and every row then failed with advice about the wrong problem.
+    """
+    limit = MAX_HEADER_BYTES + len(codecs.BOM_UTF8)
     try:
         with fs.open_input_stream(path, compression=compression) as stream:
-            head = stream.read(HEADER_PROBE_BYTES)
+            head, end = b"", None
+            while end is None and len(head) <= limit:
+                chunk = stream.read(HEADER_PROBE_BYTES)
+                if not chunk:
+                    break
+                head += chunk
+                end = first_line_end(head)
+            if (end is None and len(head) > limit) or (end is not None and end > limit):
+                raise LandingFormatError(
+                    f"{name}: the header line (line 1) is longer than {MAX_HEADER_BYTES:,} "
+                    "bytes; no REES46 header is (9 short column names). Check that the file is "
+                    "a CSV export with one header line, or export only the columns needed"
+                )
+            if end is not None:
+                head += stream.read(max(0, end + HEADER_PROBE_BYTES - len(head)))
     except OSError as error:
         raise LandingFormatError(
             f"{name}: cannot be read ({error}); if it is a truncated or corrupt .gz, re-export or "
@@ -129,19 +155,31 @@ def read_head(fs: pafs.FileSystem, path: str, compression: str | None, name: str
     return head[len(codecs.BOM_UTF8) :] if head.startswith(codecs.BOM_UTF8) else head
 
 
+def first_line_end(data: bytes) -> int | None:
+    """Where the first line of ``data`` ends (LF, CRLF or a lone CR), or None if it does not."""
+    ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
+    return min(ends) if ends else None
+
+
 def parse_header(head: bytes, name: str) -> tuple[str, ...]:
-    """Validate the header line at the start of ``head``; the error says what to do."""
+    """Validate the header line at the start of ``head``; the error says what to do.
+
+    Messages never quote the line: for a file without a header it is an event (a customer's
+    id and session), and the message reaches the run's event log and the log stream. They say
+    what an operator can act on instead: the field count, the required names missing.
+    """
     if not head.strip():
         raise LandingFormatError(
             f"{name}: the file is empty; re-export it or remove it from the landing zone"
         )
-    first_line = head.split(b"\n", 1)[0].rstrip(b"\r")
+    end = first_line_end(head)
+    first_line = head if end is None else head[:end]
     try:
         header = first_line.decode("utf-8")
     except UnicodeDecodeError as error:
         raise LandingFormatError(
-            f"{name}: line 1 is not UTF-8 ({error}); re-export the file as UTF-8 "
-            "(e.g. `iconv -f latin1 -t utf-8`)"
+            f"{name}: line 1 is not UTF-8 (byte {error.start + 1} of the line); re-export the "
+            "file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)"
         ) from error
     columns = tuple(header_name(c) for c in header.split(","))
     if DATA_LINE.match(header):
@@ -157,9 +195,12 @@ def parse_header(head: bytes, name: str) -> tuple[str, ...]:
             )
     missing = [c for c in EVENT_COLUMNS if c not in columns]
     if missing:
+        present = len(EVENT_COLUMNS) - len(missing)
         raise LandingFormatError(
-            f"{name}: header line 1 lacks required column(s) {missing}; found {list(columns)}. "
-            f"Export the REES46 columns {list(EVENT_COLUMNS)} (extra columns are ignored)."
+            f"{name}: header line 1 lacks required column(s) {missing}; it has {len(columns)} "
+            f"field(s), {present} of them named like a required column"
+            + (" (is line 1 a data row? an export without its header line)" if not present else "")
+            + f". Export the REES46 columns {list(EVENT_COLUMNS)} (extra columns are ignored)."
         )
     duplicated = sorted({c for c in columns if columns.count(c) > 1 and c in EVENT_COLUMNS})
     if duplicated:
@@ -176,9 +217,12 @@ def rows_carry_unnamed_index(head: bytes, columns: tuple[str, ...]) -> bool:
     Without this every row would be a ``wrong_field_count``; with it the index is ignored like
     any other extra column.
     """
-    lines = head.split(b"\n")[1:-1]  # the last piece may be a line cut by the probe
+    lines = normalise_line_ends(head).split(b"\n")[1:-1]  # the last may be cut by the probe
     texts = [line.decode("utf-8", "replace").rstrip("\r") for line in lines if line.strip()]
-    sample = list(csv.reader(texts[:INDEX_PROBE_LINES]))
+    try:
+        sample = list(csv.reader(texts[:INDEX_PROBE_LINES]))
+    except csv.Error:  # lines the parser will quarantine; they tell nothing about an index
+        return False
     indexed = [
         fields
         for fields in sample

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from amazing_assets.defs.ingestion.line_shape import line_shape
 from amazing_assets.lib.identifiers import UUID_PATTERN
 
 TOP_CODES = 5
@@ -24,6 +25,11 @@ REMEDIES: tuple[tuple[str, str], ...] = (
         "wrong_field_count",
         "lines that do not split into the header's fields: re-export the file "
         "without truncation, with one event per line and quotes around fields holding commas",
+    ),
+    (
+        "unclosed_quote",
+        "lines that open a quoted field and do not close it on the same line (a stray quote, "
+        'e.g. a brand written as "apple): re-export with quotes doubled inside quoted fields',
     ),
     (
         "row_too_long",
@@ -75,10 +81,11 @@ def mask_identifiers(line: str) -> str:
 
 
 def clip(line: str | None) -> str:
-    """One example line: identifiers masked, on one line, at most MAX_EXAMPLE_CHARS."""
+    """One example line by its shape (no value of it: see :func:`line_shape`), on one line, at
+    most MAX_EXAMPLE_CHARS."""
     if line is None:
         return "(no text kept)"
-    one_line = mask_identifiers(line).replace("\r", "\\r").replace("\n", "\\n")
+    one_line = line_shape(line).replace("\r", "\\r").replace("\n", "\\n")
     return one_line if len(one_line) <= MAX_EXAMPLE_CHARS else one_line[:MAX_EXAMPLE_CHARS] + "…"
 
 
@@ -102,7 +109,7 @@ def rejection_message(
     for name, (rows, bad) in sorted(files.items()):
         lines.append(f"    {name}: {rows:,} rows, {bad:,} offending")
     lines.append("  top codes: " + ", ".join(f"{code} {n:,}" for code, n in top))
-    lines.append("  example lines (identifiers masked):")
+    lines.append("  example lines (their shape: digits as 9, letters as a):")
     for example in examples[:EXAMPLE_LINES]:
         lines.append(f"    [{example.code}] {example.source_file}: {clip(example.line)}")
     lines.append(

@@ -12,12 +12,12 @@ starting on a landing zone whose months are already in the warehouse).
 import hashlib
 import json
 import os
-import re
 
 import dagster as dg
 import pyarrow.fs as pafs
 
 from amazing_assets.defs.ingestion.landing import CSV_SUFFIXES
+from amazing_assets.defs.ingestion.month_folders import month_folder_problem
 from amazing_assets.lib.partitions import (
     PARTITION_TAG,
     RANGE_END_TAG,
@@ -28,7 +28,6 @@ from amazing_assets.lib.partitions import (
 from amazing_assets.lib.storage import Location
 from amazing_assets.lib.warehouse import WarehouseResource
 
-MONTH_FOLDER = re.compile(r"^\d{4}-\d{2}$")
 RAW_EVENTS = dg.AssetKey("raw_events")
 
 
@@ -56,18 +55,17 @@ def landing_listing(landing: Location) -> tuple[dict[str, dict[str, str]], list[
             continue
         if any(part.startswith(("_", ".")) for part in parts):
             continue  # private folders and files by convention (e.g. the generator's _ground_truth)
-        if len(parts) != 2 or not valid_month(parts[0]):
-            ignored.append(f"{relative} (not in a YYYY-MM month folder)")
+        problem = month_folder_problem(parts[0]) if len(parts) == 2 else None
+        if len(parts) != 2 or problem:
+            ignored.append(
+                f"{ascii(relative)[1:-1]} ({problem or 'not in a YYYY-MM month folder'})"
+            )
             continue
         if not landing.is_s3 and os.path.islink(info.path):
             ignored.append(f"{relative} (a symbolic link; copy the export itself)")
             continue
         months.setdefault(parts[0], {})[parts[1]] = f"{info.size}:{info.mtime_ns}"
     return months, sorted(ignored)
-
-
-def valid_month(folder: str) -> bool:
-    return bool(MONTH_FOLDER.match(folder)) and 1 <= int(folder[5:7]) <= 12
 
 
 def newest_mtime_ns(files: dict[str, str]) -> int:
