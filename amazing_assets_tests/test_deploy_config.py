@@ -492,3 +492,17 @@ def test_non_operators_get_a_read_only_dagster_ui():
         in by_upstream["dagster-webserver-readonly"]
     )
     assert set(services["dagster-proxy"]["secrets"]) == {"dagster_ui_users", "dagster_ui_viewers"}
+
+
+def test_the_one_shot_holding_minio_s_root_credentials_meets_minio_alone():
+    """Before: minio-init sat on `pipeline-storage`, next to dagster-code and the Spark workers
+    (reachable from it, and it from them), with MinIO's root password in its environment."""
+    services = COMPOSE["services"]
+    init = service_networks(services["minio-init"])
+    neighbours = {
+        other
+        for other, service in services.items()
+        if other != "minio-init" and service_networks(service) & init
+    }
+    assert neighbours == {"minio"}
+    assert "MINIO_ROOT_PASSWORD" in services["minio-init"]["environment"]

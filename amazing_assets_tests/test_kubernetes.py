@@ -140,7 +140,14 @@ def test_compose_service_matches_the_settings(name):
         elif not isinstance(value, dict):
             expected[key] = str(value)
     assert actual == expected
-    assert sorted(compose.get("secrets", [])) == sorted(service.get("secret_files", []))
+    assert secret_entries(compose.get("secrets")) == secret_entries(service.get("secret_files"))
+
+
+def secret_entries(entries: list[Any] | None) -> list[tuple[str, int | None]]:
+    """(name, mode) of each secret a service mounts, from compose's short or long form."""
+    return sorted(
+        (e["source"], e.get("mode")) if isinstance(e, dict) else (e, None) for e in entries or []
+    )
 
 
 def test_compose_networks_are_the_settings_zones():
@@ -155,10 +162,12 @@ def test_compose_networks_are_the_settings_zones():
 
 
 def test_published_ports_are_the_settings_ones():
+    published: dict[str, list[int]] = {}
     for name, service in COMPOSE["services"].items():
         for port in service.get("ports", []):
             if str(port).startswith("${AMAZING_PUBLIC_BIND"):
-                assert int(str(port).rsplit(":", 1)[1]) == SETTINGS["published"][name], name
+                published.setdefault(name, []).append(int(str(port).rsplit(":", 1)[1]))
+    assert published == SETTINGS["published"]
 
 
 def env_example_variables() -> list[str]:
@@ -239,6 +248,7 @@ def filled_secrets(folder: Path) -> list[dict[str, Any]]:
     """The Secrets ``render.py secrets`` builds from a filled .env and secrets/ folder."""
     env = {name: f"test-{name.lower()}" for name in env_example_variables()}
     (folder / "dagster-ui.htpasswd").write_text("alice:$2y$05$abc\n")
+    (folder / "dagster-ui-viewers.htpasswd").write_text("bob:$2y$05$def\n")
     (folder / "panel-users.json").write_text('{"marketing": "x"}\n')
     return render.render_secrets(SETTINGS, env, folder)
 
@@ -267,6 +277,7 @@ def test_no_secret_value_is_committed_and_none_is_rendered_without_a_value(tmp_p
     env = dict.fromkeys(env_example_variables(), "x")
     env["DAGSTER_POSTGRES_PASSWORD"] = ""
     (tmp_path / "dagster-ui.htpasswd").write_text("alice:x\n")
+    (tmp_path / "dagster-ui-viewers.htpasswd").write_text("bob:x\n")
     (tmp_path / "panel-users.json").write_text("{}\n")
     with pytest.raises(SystemExit, match="DAGSTER_POSTGRES_PASSWORD"):
         render.render_secrets(SETTINGS, env, tmp_path)
@@ -395,8 +406,12 @@ def test_the_hosts_the_configuration_files_name_are_services():
     postgres = dagster["storage"]["postgres"]["postgres_db"]
     assert postgres["port"] in service_port(postgres["hostname"])
     nginx = (ROOT / "deploy/proxy/nginx.conf").read_text()
-    (host, port) = re.findall(r"proxy_pass http://([\w-]+):(\d+);", nginx)[0]
-    assert int(port) in service_port(host)
+    upstreams = re.findall(r"proxy_pass http://([\w-]+):(\d+);", nginx)
+    assert {host for host, _ in upstreams} == {"dagster-webserver", "dagster-webserver-readonly"}
+    for host, port in upstreams:
+        assert int(port) in service_port(host), host
+    listens = {int(p) for p in re.findall(r"^\s*listen (\d+);", nginx, flags=re.M)}
+    assert listens == service_port("dagster-proxy") == set(SETTINGS["published"]["dagster-proxy"])
     endpoint = code_env()["AMAZING_S3_ENDPOINT"]
     host, port = endpoint.removeprefix("http://").split(":")
     assert int(port) in service_port(host)
@@ -459,8 +474,13 @@ def test_panel_reaches_neither_the_dagster_webserver_nor_the_code_location():
     assert not can("panel", "spark-executor", 7079)
     assert can("panel", "minio", 9000)
     assert can("dagster-proxy", "dagster-webserver", 3000)  # only the proxy bridges
+    assert can("dagster-proxy", "dagster-webserver-readonly", 3000)
     assert not can(None, "dagster-webserver", 3000)
-    assert can(None, "dagster-proxy", 8080) and can(None, "panel", 5006)
+    assert not can(None, "dagster-webserver-readonly", 3000)
+    assert not can("panel", "dagster-webserver-readonly", 3000)
+    assert can(None, "dagster-proxy", 8080) and can(None, "dagster-proxy", 8082)
+    assert can(None, "panel", 5006)
+    assert not can(None, "dagster-proxy", 8081)  # the health check's port is not published
     assert not can(None, "dagster-code", 4000) and not can(None, "minio", 9000)
     assert can("dagster-webserver", "dagster-code", 4000)
     assert can("dagster-daemon", "dagster-code", 4000)
@@ -468,6 +488,11 @@ def test_panel_reaches_neither_the_dagster_webserver_nor_the_code_location():
     assert can("spark-executor", "dagster-code", 7078)  # executors call back to the driver
     assert can("spark-executor", "minio", 9000)
     assert not can("dagster-proxy", "dagster-code", 4000)
+    # The one-shot holding MinIO's root credentials reaches MinIO and nothing else.
+    assert can("minio-init", "minio", 9000)
+    for target, port in (("dagster-code", 4000), ("dagster-code", 7078), ("postgres", 5432),
+                         ("spark-executor", 7079), ("dagster-webserver", 3000)):  # fmt: skip
+        assert not can("minio-init", target, port), target
     # Not vacuous: Panel put on the proxy's zone, as a compose network would, reaches it.
     on_ui = {**pods["panel"], f"{render.NET_LABEL}ui": "member"}
     assert may_connect(policies, on_ui, pods["dagster-webserver"], 3000)
@@ -488,7 +513,7 @@ def test_network_policies_mirror_the_compose_networks():
                 COMPOSE["services"][target].get("networks", [])
             )
             for port in pod_ports(target):
-                expected = bool(shared) or SETTINGS["published"].get(target) == port
+                expected = bool(shared) or port in SETTINGS["published"].get(target, [])
                 assert may_connect(policies, pods[source], pods[target], port) == expected, (
                     source, target, port
                 )  # fmt: skip
@@ -530,6 +555,7 @@ def test_the_command_line_renders_secrets_from_an_env_file_and_checks_the_manife
     lines = [f"{name}=value-of-{name.lower()}" for name in env_example_variables()]
     env_file.write_text("# filled\n" + "\n".join(lines) + "\n")
     (tmp_path / "dagster-ui.htpasswd").write_text("alice:$2y$05$abc\n")
+    (tmp_path / "dagster-ui-viewers.htpasswd").write_text("bob:$2y$05$def\n")
     (tmp_path / "panel-users.json").write_text('{"marketing": "x"}\n')
     script = str(ROOT / "deploy/kubernetes/render.py")
     command = [sys.executable, script, "secrets", "--env-file", str(env_file)]
@@ -570,3 +596,24 @@ def test_the_daemon_and_the_code_location_never_run_twice():
         deployment = named("Deployment", name)
         assert deployment["spec"]["replicas"] == 1
         assert deployment["spec"]["strategy"] == {"type": "Recreate"}, name
+
+
+def test_the_read_only_webserver_runs_read_only_and_mounts_no_secret():
+    """The viewers' UI of compose on Kubernetes too: --read-only, Dagster's storage, no files."""
+    spec = named("Deployment", "dagster-webserver-readonly")["spec"]["template"]["spec"]
+    (container,) = spec["containers"]
+    assert "--read-only" in container["command"]
+    operators = named("Deployment", "dagster-webserver")["spec"]["template"]["spec"]
+    assert "--read-only" not in operators["containers"][0]["command"]
+    assert {v["name"] for v in container["env"]} == {
+        "DAGSTER_POSTGRES_DB", "DAGSTER_POSTGRES_USER", "DAGSTER_POSTGRES_PASSWORD",
+    }  # fmt: skip
+    assert not any("projected" in v for v in spec.get("volumes", []))
+    proxy = named("Deployment", "dagster-proxy")["spec"]["template"]["spec"]
+    (secrets,) = [v for v in proxy["volumes"] if "projected" in v]
+    items = {(s["secret"]["name"], i["key"]) for s in secrets["projected"]["sources"]
+             for i in s["secret"]["items"]}  # fmt: skip
+    assert items == {
+        ("amazing-dagster-ui-users", "dagster_ui_users"),
+        ("amazing-dagster-ui-viewers", "dagster_ui_viewers"),
+    }

@@ -111,6 +111,13 @@ def probe(healthcheck: list[str], period: int) -> dict[str, Any]:
     return {"exec": {"command": command}, "periodSeconds": period, "timeoutSeconds": 10}
 
 
+def secret_file_names(service: dict[str, Any]) -> list[str]:
+    """The secret files a service mounts: compose's short form (a name) or long form
+    (``{source: name, mode: ...}``). Kubernetes mounts each 0440 whatever the mode: with fsGroup
+    set the kubelet adds group read anyway (see ``secret_files`` in the settings)."""
+    return [e["source"] if isinstance(e, dict) else e for e in service.get("secret_files") or []]
+
+
 def container(name: str, service: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
     spec: dict[str, Any] = {"name": name, "image": settings["images"][service["image"]]}
     if "entrypoint" in service:
@@ -196,7 +203,7 @@ def pod_spec(name: str, service: dict[str, Any], settings: dict[str, Any]) -> di
         volumes.append({"name": "config", "configMap": {"name": f"{name}-files"}})
     if service.get("secret_files"):
         sources = []
-        for file_name in service["secret_files"]:
+        for file_name in secret_file_names(service):
             secret = settings["secret_files"][file_name]["secret"]
             item = {"key": file_name, "path": file_name}
             sources.append({"secret": {"name": secret, "items": [item]}})
@@ -340,7 +347,7 @@ def rbac(settings: dict[str, Any]) -> list[Manifest]:
 
 def network_policies(settings: dict[str, Any]) -> list[Manifest]:
     """Deny every connection into the namespace's pods, then allow, per zone, members from
-    members (compose's networks), and the published pods from anywhere on their port."""
+    members (compose's networks), and the published pods from anywhere on their ports."""
     policies: list[Manifest] = [
         {
             "apiVersion": "networking.k8s.io/v1",
@@ -363,7 +370,7 @@ def network_policies(settings: dict[str, Any]) -> list[Manifest]:
                 },
             }
         )
-    for name, port in settings["published"].items():
+    for name, ports in settings["published"].items():
         policies.append(
             {
                 "apiVersion": "networking.k8s.io/v1",
@@ -372,7 +379,7 @@ def network_policies(settings: dict[str, Any]) -> list[Manifest]:
                 "spec": {
                     "podSelector": {"matchLabels": selector(name)},
                     "policyTypes": ["Ingress"],
-                    "ingress": [{"ports": [{"protocol": "TCP", "port": port}]}],
+                    "ingress": [{"ports": [{"protocol": "TCP", "port": p} for p in ports]}],
                 },
             }
         )
