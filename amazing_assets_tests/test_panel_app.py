@@ -228,11 +228,10 @@ def test_did_it_work_page_says_what_each_export_of_the_month_shows(page, backfil
         "en attente de 2019-12"
     }
     page.locator("select").first.select_option(EARLIER)
-    cards = page.locator("[data-testid=outcome]")
-    cards.first.wait_for()
-    page.wait_for_function(
-        "n => document.querySelectorAll('[data-testid=outcome]').length === n", arg=len(october)
-    )
+    for row in october.itertuples():  # locators pierce the panes' shadow DOM; querySelector not
+        card = page.locator(f"[data-testid=outcome][data-export='{row.export_id}']")
+        card.wait_for()
+    assert page.locator("[data-testid=outcome]").count() == len(october)
     for row in october.itertuples():
         card = page.locator(f"[data-testid=outcome][data-export='{row.export_id}']")
         verdict = card.locator("[data-testid=verdict]").inner_text()
