@@ -14,6 +14,7 @@ from amazing_assets.defs.cleaning import definitions as cleaning
 from amazing_assets.defs.features import definitions as features
 from amazing_assets.defs.ingestion import definitions as ingestion
 from amazing_assets.defs.ingestion.sensors import build_landing_sensor
+from amazing_assets.defs.measurement import definitions as measurement
 from amazing_assets.defs.privacy import definitions as privacy
 from amazing_assets.defs.segments import definitions as segments
 from amazing_assets.defs.value import definitions as value
@@ -21,7 +22,7 @@ from amazing_assets.lib.settings import Settings, load_settings
 from amazing_assets.resources import build_resources
 
 CODE_LOCATION = "amazing_assets"
-STAGES = (ingestion, cleaning, features, value, segments, privacy)
+STAGES = (ingestion, cleaning, features, value, segments, measurement, privacy)
 """In data order; each stage's ``definitions()`` returns its own."""
 
 MONTHLY_ASSETS = [
@@ -36,9 +37,13 @@ MONTHLY_ASSETS = [
     "kmeans_model",
     "cluster_profiles",
     "segment_migration",
+    "audience_exports",
+    "audience_export_log",
+    "action_outcomes",
 ]
 """What one month's run materialises. rejected_events and erasure_audit are assets too, written
-by the steps that refuse a month and by the erasure job."""
+by the steps that refuse a month and by the erasure job. action_outcomes of a month reads
+"waiting" until the next month's events exist; its automation sensor measures it then."""
 
 monthly_segments_job = dg.define_asset_job(
     "monthly_segments",

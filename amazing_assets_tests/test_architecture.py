@@ -10,7 +10,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "amazing_assets"
-STAGES = ("ingestion", "cleaning", "features", "value", "segments", "privacy")
+STAGES = (
+    "ingestion",
+    "cleaning",
+    "features",
+    "value",
+    "segments",
+    "measurement",
+    "privacy",
+)
 """Stages in data order: a stage may import the ones before it, never the ones after."""
 ENVIRONMENT_OWNER = f"{PACKAGE}.lib.settings"
 

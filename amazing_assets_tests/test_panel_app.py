@@ -14,6 +14,7 @@ import re
 import sys
 from pathlib import Path
 
+import dagster as dg
 import pandas as pd
 import pytest
 
@@ -40,6 +41,7 @@ PAGES = {  # page key → its French label in the sidebar
     "explorer": "Explorateur",
     "migration": "Migrations",
     "value": "Valeur client",
+    "outcomes": "Ça a marché ?",
     "customer": "Client",
 }
 
@@ -130,6 +132,7 @@ def test_every_page_renders_without_console_errors(browser, app, backfilled):
         "explorer": ".swatch",
         "migration": "text=Segment de départ",
         "value": "[data-testid=value-modelled_buyers]",
+        "outcomes": "[data-testid=verdict]",
         "customer": "[data-testid=predicted-name]",
     }
     shots = {}
@@ -170,22 +173,84 @@ def test_the_language_switch_turns_labels_and_segment_names_to_english(page, bac
     page.get_by_role("button", name="Segment profiles", exact=True).wait_for()
 
 
-def test_the_export_downloads_exactly_the_segment_keys(page, backfilled):
+def test_the_export_downloads_the_recorded_audience_with_its_control_flag(page, backfilled):
+    """Before: the export held the segment's keys only, nobody was held out, nothing recorded."""
     assignments = table(backfilled.warehouse, "kmeans_model/assignments", [LATEST])
     profiles = table(backfilled.warehouse, "cluster_profiles", [LATEST])
+    audiences = table(backfilled.warehouse, "audience_exports", [LATEST])
+    log = table(backfilled.warehouse, "audience_export_log", [LATEST]).set_index("segment")
     chosen = profiles.sort_values("size").iloc[0]  # the smallest segment, not the default one
+    entry = log.loc[chosen["segment"]]
     open_page(page, "profiles")
     page.locator("select").nth(1).select_option(label=chosen["name_fr"])
     page.get_by_role("heading", name=chosen["name_fr"]).wait_for()
+    sizes = page.locator("[data-testid=export-sizes]").inner_text()
+    assert f"{french_thousands(entry['controls'])} témoins" in sizes
+    assert entry["export_id"] in sizes
     with page.expect_download() as download_info:
-        page.get_by_text(re.compile("Exporter les clés clients")).click()
-    path = download_info.value.path()
-    with open(path, newline="") as handle:
+        page.get_by_text(re.compile("Exporter l'audience avec son groupe témoin")).click()
+    with open(download_info.value.path(), newline="") as handle:
         rows = list(csv.DictReader(handle))
     expected = set(assignments.loc[assignments["segment"] == chosen["segment"], "user_key"])
-    assert len(rows) == chosen["size"] == len(expected)
+    assert list(rows[0]) == ["export_id", "user_key", "group"]
+    assert len(rows) == chosen["size"] == len(expected) == entry["customers"]
     assert {r["user_key"] for r in rows} == expected
-    assert list(rows[0]) == ["user_key"]
+    assert {r["export_id"] for r in rows} == {entry["export_id"]}
+    recorded = audiences[audiences["export_id"] == entry["export_id"]]
+    assert {(r["user_key"], r["group"]) for r in rows} == set(
+        zip(recorded["user_key"], recorded["group"], strict=True)
+    )
+    assert sum(r["group"] == "control" for r in rows) == entry["controls"] > 0
+    assert sum(r["group"] == "target" for r in rows) == entry["targets"]
+
+
+def test_did_it_work_page_says_what_each_export_of_the_month_shows(page, backfilled):
+    """October's exports, measured on November as the automation sensor would once November's
+    clean events exist; November's wait for December."""
+    job = backfilled.defs.resolve_implicit_global_asset_job_def()
+    measured = job.execute_in_process(
+        asset_selection=[dg.AssetKey("action_outcomes")],
+        partition_key=f"{EARLIER}-01",
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert measured.success
+    outcomes = table(backfilled.warehouse, "action_outcomes")
+    october = outcomes[outcomes["month"] == EARLIER]
+    november = outcomes[outcomes["month"] == LATEST]
+    assert set(november["status"]) == {"waiting"} and set(october["outcome_month"]) == {LATEST}
+    assert set(october["status"]) <= {"measured", "not_measurable"}
+
+    open_page(page, "outcomes")
+    page.locator("[data-testid=verdict]").first.wait_for()
+    verdicts = page.locator("[data-testid=verdict]")
+    assert verdicts.count() == len(november)
+    assert {verdicts.nth(i).inner_text() for i in range(verdicts.count())} == {
+        "en attente de 2019-12"
+    }
+    page.locator("select").first.select_option(EARLIER)
+    for row in october.itertuples():  # locators pierce the panes' shadow DOM; querySelector not
+        card = page.locator(f"[data-testid=outcome][data-export='{row.export_id}']")
+        card.wait_for()
+    assert page.locator("[data-testid=outcome]").count() == len(october)
+    for row in october.itertuples():
+        card = page.locator(f"[data-testid=outcome][data-export='{row.export_id}']")
+        verdict = card.locator("[data-testid=verdict]").inner_text()
+        assert row.segment_name_fr in card.inner_text() and row.action_fr in card.inner_text()
+        if row.status == "not_measurable":
+            assert verdict == (
+                f"pas encore mesurable : le groupe témoin compte "
+                f"{french_thousands(row.controls)} clients, il en faut "
+                f"{french_thousands(row.controls_needed)}"
+            )
+        else:
+            words = {"worked": "l'action a marché", "no_effect": "aucun effet mesurable"}
+            assert verdict.endswith(words.get(row.verdict, "l'action a fait baisser les achats"))
+            assert f"{abs(100 * row.purchase_rate_diff):.1f}".replace(".", ",") in verdict
+    page.get_by_role("button", name="EN", exact=True).click()
+    page.get_by_text("Did it work?").first.wait_for()
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    page.wait_for_timeout(1500)
+    screenshot(page, "panel-did-it-work")
 
 
 def archetype_customers(backfilled, archetype: str, month: str) -> list[str]:

@@ -18,6 +18,7 @@ from panel_app.i18n import LANGUAGES, label
 from panel_app.pages.customer import CustomerPage
 from panel_app.pages.explorer import Explorer, warm_up
 from panel_app.pages.migration import Migration
+from panel_app.pages.outcomes import Outcomes
 from panel_app.pages.overview import Overview
 from panel_app.pages.profiles import SegmentProfiles
 from panel_app.pages.value import CustomerValue
@@ -29,6 +30,7 @@ PAGE_CLASSES = {
     "explorer": Explorer,
     "migration": Migration,
     "value": CustomerValue,
+    "outcomes": Outcomes,
     "customer": CustomerPage,
 }
 

@@ -266,3 +266,42 @@ def migration_labels(
             "customers": flows["customers"].astype(int),
         }
     )
+
+
+AUDIENCES = "audience_exports"
+EXPORT_LOG = "audience_export_log"
+OUTCOMES = "action_outcomes"
+AUDIENCE_CSV_COLUMNS = ["export_id", "user_key", "group"]
+
+
+@pn.cache(ttl=CACHE_SECONDS)
+def export_entry(warehouse_uri: str, month: str, segment: int) -> dict | None:
+    """The pipeline's record of the segment's export for ``month`` (sizes, share, id), or None
+    when ``audience_exports`` was not materialised for it."""
+    location = table(warehouse_uri, EXPORT_LOG)
+    if not table_exists(location):
+        return None
+    rows = scan_months(location, [month]).to_table(filter=pc.field("segment") == segment)
+    return rows.to_pylist()[0] if rows.num_rows else None
+
+
+@pn.cache(ttl=CACHE_SECONDS)
+def audience_csv(warehouse_uri: str, month: str, segment: int) -> str:
+    """The segment's audience as the pipeline recorded it: ``export_id,user_key,group`` per
+    customer, controls included and marked (the app writes nothing: it serves the record)."""
+    rows = scan_months(table(warehouse_uri, AUDIENCES), [month]).to_table(
+        columns=AUDIENCE_CSV_COLUMNS, filter=pc.field("segment") == segment
+    )
+    buffer = io.StringIO()
+    rows.to_pandas().sort_values("user_key").to_csv(buffer, index=False)
+    return buffer.getvalue()
+
+
+@pn.cache(ttl=CACHE_SECONDS)
+def outcomes(warehouse_uri: str, month: str) -> pd.DataFrame:
+    """``action_outcomes`` of the month's exports (empty when never measured)."""
+    location = table(warehouse_uri, OUTCOMES)
+    if not table_exists(location):
+        return pd.DataFrame()
+    frame = read_months(location, [month]).to_pandas()
+    return frame.sort_values("targets", ascending=False).reset_index(drop=True)

@@ -153,6 +153,70 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "No known purchase: value not predicted.",
     },
     "user_key": {"fr": "Clé client", "en": "Customer key"},
+    "outcomes": {"fr": "Ça a marché ?", "en": "Did it work?"},
+    "outcomes_help": {
+        "fr": "Pour chaque export du mois : les clients ciblés comparés au groupe témoin "
+        "(tenu à l'écart, non contacté) le mois suivant. L'intervalle est à 95 %.",
+        "en": "For each export of the month: the targeted customers against the control group "
+        "(held out, not contacted) the month after. The interval is at 95 %.",
+    },
+    "no_outcomes": {
+        "fr": "Aucun export mesuré pour ce mois : matérialisez audience_exports et "
+        "action_outcomes.",
+        "en": "No measured export for this month: materialise audience_exports and "
+        "action_outcomes.",
+    },
+    "target": {"fr": "Ciblés", "en": "Target"},
+    "control": {"fr": "Témoin", "en": "Control"},
+    "difference": {"fr": "Écart", "en": "Difference"},
+    "interval": {"fr": "Intervalle à 95 %", "en": "95 % interval"},
+    "purchase_rate": {"fr": "Taux d'achat", "en": "Purchase rate"},
+    "orders_per_customer": {"fr": "Commandes par client", "en": "Orders per customer"},
+    "revenue_per_customer": {"fr": "CA par client", "en": "Revenue per customer"},
+    "incremental_revenue": {"fr": "CA incrémental", "en": "Incremental revenue"},
+    "action": {"fr": "Action", "en": "Action"},
+    "export_id": {"fr": "Export", "en": "Export"},
+    "measured_in": {"fr": "mesuré sur", "en": "measured on"},
+    "export_measured": {
+        "fr": "Exporter l'audience avec son groupe témoin (CSV)",
+        "en": "Export the audience with its control group (CSV)",
+    },
+    "export_measured_help": {
+        "fr": "Colonne group : ne contactez que les lignes « target ». Les lignes « control » "
+        "sont tenues à l'écart pour mesurer l'effet de l'action (page « Ça a marché ? »).",
+        "en": 'Column group: contact the rows marked "target" only. The "control" rows are '
+        'held out to measure the action\'s effect (page "Did it work?").',
+    },
+    "export_sizes": {
+        "fr": "{targets} ciblés, {controls} témoins ({share} tenus à l'écart), export {export_id}",
+        "en": "{targets} targets, {controls} controls ({share} held out), export {export_id}",
+    },
+    "export_unmeasured": {
+        "fr": "Pas d'audience enregistrée pour ce mois (audience_exports) : cet export n'a pas "
+        "de groupe témoin, son effet ne pourra pas être mesuré.",
+        "en": "No recorded audience for this month (audience_exports): this export has no "
+        "control group, its effect cannot be measured.",
+    },
+    "verdict_worked": {"fr": "l'action a marché", "en": "the action worked"},
+    "verdict_no_effect": {"fr": "aucun effet mesurable", "en": "no measurable effect"},
+    "verdict_harmed": {
+        "fr": "l'action a fait baisser les achats",
+        "en": "the action lowered purchases",
+    },
+    "verdict_measured": {
+        "fr": "{diff} points de taux d'achat (intervalle à 95 % : {low} à {high}) : {verdict}",
+        "en": "{diff} points of purchase rate (95 % interval {low} to {high}): {verdict}",
+    },
+    "verdict_not_measurable": {
+        "fr": "pas encore mesurable : le groupe témoin compte {controls} clients, il en faut "
+        "{needed}",
+        "en": "not measurable yet: the control holds {controls} customers, {needed} are needed",
+    },
+    "verdict_waiting": {"fr": "en attente de {month}", "en": "waiting for {month}"},
+    "incremental_sentence": {
+        "fr": "CA incrémental : {value} (intervalle à 95 % : {low} à {high})",
+        "en": "Incremental revenue: {value} (95 % interval {low} to {high})",
+    },
     "access_denied": {
         "fr": "Accès non configuré : l'application exige une authentification hors démo.",
         "en": "Access is not configured: the app requires authentication outside the demo.",

@@ -10,7 +10,7 @@ from amazing_assets.defs.segments.profiles import ACTIONS
 from panel_app import data
 from panel_app.i18n import DEFAULT_LANGUAGE, LANGUAGES, label
 
-PAGES = ("overview", "profiles", "explorer", "migration", "value", "customer")
+PAGES = ("overview", "profiles", "explorer", "migration", "value", "outcomes", "customer")
 
 # Segment names in French for tables that carry only the English name (migration flows).
 FRENCH_NAMES = {name: action.name_fr for name, action in ACTIONS.items()}

@@ -20,6 +20,9 @@ APP_TABLES = (
     "pca_embedding",  # pca_embedding/coordinates (the explorer)
     "segment_migration",
     "customer_value",  # pseudonymous key → predicted value and churn risk
+    "audience_exports",  # pseudonymous key → export id and group (target or control)
+    "audience_export_log",
+    "action_outcomes",
 )
 """What the Panel app reads: the dashboard's storage user is granted these and nothing else."""
 

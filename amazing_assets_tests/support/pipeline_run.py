@@ -30,6 +30,9 @@ ASSETS = {
     "segment_migration",
     "purchase_days",
     "customer_value",
+    "audience_exports",
+    "audience_export_log",
+    "action_outcomes",
 }
 """Every asset the monthly job materialises (rejected_events and erasure_audit are written by
 the steps that refuse a month and by the erasure job)."""

@@ -10,7 +10,7 @@ import pandas as pd
 import panel as pn
 
 from panel_app import data
-from panel_app.i18n import MEDIAN_LABELS, format_number, localized
+from panel_app.i18n import MEDIAN_LABELS, format_number, format_percent, localized
 from panel_app.pages.base import Page
 from panel_app.pages.style import CARD_CSS
 
@@ -71,15 +71,7 @@ class SegmentProfiles(Page):
             f"{html.escape(localized(row, field, language))}</div></div>"
             for field in ACTION_FIELDS
         )
-        export = pn.widgets.FileDownload(
-            callback=lambda: io.StringIO(
-                data.segment_keys_csv(state.warehouse_uri, state.month, int(segment))
-            ),
-            filename=f"segment-{row['name'].lower().replace(' ', '-')}-{state.month}.csv",
-            label=f"{state.t('export')} — {format_number(row['size'], language)}",
-            button_type="primary",
-            embed=False,
-        )
+        export = self.export_widgets(row, int(segment))
         return pn.Column(
             pn.pane.Markdown(f"## {html.escape(name)}\n{localized(row, 'description', language)}"),
             pn.Row(
@@ -93,7 +85,47 @@ class SegmentProfiles(Page):
                 stylesheets=[CARD_CSS],
                 sizing_mode="stretch_width",
             ),
-            export,
-            pn.pane.Markdown(state.t("export_help")),
+            *export,
             sizing_mode="stretch_width",
         )
+
+    def export_widgets(self, row: dict, segment: int) -> list[pn.viewable.Viewable]:
+        """The recorded audience (targets and held-out controls) when the pipeline made one;
+        the plain key export, flagged as unmeasurable, otherwise."""
+        state, language = self.state, self.state.language
+        entry = data.export_entry(state.warehouse_uri, state.month, segment)
+        if entry is None:
+            plain = pn.widgets.FileDownload(
+                callback=lambda: io.StringIO(
+                    data.segment_keys_csv(state.warehouse_uri, state.month, segment)
+                ),
+                filename=f"segment-{row['name'].lower().replace(' ', '-')}-{state.month}.csv",
+                label=f"{state.t('export')} — {format_number(row['size'], language)}",
+                button_type="primary",
+                embed=False,
+            )
+            warning = pn.pane.Alert(state.t("export_unmeasured"), alert_type="warning")
+            return [plain, pn.pane.Markdown(state.t("export_help")), warning]
+        measured = pn.widgets.FileDownload(
+            callback=lambda: io.StringIO(
+                data.audience_csv(state.warehouse_uri, state.month, segment)
+            ),
+            filename=f"audience-{entry['export_id']}.csv",
+            label=f"{state.t('export_measured')} — {format_number(entry['customers'], language)}",
+            button_type="primary",
+            embed=False,
+        )
+        sizes = state.t("export_sizes").format(
+            targets=format_number(entry["targets"], language),
+            controls=format_number(entry["controls"], language),
+            share=format_percent(entry["control_share"], language, 0),
+            export_id=entry["export_id"],
+        )
+        return [
+            measured,
+            pn.pane.HTML(
+                f'<div data-testid="export-sizes">{html.escape(sizes)}</div>',
+                sizing_mode="stretch_width",
+            ),
+            pn.pane.Markdown(f"{state.t('export_measured_help')} {state.t('export_help')}"),
+        ]

@@ -34,6 +34,7 @@ erasure_audit = dg.AssetSpec(
         "customer_value",
         "pca_embedding",
         "kmeans_model",
+        "audience_exports",
     ],
     group_name="privacy",
     owners=OWNERS,

@@ -1,0 +1,1 @@
+"""Measurement: audiences exported with a control group, and what each action changed."""
