@@ -24,12 +24,12 @@ from amazing_assets.defs.segments.modeling import (
     fit_kmeans,
     segment_pipeline,
 )
+from amazing_assets.defs.segments.prediction import load_predictor
 from amazing_assets.lib.artifacts import (
     MANIFEST_FILE,
     MODEL_FILE,
     ModelIntegrityError,
     load_model,
-    load_predictor,
     model_location,
     save_model,
 )
