@@ -135,3 +135,41 @@ def test_names_follow_identity_and_changes_are_recorded():
     assert changes.loc[0, "centre_shift"] == 0.0 and changes.loc[1, "centre_shift"] == 0.5
     assert changes["definition_moved"].tolist() == [False, True, False]
     assert np.isnan(changes.loc[2, "member_overlap"]) and changes.loc[0, "member_overlap"] == 0.9
+
+
+def test_the_app_tells_a_renamed_segment_apart_from_customers_moving():
+    from panel_app.changes import segment_changes
+    from panel_app.i18n import label
+    from panel_app.pages.migration import identity_summary
+
+    users = [str(i) for i in range(10)]
+    october = pd.DataFrame(
+        {"user_key": users, SEGMENT_ID: [0] * 6 + [1] * 4,
+         "name": ["Occasional browsers"] * 6 + ["Champions"] * 4}
+    )  # fmt: skip
+    november = october.assign(name=["Browsers, low activity"] * 6 + ["Champions"] * 4)
+    november.loc[9, [SEGMENT_ID, "name"]] = [0, "Browsers, low activity"]
+    flows = identity_flows(october, november)
+    lines = identity_summary(flows, lambda k: label(k, "en"), lambda n: n, "en")
+    assert lines[0] == "1 of 10 customers (10.0%) changed segment."
+    assert lines[1].startswith("“Occasional browsers” is now “Browsers, low activity”")
+    assert "its 6 customers did not change segment" in lines[1]
+    history = pd.DataFrame(
+        {
+            "month": ["2019-10", "2019-10", "2019-11", "2019-11"],
+            "segment": [0, 1, 3, 0],
+            SEGMENT_ID: [0, 1, 0, 1],
+            "name": ["Occasional browsers", "Champions", "Browsers, low activity", "Champions"],
+            "name_fr": ["Visiteurs occasionnels", "Champions", "Visiteurs, activité faible",
+                        "Champions"],
+            "size": [6, 4, 6, 4],
+            "revenue_share": [0.0, 1.0, 0.0, 1.0],
+            "definition_moved": [False, False, True, False],
+        }
+    )  # fmt: skip
+    sentences = dict(segment_changes(history, "2019-11", "2019-10", "en"))
+    browsers = sentences["Browsers, low activity"]
+    assert "formerly “Occasional browsers”" in browsers and "new segment" not in browsers
+    assert "(+0.0%)" in browsers
+    french = dict(segment_changes(history, "2019-11", "2019-10", "fr"))
+    assert "anciennement « Visiteurs occasionnels »" in french["Visiteurs, activité faible"]
