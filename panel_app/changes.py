@@ -1,8 +1,8 @@
 """One sentence per segment on what changed since the previous month (the overview's digest).
 
-Segments are matched across months by name: a name is a measured definition (``profiles.py``),
-so "Champions" this month and last month describe the same kind of customer even when the
-cluster numbers differ.
+Segments are matched across months by their identity (``segment_id``, issue 25) when both months
+carry it, else by name. A segment that kept its id under a new name is told as a definition
+change ("formerly X: the threshold moved"), never as a new segment with customers moving in.
 """
 
 from __future__ import annotations
@@ -35,20 +35,27 @@ def segment_changes(history: pd.DataFrame, month: str, previous: str | None, lan
     ``revenue_share`` and, when modelled, ``churn_risk``.
     """
     now = history[history["month"] == month].sort_values("size", ascending=False)
-    before = history[history["month"] == previous].set_index("name") if previous else pd.DataFrame()
+    earlier = history[history["month"] == previous] if previous else pd.DataFrame()
+    key = "segment_id" if _has_ids(now) and _has_ids(earlier) else "name"
+    before = earlier.set_index(key, drop=False) if len(earlier) else pd.DataFrame()
     out = []
     for row in now.to_dict("records"):
         name = localized(row, "name", language)
         size = format_number(row["size"], language)
         share = format_percent(row["revenue_share"], language)
         parts = [f"{size} {label('customers_lower', language)}"]
-        if row["name"] in before.index:
-            old = before.loc[row["name"]]
+        if row[key] in before.index:
+            old = before.loc[row[key]]
             parts[0] += f" ({_relative(row['size'], old['size'], language)})"
             parts.append(
                 f"{share} {label('of_revenue', language)} "
                 f"({_points(row['revenue_share'] - old['revenue_share'], language)})"
             )
+            if old["name"] != row["name"]:
+                old_name = localized(old.to_dict(), "name", language)
+                parts.append(label("segment_renamed", language).format(name=old_name))
+            elif row.get("definition_moved") is True:
+                parts.append(label("segment_definition_moved", language))
         else:
             parts.append(f"{share} {label('of_revenue', language)}")
             if previous:
@@ -61,3 +68,7 @@ def segment_changes(history: pd.DataFrame, month: str, previous: str | None, lan
         prefix = f"{name} : " if language == "fr" else f"{name}: "
         out.append((name, prefix + ", ".join(parts) + "."))
     return out
+
+
+def _has_ids(frame: pd.DataFrame) -> bool:
+    return len(frame) > 0 and "segment_id" in frame and bool(frame["segment_id"].notna().all())

@@ -42,6 +42,8 @@ VALUE_FIELDS = [
 TREND_PROFILE_COLUMNS = [
     "month",
     "segment",
+    "segment_id",  # identity across months (issue 25); missing in months stored before it
+    "definition_moved",
     "name",
     "name_fr",
     "size",

@@ -55,8 +55,29 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Each point is a customer, on the first two principal components.",
     },
     "migration_help": {
-        "fr": "Clients passés d'un segment à l'autre depuis le mois précédent.",
-        "en": "Customers who moved between segments since the previous month.",
+        "fr": "Clients passés d'un segment à l'autre depuis le mois précédent. Un segment "
+        "renommé garde son identité : ses clients n'ont pas bougé, c'est sa définition qui a "
+        "changé.",
+        "en": "Customers who moved between segments since the previous month. A renamed "
+        "segment keeps its identity: its customers did not move, its definition changed.",
+    },
+    "migration_moved": {
+        "fr": "{moved} clients sur {present} ({share}) ont changé de segment.",
+        "en": "{moved} of {present} customers ({share}) changed segment.",
+    },
+    "migration_renamed": {
+        "fr": "« {before} » s'appelle désormais « {after} » : le seuil du segment a bougé, "
+        "ses {customers} clients n'ont pas changé de segment.",
+        "en": "“{before}” is now “{after}”: the segment's threshold moved; its {customers} "
+        "customers did not change segment.",
+    },
+    "segment_renamed": {
+        "fr": "anciennement « {name} » (le seuil du segment a bougé, pas ses clients)",
+        "en": "formerly “{name}” (the segment's threshold moved, not its customers)",
+    },
+    "segment_definition_moved": {
+        "fr": "la définition du segment a bougé",
+        "en": "the segment's definition moved",
     },
     "from_segment": {"fr": "Segment de départ", "en": "From segment"},
     "to_segment": {"fr": "Segment d'arrivée", "en": "To segment"},

@@ -178,12 +178,25 @@ def _jitter(rng: np.random.Generator, values: np.ndarray, noise: float) -> np.nd
     return values * np.exp(rng.normal(0.0, noise, len(values)))
 
 
-def simulate(spec: PopulationSpec) -> Events:
-    """Draw the population's events (vectorised; memory ~ 60 bytes per event)."""
+def simulate(
+    spec: PopulationSpec, codes: np.ndarray | None = None, trait_seed: int | None = None
+) -> Events:
+    """Draw the population's events (vectorised; memory ~ 60 bytes per event).
+
+    ``codes`` (one index into ``spec.behaviours()`` per customer) plants given behaviours instead
+    of drawing them: the same customers observed again in another month (see
+    :mod:`amazing_assets_tests.support.population_months`). ``trait_seed`` draws each customer's
+    personal levels (the log-normal jitter of sessions, orders, views, cart rate, prices) from
+    their own seeded stream, so the same customer keeps the same habits in another month while
+    the events themselves are drawn anew; without it everything comes from ``spec.seed``.
+    """
     rng = np.random.default_rng(spec.seed)
     behaviours = spec.behaviours()
     shares = np.array([spec.mix[b.name] for b in behaviours], dtype=float)
     code = rng.choice(len(behaviours), size=spec.customers, p=shares / shares.sum())
+    if codes is not None:
+        code = np.asarray(codes, dtype=np.int64)
+    traits = rng if trait_seed is None else np.random.default_rng(trait_seed)
     start, end = window_bounds(spec.as_of, spec.window_months)
     window_days = (end - start).total_seconds() / DAY
 
@@ -196,12 +209,12 @@ def simulate(spec: PopulationSpec) -> Events:
     order_min = np.array([b.orders[1] for b in behaviours])[code]
     order_max = np.array([b.orders[2] for b in behaviours])[code]
     orders = np.clip(
-        order_min + rng.poisson(np.maximum(_jitter(rng, order_mean, noise) - order_min, 0)),
+        order_min + rng.poisson(np.maximum(_jitter(traits, order_mean, noise) - order_min, 0)),
         order_min,
         order_max,
     ).astype(np.int64)
     single = np.array([b.single_session for b in behaviours])[code]
-    sessions = 1 + rng.poisson(np.maximum(_jitter(rng, column("sessions"), noise) - 1, 0))
+    sessions = 1 + rng.poisson(np.maximum(_jitter(traits, column("sessions"), noise) - 1, 0))
     sessions = np.where(single, 1, np.maximum(sessions, orders)).astype(np.int64)
 
     # Sessions: owner, start time inside the behaviour's dates, purchase flag.
@@ -213,9 +226,9 @@ def simulate(spec: PopulationSpec) -> Events:
     buys = rank < orders[s_user]
 
     views = 1 + rng.poisson(
-        np.maximum(_jitter(rng, column("views_per_session"), noise)[s_user] - 1, 0)
+        np.maximum(_jitter(traits, column("views_per_session"), noise)[s_user] - 1, 0)
     )
-    cart_rate = np.clip(_jitter(rng, column("cart_rate"), noise), 0, 0.95)[s_user]
+    cart_rate = np.clip(_jitter(traits, column("cart_rate"), noise), 0, 0.95)[s_user]
     carts = rng.binomial(views, cart_rate)
     items = np.where(
         buys,
@@ -245,8 +258,8 @@ def simulate(spec: PopulationSpec) -> Events:
     time = s_start[e_session] + position * EVENT_GAP_SECONDS
 
     catalogue = _catalogue(spec.store, rng)
-    browse_level = _jitter(rng, np.ones(n), noise)
-    basket_level = _jitter(rng, column("basket"), noise / 2)
+    browse_level = _jitter(traits, np.ones(n), noise)
+    basket_level = _jitter(traits, column("basket"), noise / 2)
     level = np.where(kind == 3, basket_level[e_user], browse_level[e_user])
     wanted = spec.store.median_price * level * np.exp(rng.normal(0, 0.25, len(kind)))
     product = np.clip(np.searchsorted(catalogue["price"], wanted), 0, len(catalogue["price"]) - 1)

@@ -3,10 +3,38 @@
 from __future__ import annotations
 
 import holoviews as hv
+import pandas as pd
 import panel as pn
 
+from amazing_assets.defs.segments.identity_migration import moved_share
 from panel_app import data
+from panel_app.i18n import format_number, format_percent
 from panel_app.pages.base import Page
+
+
+def identity_summary(flows: pd.DataFrame, t, segment_name, language: str) -> list[str]:
+    """How many customers changed segment identity, then one line per renamed segment (a
+    definition change, not a move). Months stored before issue 25 have no ``flow``: none."""
+    if "flow" not in flows:
+        return []
+    present = flows[flows["flow"].isin(["stayed", "renamed", "moved"])]
+    moved = int(present.loc[present["moved"], "customers"].sum())
+    lines = [
+        t("migration_moved").format(
+            moved=format_number(moved, language),
+            present=format_number(int(present["customers"].sum()), language),
+            share=format_percent(moved_share(flows), language),
+        )
+    ]
+    for row in flows[flows["flow"] == "renamed"].itertuples():
+        lines.append(
+            t("migration_renamed").format(
+                before=segment_name(row.from_name),
+                after=segment_name(row.to_name),
+                customers=format_number(int(row.customers), language),
+            )
+        )
+    return lines
 
 
 class Migration(Page):
@@ -38,8 +66,10 @@ class Migration(Page):
         table = labelled.pivot_table(
             index="source", columns="target", values="customers", aggfunc="sum", fill_value=0
         ).rename_axis(index=state.t("from_segment"), columns=state.t("to_segment"))
+        summary = identity_summary(flows, state.t, state.segment_name, state.language)
         return pn.Column(
             pn.pane.Markdown(state.t("migration_help")),
+            pn.pane.Markdown("\n\n".join(summary)),
             pn.pane.HoloViews(sankey, sizing_mode="stretch_width"),
             pn.pane.DataFrame(table, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",

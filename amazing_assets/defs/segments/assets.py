@@ -14,6 +14,7 @@ from amazing_assets.defs.segments.checks import (
     kmeans_results,
     pca_results,
 )
+from amazing_assets.defs.segments.identity import SEGMENT_ID, identity_table, match_segments
 from amazing_assets.defs.segments.modeling import (
     TIER_COLUMN,
     TIER_NAMES,
@@ -31,13 +32,31 @@ from amazing_assets.lib.asset_options import (
     monthly_asset_options,
     run_months,
 )
+from amazing_assets.lib.delta_tables import read_months, table_exists
 from amazing_assets.lib.model_io_manager import ModelOutput, MonthlyModels
+from amazing_assets.lib.months import add_months
 from amazing_assets.lib.quality import QualityResource
 from amazing_assets.lib.spark import SparkResource
+from amazing_assets.lib.warehouse import WarehouseResource
 
 COORDINATES = "coordinates"
 ASSIGNMENTS = "assignments"
 SELECTION = "model_selection"
+IDENTITY = "identity"
+
+
+def stored_assignments(warehouse: WarehouseResource, month: str) -> pd.DataFrame | None:
+    """A month's stored ``kmeans_model/assignments`` (``segment_id`` = ``segment`` for months
+    stored before segments had an identity), or None."""
+    location = warehouse.table(f"kmeans_model/{ASSIGNMENTS}")
+    if not table_exists(location):
+        return None
+    frame = read_months(location, [month]).to_pandas()
+    if not len(frame):
+        return None
+    if SEGMENT_ID not in frame or frame[SEGMENT_ID].isna().all():
+        frame[SEGMENT_ID] = frame["segment"]
+    return frame[["user_key", "segment", SEGMENT_ID]]
 
 
 def selection_silhouette(Z: np.ndarray, labels: np.ndarray, config) -> float:
@@ -128,15 +147,19 @@ def kmeans_model(
     modeling: ModelingResource,
     quality: QualityResource,
     spark: SparkResource,
+    warehouse: WarehouseResource,
 ):
     """Customer segments: K-Means per tier (non-buyers, buyers, high-basket buyers), k chosen per
-    tier by a stability-filtered consensus of indices, stored as one skops pipeline."""
+    tier by a stability-filtered consensus of indices, stored as one skops pipeline. Each
+    segment carries a ``segment_id`` matched to last month's segments (``identity.py``)."""
     spark.release_when_done(context)
     config = modeling.config()
     rows: list[dict[str, Any]]  # one per month, mixed values (ints, floats, text)
     last: dict[str, Any]
     outputs, rows, last = MonthlyModels(), [], {}
-    for month in run_months(context):
+    months = run_months(context)
+    previous = stored_assignments(warehouse, add_months(months[0], -1))
+    for month in months:
         embedded = pca_embedding[month]
         coordinates = embedded.tables[COORDINATES]
         # The month's own components: the stored table has the union over months (null beyond
@@ -155,9 +178,16 @@ def kmeans_model(
                 "distance": segmented.distances,
             }
         )
+        identity = match_segments(previous, assignments)
+        assignments[SEGMENT_ID] = identity.column(labels)
+        previous = assignments
         outputs[month] = ModelOutput(
             model=segment_pipeline(embedded.model, kmeans),
-            tables={ASSIGNMENTS: assignments, SELECTION: selection.scores},
+            tables={
+                ASSIGNMENTS: assignments,
+                SELECTION: selection.scores,
+                IDENTITY: identity_table(identity),
+            },
         )
         last = {"scores": selection.scores, "stability": stability, "shares": shares}
         rows.append(
@@ -170,6 +200,9 @@ def kmeans_model(
                 "tier_agreement": round(tier_agreement(labels, tier, selection.k), 4),
                 "min_stability": round(min(stability.values()), 4),
                 "min_segment_share": round(float(shares.min()), 4),
+                "identity": identity.method,
+                "new_segment_ids": ", ".join(map(str, identity.new)) or "-",
+                "ended_segment_ids": ", ".join(map(str, identity.ended)) or "-",
             }
         )
         context.log.info(

@@ -70,11 +70,15 @@ def segment_stage(Z: np.ndarray, tier: np.ndarray, config: ModelingConfig) -> Se
 
 
 def profile_stage(
-    features: pd.DataFrame, labels: np.ndarray, previous: pd.DataFrame | None = None
+    features: pd.DataFrame,
+    labels: np.ndarray,
+    previous: pd.DataFrame | None = None,
+    kept: dict[int, str] | None = None,
 ) -> pd.DataFrame:
-    """Profiles with business names (kept from ``previous`` where they still fit) and actions."""
+    """Profiles with business names (kept from ``previous`` where they still fit) and actions;
+    ``kept`` names the previous name of each segment's identity (see ``identity.py``)."""
     profiles = profile_segments(features, labels)
-    return describe(profiles, name_segments(profiles, previous))
+    return describe(profiles, name_segments(profiles, previous, kept))
 
 
 def segment_month(

@@ -5,10 +5,17 @@ import pandas as pd
 
 from amazing_assets.defs.features.resources import FeatureWindowResource
 from amazing_assets.defs.features.window_reads import window_inputs
-from amazing_assets.defs.segments.assets import ASSIGNMENTS, month_rows
+from amazing_assets.defs.segments.assets import ASSIGNMENTS, IDENTITY, month_rows
 from amazing_assets.defs.segments.chain import profile_stage
 from amazing_assets.defs.segments.checks import PROFILE_CHECK_SPECS, profile_results
-from amazing_assets.defs.segments.migration import migration_matrix
+from amazing_assets.defs.segments.identity import (
+    SEGMENT_ID,
+    first_ids,
+    identity_from_table,
+    kept_names,
+)
+from amazing_assets.defs.segments.identity_migration import identity_flows, labelled_assignments
+from amazing_assets.defs.segments.tracking import with_identity
 from amazing_assets.defs.segments.value_summary import segment_value, with_value_actions
 from amazing_assets.lib.asset_options import (
     markdown_table,
@@ -66,7 +73,18 @@ def cluster_profiles(
             raise rejected(
                 f"{month}: {len(features) - len(joined)} customers have features but no segment"
             )
-        described = profile_stage(joined, joined["segment"].to_numpy(), previous)
+        tables = kmeans_model[month].tables
+        identity = (
+            identity_from_table(tables[IDENTITY])
+            if IDENTITY in tables
+            else first_ids(sorted(int(s) for s in assignments["segment"].unique()))
+        )
+        # Names follow the segment's identity; a previous month stored without ids falls back
+        # to the z-profile continuity.
+        identified = previous is not None and SEGMENT_ID in previous
+        kept = kept_names(identity.ids, previous) if identified else None
+        described = profile_stage(joined, joined["segment"].to_numpy(), previous, kept)
+        described = with_identity(described, identity, previous if identified else None)
         value = stored_month(warehouse, "customer_value", month)
         described = with_value_actions(described, segment_value(assignments, value))
         frames.append(described.assign(month=month))
@@ -75,7 +93,8 @@ def cluster_profiles(
             context.log.info(
                 f"cluster_profiles {month}: segment {row.segment} '{row.name}' "
                 f"{row.size:,} customers ({row.share:.1%}) → {row.offer}; "
-                f"value: {row.value_priority}"
+                f"value: {row.value_priority}; id {row.segment_id} ({row.identity}, "
+                f"centre shift {row.centre_shift:.3f}, member overlap {row.member_overlap:.3f})"
             )
     result = pd.concat(frames, ignore_index=True)
     latest = frames[-1]
@@ -83,7 +102,12 @@ def cluster_profiles(
     summary = latest[
         [
             "segment",
+            SEGMENT_ID,
             "name",
+            "identity",
+            "previous_name",
+            "centre_shift",
+            "member_overlap",
             "size",
             "share",
             "revenue_share",
@@ -122,25 +146,28 @@ def segment_migration(
     cluster_profiles: pd.DataFrame,
     warehouse: WarehouseResource,
 ) -> dg.Output[pd.DataFrame]:
-    """Customers moving between named segments since last month (for a Sankey view)."""
+    """Customers moving between segments since last month (for a Sankey view).
+
+    A customer moved only when their segment *identity* (``segment_id``) changed; a segment that
+    kept its id under a new name is a definition change (``moved`` false, ``renamed`` true).
+    """
     frames, previous = [], None
     for month in run_months(context):
-        names = month_rows(cluster_profiles, month)[["segment", "name"]]
-        current = (
-            kmeans_model[month].tables[ASSIGNMENTS].merge(names, on="segment")[["user_key", "name"]]
+        current = labelled_assignments(
+            kmeans_model[month].tables[ASSIGNMENTS], month_rows(cluster_profiles, month)
         )
         if previous is None:
             before = stored_month(warehouse, "kmeans_model/assignments", add_months(month, -1))
             before_names = stored_month(warehouse, "cluster_profiles", add_months(month, -1))
             if before is not None and before_names is not None:
-                previous = before.merge(before_names[["segment", "name"]], on="segment")[
-                    ["user_key", "name"]
-                ]
-        matrix = migration_matrix(previous, current)
+                previous = labelled_assignments(before, before_names)
+        matrix = identity_flows(previous, current)
         frames.append(matrix.assign(month=month))
         previous = current
+        moved = int(matrix.loc[matrix["moved"], "customers"].sum())
         context.log.info(
-            f"segment_migration {month}: {int(matrix['customers'].sum()):,} customers counted"
+            f"segment_migration {month}: {int(matrix['customers'].sum()):,} customers counted, "
+            f"{moved:,} changed segment identity"
         )
     result = pd.concat(frames, ignore_index=True)
     latest = frames[-1].drop(columns="month")

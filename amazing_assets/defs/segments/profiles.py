@@ -548,11 +548,22 @@ def name_scores(profiles: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, index=profiles["segment"], columns=list(DEFINITIONS))
 
 
-def name_segments(profiles: pd.DataFrame, previous: pd.DataFrame | None = None) -> dict[int, str]:
-    """A unique name per segment, true by its definition; neutral when no definition is free."""
+def name_segments(
+    profiles: pd.DataFrame,
+    previous: pd.DataFrame | None = None,
+    kept: dict[int, str] | None = None,
+) -> dict[int, str]:
+    """A unique name per segment, true by its definition; neutral when no definition is free.
+
+    ``kept`` (segment → last month's name of the same segment identity, from ``identity.py``)
+    replaces the z-profile :func:`continuity` guess when segments were matched across months.
+    """
     scores = name_scores(profiles)
-    if previous is not None and len(previous):
-        for segment, name in continuity(profiles, previous).items():
+    carried = kept
+    if carried is None and previous is not None and len(previous):
+        carried = continuity(profiles, previous)
+    if carried:
+        for segment, name in carried.items():
             if name in scores.columns and scores.loc[segment, name] > IMPOSSIBLE:
                 scores.loc[segment, name] += CONTINUITY_BONUS
     matrix = scores.to_numpy()
