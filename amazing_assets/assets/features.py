@@ -8,6 +8,7 @@ from pyspark.storagelevel import StorageLevel
 from amazing_assets.assets.common import (
     monthly_asset_options,
     preview_markdown,
+    retry_only_transient,
     run_months,
 )
 from amazing_assets.checks.features import (
@@ -80,6 +81,7 @@ def window_inputs(warehouse: WarehouseResource, months: list[str], window: int) 
     group_name="features",
     check_specs=FEATURE_CHECK_SPECS,
 )
+@retry_only_transient
 def user_features_rfm(
     context: dg.AssetExecutionContext,
     spark: SparkResource,

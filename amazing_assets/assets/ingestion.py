@@ -13,6 +13,7 @@ from amazing_assets.assets.common import (
     markdown_table,
     monthly_asset_options,
     rejected,
+    retry_only_transient,
     run_months,
     stored_preview,
 )
@@ -167,6 +168,7 @@ def refuse_defective_months(
     group_name="events",
     check_specs=RAW_CHECK_SPECS,
 )
+@retry_only_transient
 def raw_events(
     context: dg.AssetExecutionContext,
     spark: SparkResource,

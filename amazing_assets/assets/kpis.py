@@ -4,7 +4,12 @@ import dagster as dg
 import pandas as pd
 from pyspark.sql import DataFrame
 
-from amazing_assets.assets.common import markdown_table, monthly_asset_options, run_months
+from amazing_assets.assets.common import (
+    markdown_table,
+    monthly_asset_options,
+    retry_only_transient,
+    run_months,
+)
 from amazing_assets.checks import result, spec
 from amazing_assets.segmentation.kpis import KPI_COLUMNS
 from amazing_assets.segmentation.kpis import monthly_kpis as compute_kpis
@@ -31,6 +36,7 @@ def consistent(row: pd.Series) -> bool:
     group_name="reporting",
     check_specs=KPI_CHECK_SPECS,
 )
+@retry_only_transient
 def monthly_kpis(context: dg.AssetExecutionContext, clean_events: DataFrame):
     """Customers, purchasers, revenue, orders and average order value of each month."""
     months = run_months(context)

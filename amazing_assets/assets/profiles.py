@@ -8,10 +8,11 @@ from amazing_assets.assets.common import (
     monthly_asset_options,
     rejected,
     release_spark_when_done,
+    retry_only_transient,
     run_months,
 )
 from amazing_assets.assets.features import window_inputs
-from amazing_assets.assets.modeling import ASSIGNMENTS, month_rows
+from amazing_assets.assets.modeling import ASSIGNMENTS, month_rows, status_metadata, stored_outcome
 from amazing_assets.checks import complete_window_result
 from amazing_assets.checks.segments import PROFILE_CHECK_SPECS, profile_results
 from amazing_assets.io.delta_tables import read_months, table_exists
@@ -23,6 +24,9 @@ from amazing_assets.segmentation.chain import profile_stage
 from amazing_assets.segmentation.features import add_months
 from amazing_assets.segmentation.migration import migration_matrix
 from amazing_assets.segmentation.segment_value import segment_value, with_value_actions
+
+PROFILE_COLUMNS = ["month", "segment", "name", "share", "size"]
+"""The columns the profile checks read (an empty run's frame has them, with no row)."""
 
 
 def stored_month(warehouse: WarehouseResource, table: str, month: str) -> pd.DataFrame | None:
@@ -43,6 +47,7 @@ def stored_month(warehouse: WarehouseResource, table: str, month: str) -> pd.Dat
     group_name="segments",
     check_specs=PROFILE_CHECK_SPECS,
 )
+@retry_only_transient
 def cluster_profiles(
     context: dg.AssetExecutionContext,
     kmeans_model: MonthlyModels,
@@ -53,11 +58,16 @@ def cluster_profiles(
 ):
     """Per segment: size, value, typical behaviour, a business name and the marketing action."""
     release_spark_when_done(context)
-    frames = []
+    frames, outcomes = [], {}
     months = run_months(context)
     before_run = stored_month(warehouse, "cluster_profiles", add_months(months[0], -1))
     previous = before_run
     for month in months:
+        outcome = outcomes[month] = stored_outcome(kmeans_model[month])
+        if not outcome.segmented:  # no segment to profile; the next month compares with ours
+            context.log.warning(f"cluster_profiles {month}: {outcome.sentence()}")
+            previous = None
+            continue
         features = month_rows(user_features_rfm, month)
         assignments = kmeans_model[month].tables[ASSIGNMENTS]
         joined = features.merge(assignments[["user_key", "segment"]], on="user_key", how="inner")
@@ -76,9 +86,23 @@ def cluster_profiles(
                 f"{row.size:,} customers ({row.share:.1%}) → {row.offer}; "
                 f"value: {row.value_priority}"
             )
+    gaps = window_inputs(warehouse, months, feature_window.months).gaps
+    if not frames:  # no month of the run was segmented: its months are replaced with no row
+        result = pd.DataFrame({"month": pd.Series(dtype=object)})
+        yield dg.Output(
+            result,
+            metadata={
+                "segments": 0,
+                **status_metadata(outcomes),
+                "partial_window": any(gaps.values()),
+                "missing_window_months": dg.MetadataValue.json(gaps),
+            },
+        )
+        yield from profile_results(pd.DataFrame(columns=PROFILE_COLUMNS), None, quality)
+        yield complete_window_result("cluster_profiles", gaps)
+        return
     result = pd.concat(frames, ignore_index=True)
     latest = frames[-1]
-    gaps = window_inputs(warehouse, months, feature_window.months).gaps
     summary = latest[
         [
             "segment",
@@ -96,6 +120,7 @@ def cluster_profiles(
         result,
         metadata={
             "segments": len(latest),
+            **status_metadata(outcomes),
             # Segments of a window with a missing month describe partial behaviour.
             "partial_window": any(gaps.values()),
             "missing_window_months": dg.MetadataValue.json(gaps),
@@ -115,6 +140,7 @@ def cluster_profiles(
     kinds={"pandas"},
     group_name="segments",
 )
+@retry_only_transient
 def segment_migration(
     context: dg.AssetExecutionContext,
     kmeans_model: MonthlyModels,
@@ -122,8 +148,13 @@ def segment_migration(
     warehouse: WarehouseResource,
 ) -> dg.Output[pd.DataFrame]:
     """Customers moving between named segments since last month (for a Sankey view)."""
-    frames, previous = [], None
+    frames, previous, outcomes = [], None, {}
     for month in run_months(context):
+        outcome = outcomes[month] = stored_outcome(kmeans_model[month])
+        if not outcome.segmented:  # nobody is in a segment: no flow, and none out next month
+            context.log.warning(f"segment_migration {month}: {outcome.sentence()}")
+            previous = pd.DataFrame({"user_key": [], "name": []})
+            continue
         names = month_rows(cluster_profiles, month)[["segment", "name"]]
         current = (
             kmeans_model[month].tables[ASSIGNMENTS].merge(names, on="segment")[["user_key", "name"]]
@@ -141,13 +172,18 @@ def segment_migration(
         context.log.info(
             f"segment_migration {month}: {int(matrix['customers'].sum()):,} customers counted"
         )
+    if not frames:
+        return dg.Output(
+            pd.DataFrame({"month": pd.Series(dtype=object)}), metadata=status_metadata(outcomes)
+        )
     result = pd.concat(frames, ignore_index=True)
     latest = frames[-1].drop(columns="month")
     return dg.Output(
         result,
         metadata={
+            **status_metadata(outcomes),
             "flows": dg.MetadataValue.md(
                 markdown_table(latest.to_dict("records"), list(latest.columns))
-            )
+            ),
         },
     )

@@ -12,7 +12,13 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from amazing_assets.assets.common import markdown_table, monthly_asset_options, rejected, run_months
+from amazing_assets.assets.common import (
+    markdown_table,
+    monthly_asset_options,
+    rejected,
+    retry_only_transient,
+    run_months,
+)
 from amazing_assets.checks.value import VALUE_CHECK_SPECS, value_results
 from amazing_assets.io.delta_tables import month_row_counts, table_exists
 from amazing_assets.io.io_managers import read_spark
@@ -37,6 +43,7 @@ PURCHASE_COLUMNS = ["user_key", "event_time", "event_type", "price"]
     group_name="value",
     check_specs=VALUE_CHECK_SPECS,
 )
+@retry_only_transient
 def customer_value(
     context: dg.AssetExecutionContext, spark: SparkResource, warehouse: WarehouseResource
 ):
