@@ -25,9 +25,6 @@ from amazing_assets.segmentation.features import add_months
 from amazing_assets.segmentation.migration import migration_matrix
 from amazing_assets.segmentation.segment_value import segment_value, with_value_actions
 
-PROFILE_COLUMNS = ["month", "segment", "name", "share", "size"]
-"""The columns the profile checks read (an empty run's frame has them, with no row)."""
-
 
 def stored_month(warehouse: WarehouseResource, table: str, month: str) -> pd.DataFrame | None:
     """A month of a warehouse table, or None when it was never materialised."""
@@ -98,7 +95,7 @@ def cluster_profiles(
                 "missing_window_months": dg.MetadataValue.json(gaps),
             },
         )
-        yield from profile_results(pd.DataFrame(columns=PROFILE_COLUMNS), None, quality)
+        yield from profile_results(result, None, quality)
         yield complete_window_result("cluster_profiles", gaps)
         return
     result = pd.concat(frames, ignore_index=True)
