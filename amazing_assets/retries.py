@@ -149,6 +149,7 @@ def retry_only_transient(fn: F) -> F:
                     raise
                 raise classified from error
 
+        generator.retries_only_transient = True  # type: ignore[attr-defined]
         return generator  # type: ignore[return-value]
 
     @functools.wraps(fn)
@@ -161,4 +162,5 @@ def retry_only_transient(fn: F) -> F:
                 raise
             raise classified from error
 
+    plain.retries_only_transient = True  # type: ignore[attr-defined]
     return plain  # type: ignore[return-value]

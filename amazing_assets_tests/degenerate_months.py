@@ -43,15 +43,15 @@ def features_of(case: Degenerate) -> pd.DataFrame:
     views = rng.negative_binomial(2, 0.15, n)
     carts = rng.binomial(views + 1, 0.15)
     orders = rng.binomial(carts + 1, 0.25) * (rng.random(n) < 0.35)
-    if case.no_buyers or case.only_views:
-        orders = np.zeros(n, dtype=np.int64)
+    no_buyers = case.no_buyers or case.only_views
     if case.no_carts or case.only_views or case.only_purchases:
         carts = np.zeros(n, dtype=np.int64)
-    if case.only_views:
-        views = np.maximum(views, 1)
-    if case.only_purchases:
+    if case.only_purchases and not no_buyers:
         views = np.zeros(n, dtype=np.int64)
         orders = np.maximum(orders, 1)
+    if no_buyers:  # wins over only_purchases: such a month has views (nothing else is left)
+        orders = np.zeros(n, dtype=np.int64)
+        views = np.maximum(views, 1) if case.only_views or case.only_purchases else views
     purchases = orders + rng.binomial(orders, 0.3)
     price = np.zeros(n) if case.zero_prices else np.round(rng.lognormal(4, 1, n), 2)
     monetary = np.round(purchases * price, 2)
