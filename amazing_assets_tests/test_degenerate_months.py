@@ -129,7 +129,7 @@ cases = st.builds(
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
 )
 @given(cases)
 def test_every_degenerate_month_is_segmented_or_says_why(case):
