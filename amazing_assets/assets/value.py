@@ -87,7 +87,11 @@ def value_metadata(
 ) -> dict[str, Any]:
     """Fit, totals and, when history allows, the back-test of the run's last month."""
     if not fits:
+        latest_skip = skipped[max(skipped)] if skipped else "no month of the run was modelled"
         return {
+            # A month without enough buyers is an outcome, not a failure (read by the report).
+            "status": "not_modelled",
+            "reason": latest_skip,
             "buyers": 0,
             "history_months": dg.MetadataValue.json(history),
             "not_modelled": dg.MetadataValue.json(skipped),
