@@ -21,6 +21,7 @@ from amazing_assets.datagen.generator import GenerationSpec, generate_month
 from amazing_assets.lib.delta_tables import month_row_counts, read_months, scan_months
 from amazing_assets.lib.months import add_months
 from amazing_assets.lib.partitions import partition_key_of
+from amazing_assets.lib.run_report import OUTCOME, asset_states, month_report
 from amazing_assets.lib.settings import dagster_home, load_settings
 from amazing_assets.lib.storage import Location
 from amazing_assets.lib.tables import table_location
@@ -150,6 +151,8 @@ def summarize(warehouse: Location, months: list[str]) -> list[dict]:
     reasons = quarantine_reasons(table_location(warehouse, "event_quarantine"), months)
     profiles = read_months(table_location(warehouse, "cluster_profiles"), months).to_pandas()
     segment_columns = ["name", "size", "share", "revenue_share", "offer", "channel"]
+    if not set(segment_columns) <= set(profiles.columns):  # only months not segmented so far
+        profiles = profiles.reindex(columns=["month", *segment_columns])
     return [
         {
             "month": m,
@@ -231,15 +234,33 @@ def main(argv: list[str] | None = None) -> int:
     done = [m for m, r in results.items() if r.success]
     failed = {m: failure_summary(r) for m, r in results.items() if not r.success}
     print(
-        f"\nmaterialised {len(done)} of {len(months)} month(s), one run each, in "
+        f"\n{runs_sentence(results)}, one run each, in "
         f"{time.perf_counter() - started:.1f}s (warehouse: {warehouse.uri})\n"
         f"full event log: {log} (and in the Dagster UI: `make ui`)"
     )
+    for month, result in results.items():
+        print("\n" + month_report(month, result))
     if done:
         print_summary(summarize(warehouse, done))
     for month, message in failed.items():
         print(f"\n== {month}: FAILED ==\n{message}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def runs_sentence(results: dict[str, dg.ExecuteInProcessResult]) -> str:
+    """ "2 month(s) run: 1 complete, 1 with outcomes (not segmented...), 0 failed; 17 of 20
+    assets written" — a failed month's written assets are counted, not hidden."""
+    states = {m: asset_states(r) for m, r in results.items()}
+    failed = [m for m, r in results.items() if not r.success]
+    partial = [m for m in results if m not in failed and any(s.state == OUTCOME for s in states[m])]
+    written = sum(s.written for month in states.values() for s in month)
+    total = sum(len(month) for month in states.values())
+    complete = len(results) - len(failed) - len(partial)
+    return (
+        f"{len(results)} month(s) run: {complete} complete, {len(partial)} with outcomes "
+        f"(not segmented / not modelled), {len(failed)} failed; "
+        f"{written} of {total} assets written"
+    )
 
 
 if __name__ == "__main__":

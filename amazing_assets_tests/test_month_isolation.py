@@ -197,7 +197,10 @@ def test_the_demo_ends_a_failed_month_with_its_summary_not_a_traceback(
     code = main(["--first-month", "2019-10", "--months", "2", "--events", "5000", "--users", "500"])
     out, err = capsys.readouterr()
     assert code == 1
-    assert "materialised 1 of 2 month(s)" in out and "== 2019-10 ==" in out
+    assert "2 month(s) run: " in out and ", 1 failed; " in out and "== 2019-10 ==" in out
+    # Which assets the failed month wrote and which not, and why (issue 30).
+    assert re.search(r"== 2019-11: run FAILED, \d+ of 10 assets written ==", out)
+    assert re.search(r"pca_embedding +not run: an earlier asset of the month failed", out)
     assert "== 2019-11: FAILED ==" in err and "month 2019-11 rejected" in err
     assert "Traceback" not in out + err
     # Progress lines on the terminal, the whole event log in the file named at the end.

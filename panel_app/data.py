@@ -31,6 +31,7 @@ COORDINATES = "pca_embedding/coordinates"
 KPIS = "monthly_kpis"
 MIGRATION = "segment_migration"
 VALUE = "customer_value"
+OUTCOMES = "kmeans_model/outcome"
 VALUE_FIELDS = [
     "user_key",
     "p_alive",
@@ -76,6 +77,31 @@ def available_months(warehouse_uri: str) -> list[str]:
         ingested = {m for m, rows in month_row_counts(kpis).items() if rows}
         months = [m for m in months if m in ingested]
     return months
+
+
+@pn.cache(ttl=CACHE_SECONDS)
+def not_segmented_months(warehouse_uri: str) -> dict[str, dict[str, str]]:
+    """Ingested months the pipeline did not segment, oldest first: month → reason and what is
+    needed (``kmeans_model``'s stored outcome; a degenerate month is an outcome, not an error).
+
+    These months are not in :func:`available_months` (they have no segment to show); the app
+    says why instead of leaving them out silently.
+    """
+    location = table(warehouse_uri, OUTCOMES)
+    if not table_exists(location):
+        return {}
+    frame = read_months(location, columns=["month", "status", "reason", "needed"]).to_pandas()
+    frame = frame[frame["status"] != "segmented"]
+    kpis = table(warehouse_uri, KPIS)
+    if table_exists(kpis):
+        ingested = {m for m, rows in month_row_counts(kpis).items() if rows}
+        frame = frame[frame["month"].isin(ingested)]
+    shown = set(available_months(warehouse_uri))
+    return {
+        row["month"]: {"reason": str(row["reason"]), "needed": str(row["needed"])}
+        for row in frame.sort_values("month").to_dict("records")
+        if row["month"] not in shown
+    }
 
 
 @pn.cache(ttl=CACHE_SECONDS)

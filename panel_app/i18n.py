@@ -118,6 +118,10 @@ LABELS: dict[str, dict[str, str]] = {
     "purchases": {"fr": "Articles achetés (0 = commandes)", "en": "Items bought (0 = orders)"},
     "predicted": {"fr": "Segment prédit", "en": "Predicted segment"},
     "invalid_input": {"fr": "Valeurs invalides", "en": "Invalid values"},
+    "not_segmented": {
+        "fr": "Mois non segmentés (ce n'est pas une erreur : pourquoi, et ce qu'il faut)",
+        "en": "Months not segmented (not an error: why, and what is needed)",
+    },
     "no_data": {
         "fr": "Aucun segment dans l'entrepôt : matérialisez le pipeline d'abord.",
         "en": "No segments in the warehouse yet: materialise the pipeline first.",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import param
 
-from amazing_assets.defs.segments.profiles import ACTIONS
+from amazing_assets.defs.segments.profiles import ACTIONS, action_for
 from panel_app import data
 from panel_app.i18n import DEFAULT_LANGUAGE, LANGUAGES, label
 
@@ -49,5 +49,13 @@ class AppState(param.Parameterized):
 
     def segment_name(self, english_name: str) -> str:
         if self.language == "fr":
-            return FRENCH_NAMES.get(english_name, english_name)
+            return FRENCH_NAMES.get(english_name) or french_name(english_name)
+        return english_name
+
+
+def french_name(english_name: str) -> str:
+    """A qualified neutral name in French ("… — moins de produits vus"); unknown names as is."""
+    try:
+        return action_for(english_name).name_fr
+    except KeyError:
         return english_name

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 
 import dagster as dg
 
+from amazing_assets.lib import retries
 from amazing_assets.lib.delta_tables import month_filter, open_table
 from amazing_assets.lib.partitions import month_of, monthly_partitions
 from amazing_assets.lib.storage import Location
@@ -52,11 +53,10 @@ def stored_preview(location: Location, months: list[str], limit: int = 10) -> dg
     return dg.MetadataValue.md(markdown_table(head.to_pylist(), columns))
 
 
-# Transient faults (an S3 hiccup, a lost executor) get two more tries with backoff; the storage
-# clients retry individual requests underneath (pyarrow and object_store, 5 attempts).
-TRANSIENT_RETRY = dg.RetryPolicy(
-    max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
-)
+# The retry policy and what it retries live in amazing_assets.lib.retries (re-exported here).
+TRANSIENT_RETRY = retries.TRANSIENT_RETRY
+is_transient = retries.is_transient
+retry_only_transient = retries.retry_only_transient
 
 
 # No backfill policy: Dagster's backfills then launch one run per month, tagged with that month

@@ -37,7 +37,17 @@ class MonthlyModels(dict):
 
 
 def to_arrow(frame: pd.DataFrame) -> pa.Table:
-    return pa.Table.from_pandas(frame, preserve_index=False)
+    """The frame as Arrow; a frame without rows (a month not segmented) keeps only the columns
+    whose type it knows: its ``month`` (text), so the write replaces the month with nothing,
+    and no untyped column that the table's schema would have to merge with."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if table.num_rows:
+        return table
+    keep = [f.name for f in table.schema if f.name == "month" or not pa.types.is_null(f.type)]
+    table = table.select(keep)
+    if "month" in keep and pa.types.is_null(table.schema.field("month").type):
+        table = table.set_column(keep.index("month"), "month", pa.array([], type=pa.string()))
+    return table
 
 
 class ModelIOManager(DeploymentIOManager):

@@ -52,4 +52,26 @@ class Page(pn.viewable.Viewer):
         return select
 
     def empty_warehouse(self) -> pn.viewable.Viewable:
-        return pn.pane.Alert(html.escape(self.state.t("no_data")), alert_type="warning")
+        notice = self.not_segmented_notice()
+        alert = pn.pane.Alert(html.escape(self.state.t("no_data")), alert_type="warning")
+        return pn.Column(alert, notice) if notice is not None else alert
+
+    def not_segmented_notice(self) -> pn.viewable.Viewable | None:
+        """Months ingested but not segmented (too few customers...), each with why and what is
+        needed; None when every ingested month has segments."""
+        text = not_segmented_markdown(
+            data.not_segmented_months(self.state.warehouse_uri), self.state.t("not_segmented")
+        )
+        return pn.pane.Alert(text, alert_type="info") if text else None
+
+
+def not_segmented_markdown(months: dict[str, dict[str, str]], title: str) -> str:
+    """The notice's text: one line per month not segmented ("" when there is none)."""
+    if not months:
+        return ""
+    lines = [f"**{html.escape(title)}**"]
+    for month, why in months.items():
+        lines.append(
+            f"- {html.escape(month)}: {html.escape(why['reason'])} → {html.escape(why['needed'])}"
+        )
+    return "\n".join(lines)

@@ -29,7 +29,9 @@ class Overview(Page):
         state = self.state
         if not state.month:
             return self.empty_warehouse()
+        notice = self.not_segmented_notice()
         return pn.Column(
+            *([notice] if notice is not None else []),
             pn.pane.HTML(self.kpi_cards(), stylesheets=[CARD_CSS], sizing_mode="stretch_width"),
             pn.pane.Markdown(f"### {state.t('changes')}"),
             pn.pane.HTML(self.changes(), sizing_mode="stretch_width"),

@@ -38,6 +38,7 @@ from amazing_assets.lib.asset_options import (
     OWNERS,
     markdown_table,
     monthly_asset_options,
+    retry_only_transient,
     run_months,
     stored_preview,
 )
@@ -171,6 +172,7 @@ def refuse_unusable_months(
     **monthly_asset_options(code_version="1", owners=False),
     can_subset=False,
 )
+@retry_only_transient
 def clean_events(
     context: dg.AssetExecutionContext,
     spark: SparkResource,

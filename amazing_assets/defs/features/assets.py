@@ -34,6 +34,7 @@ from amazing_assets.defs.features.window_reads import (
 from amazing_assets.lib.asset_options import (
     monthly_asset_options,
     preview_markdown,
+    retry_only_transient,
     run_months,
 )
 from amazing_assets.lib.quality import QualityResource
@@ -52,6 +53,7 @@ from amazing_assets.lib.warehouse import WarehouseResource
     group_name="features",
     check_specs=FEATURE_CHECK_SPECS,
 )
+@retry_only_transient
 def user_features_rfm(
     context: dg.AssetExecutionContext,
     spark: SparkResource,

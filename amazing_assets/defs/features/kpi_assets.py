@@ -6,7 +6,12 @@ from pyspark.sql import DataFrame
 
 from amazing_assets.defs.features.kpis import KPI_COLUMNS
 from amazing_assets.defs.features.kpis import monthly_kpis as compute_kpis
-from amazing_assets.lib.asset_options import markdown_table, monthly_asset_options, run_months
+from amazing_assets.lib.asset_options import (
+    markdown_table,
+    monthly_asset_options,
+    retry_only_transient,
+    run_months,
+)
 from amazing_assets.lib.checks import result, spec
 
 KPIS = "monthly_kpis"
@@ -33,6 +38,7 @@ def consistent(row: pd.Series) -> bool:
     # clean_events writes its own table; the Spark IO manager only reads it here.
     ins={"clean_events": dg.AssetIn(input_manager_key="spark_delta_io_manager")},
 )
+@retry_only_transient
 def monthly_kpis(context: dg.AssetExecutionContext, clean_events: DataFrame):
     """Customers, purchasers, revenue, orders and average order value of each month."""
     months = run_months(context)

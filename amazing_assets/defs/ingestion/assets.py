@@ -24,6 +24,7 @@ from amazing_assets.lib.asset_options import (
     markdown_table,
     monthly_asset_options,
     rejected,
+    retry_only_transient,
     run_months,
     stored_preview,
 )
@@ -177,6 +178,7 @@ def refuse_defective_months(
     group_name="events",
     check_specs=RAW_CHECK_SPECS,
 )
+@retry_only_transient
 def raw_events(
     context: dg.AssetExecutionContext,
     spark: SparkResource,

@@ -26,6 +26,7 @@ from amazing_assets.lib.asset_options import (
     markdown_table,
     monthly_asset_options,
     rejected,
+    retry_only_transient,
     run_months,
 )
 from amazing_assets.lib.delta_tables import month_row_counts, scan_months, table_exists
@@ -81,6 +82,7 @@ class OutcomeConfig(dg.Config):
     },
     **monthly_asset_options(code_version="1", owners=False),
 )
+@retry_only_transient
 def audience_exports(
     context: dg.AssetExecutionContext,
     config: ExportConfig,
@@ -155,6 +157,7 @@ def next_month_purchases(
     # Re-measured by the automation sensor when the next month's clean events arrive.
     automation_condition=dg.AutomationCondition.eager(),
 )
+@retry_only_transient
 def action_outcomes(
     context: dg.AssetExecutionContext,
     config: OutcomeConfig,

@@ -25,11 +25,18 @@ from amazing_assets.defs.segments.modeling import (
     segment_pipeline,
     tier_agreement,
 )
+from amazing_assets.defs.segments.outcomes import (
+    OUTCOME_TABLE,
+    SEGMENTED_OUTCOME,
+    Outcome,
+    segmentation_outcome,
+)
 from amazing_assets.defs.segments.plots import scree_plot, selection_plot
 from amazing_assets.defs.segments.resources import ModelingResource
 from amazing_assets.lib.asset_options import (
     markdown_table,
     monthly_asset_options,
+    retry_only_transient,
     run_months,
 )
 from amazing_assets.lib.delta_tables import read_months, table_exists
@@ -39,6 +46,7 @@ from amazing_assets.lib.quality import QualityResource
 from amazing_assets.lib.spark import SparkResource
 from amazing_assets.lib.warehouse import WarehouseResource
 
+PCA_ROW_COLUMNS = ("month", "customers", "status", "components", "explained_variance")
 COORDINATES = "coordinates"
 ASSIGNMENTS = "assignments"
 SELECTION = "model_selection"
@@ -59,6 +67,19 @@ def stored_assignments(warehouse: WarehouseResource, month: str) -> pd.DataFrame
     return frame[["user_key", "segment", SEGMENT_ID]]
 
 
+def empty_segment_tables() -> dict[str, pd.DataFrame]:
+    """``kmeans_model``'s tables with no row, typed as a segmented month's are."""
+    return {
+        ASSIGNMENTS: pd.DataFrame(
+            {
+                "user_key": pd.Series(dtype=object),
+                "segment": pd.Series(dtype="int32"),
+                "distance": pd.Series(dtype="float64"),
+            }
+        ),
+    }
+
+
 def selection_silhouette(Z: np.ndarray, labels: np.ndarray, config) -> float:
     """Silhouette of the final segments on the fixed selection sample (the quality floor)."""
     rows = sample_rows(len(Z), config.score_sample, config.seed + 1)
@@ -71,6 +92,32 @@ def month_rows(frame: pd.DataFrame, month: str) -> pd.DataFrame:
     return frame[frame["month"] == month].drop(columns="month").reset_index(drop=True)
 
 
+def stored_outcome(output: ModelOutput) -> Outcome:
+    """The outcome an upstream modelling asset stored for its month (segmented if none)."""
+    return Outcome.from_frame(output.tables.get(OUTCOME_TABLE))
+
+
+def not_segmented_output(outcome: Outcome, tables: dict[str, pd.DataFrame]) -> ModelOutput:
+    """A month without a model: the outcome as the stored "model" (plain text skops trusts)
+    and as a one-row table, and the asset's tables with no row for the month (a re-run of a
+    month segmented before replaces its rows with none)."""
+    marker = {"status": outcome.status, "reason": outcome.reason, "needed": outcome.needed}
+    return ModelOutput(model=marker, tables={**tables, OUTCOME_TABLE: outcome.frame()})
+
+
+def status_metadata(outcomes: dict[str, Outcome]) -> dict[str, Any]:
+    """``status`` (of the run's last month) and, per month not done, why and what is needed."""
+    latest = outcomes[max(outcomes)]
+    metadata: dict[str, Any] = {"status": latest.status}
+    if not latest.segmented:
+        metadata["reason"] = latest.reason
+        metadata["needed"] = latest.needed
+    undone = {m: o.sentence() for m, o in outcomes.items() if not o.segmented}
+    if undone:
+        metadata["not_segmented"] = dg.MetadataValue.json(undone)
+    return metadata
+
+
 @dg.asset(
     **monthly_asset_options(code_version="1"),
     io_manager_key="model_io_manager",
@@ -78,6 +125,7 @@ def month_rows(frame: pd.DataFrame, month: str) -> pd.DataFrame:
     group_name="segments",
     check_specs=PCA_CHECK_SPECS,
 )
+@retry_only_transient
 def pca_embedding(
     context: dg.AssetExecutionContext,
     user_features_rfm: pd.DataFrame,
@@ -88,9 +136,19 @@ def pca_embedding(
     """Customers placed in a low-dimensional behaviour space (scaled features → PCA)."""
     spark.release_when_done(context)
     config = modeling.config()
-    outputs, rows = MonthlyModels(), []
+    rows: list[dict[str, Any]]  # one per month, mixed values (ints, floats, text)
+    outputs, rows, outcomes = MonthlyModels(), [], {}
     for month in run_months(context):
         features = month_rows(user_features_rfm, month)
+        outcome = outcomes[month] = segmentation_outcome(features, config)
+        if not outcome.segmented:
+            context.log.warning(f"pca_embedding {month}: {outcome.sentence()}")
+            empty = pd.DataFrame(
+                {"user_key": features["user_key"].iloc[:0], TIER_COLUMN: pd.Series(dtype="int8")}
+            )
+            outputs[month] = not_segmented_output(outcome, {COORDINATES: empty})
+            rows.append({"month": month, "customers": len(features), "status": outcome.status})
+            continue
         embedded = embed_stage(features, config)
         embedding = embedded.embedding
         columns = component_names(embedding)
@@ -98,13 +156,18 @@ def pca_embedding(
             user_key=features["user_key"], **{TIER_COLUMN: embedded.tier}
         )
         outputs[month] = ModelOutput(
-            model=embedding, tables={COORDINATES: table[["user_key", *columns, TIER_COLUMN]]}
+            model=embedding,
+            tables={
+                COORDINATES: table[["user_key", *columns, TIER_COLUMN]],
+                OUTCOME_TABLE: SEGMENTED_OUTCOME.frame(),
+            },
         )
         explained = embedding.named_steps["pca"].explained_variance_ratio_.tolist()
         rows.append(
             {
                 "month": month,
                 "customers": len(features),
+                "status": outcome.status,
                 "components": len(columns),
                 "explained_variance": round(sum(explained), 4),
             }
@@ -112,15 +175,19 @@ def pca_embedding(
         context.log.info(
             f"pca_embedding {month}: {len(columns)} components explain {sum(explained):.1%}"
         )
-    last = outputs[rows[-1]["month"]].model
-    load = loadings(last).round(3).reset_index(names="feature")
-    explained = last.named_steps["pca"].explained_variance_ratio_.tolist()
-    yield dg.Output(
-        outputs,
-        metadata={
-            "customers": sum(r["customers"] for r in rows),
-            "components": rows[-1]["components"],
-            "explained_variance": rows[-1]["explained_variance"],
+    metadata: dict[str, Any] = {
+        "customers": sum(r["customers"] for r in rows),
+        **status_metadata(outcomes),
+        "per_month": dg.MetadataValue.md(markdown_table(rows, list(PCA_ROW_COLUMNS))),
+    }
+    segmented = [r for r in rows if r["status"] == SEGMENTED_OUTCOME.status]
+    if segmented:
+        last = outputs[segmented[-1]["month"]].model
+        load = loadings(last).round(3).reset_index(names="feature")
+        explained = last.named_steps["pca"].explained_variance_ratio_.tolist()
+        metadata |= {
+            "components": segmented[-1]["components"],
+            "explained_variance": segmented[-1]["explained_variance"],
             "explained_variance_per_component": dg.MetadataValue.json(
                 [round(v, 4) for v in explained]
             ),
@@ -128,10 +195,9 @@ def pca_embedding(
                 markdown_table(load.to_dict("records"), list(load.columns))
             ),
             "scree_plot": scree_plot(explained),
-            "per_month": dg.MetadataValue.md(markdown_table(rows, list(rows[0]))),
-        },
-    )
-    yield from pca_results({r["month"]: r["explained_variance"] for r in rows}, quality)
+        }
+    yield dg.Output(outputs, metadata=metadata)
+    yield from pca_results({r["month"]: r["explained_variance"] for r in segmented}, quality)
 
 
 @dg.asset(
@@ -141,6 +207,7 @@ def pca_embedding(
     group_name="segments",
     check_specs=KMEANS_CHECK_SPECS,
 )
+@retry_only_transient
 def kmeans_model(
     context: dg.AssetExecutionContext,
     pca_embedding: MonthlyModels,
@@ -154,13 +221,18 @@ def kmeans_model(
     segment carries a ``segment_id`` matched to last month's segments (``identity.py``)."""
     spark.release_when_done(context)
     config = modeling.config()
-    rows: list[dict[str, Any]]  # one per month, mixed values (ints, floats, text)
+    rows: list[dict[str, Any]]  # one per segmented month, mixed values (ints, floats, text)
     last: dict[str, Any]
-    outputs, rows, last = MonthlyModels(), [], {}
+    outputs, rows, last, outcomes = MonthlyModels(), [], {}, {}
     months = run_months(context)
     previous = stored_assignments(warehouse, add_months(months[0], -1))
     for month in months:
         embedded = pca_embedding[month]
+        outcome = outcomes[month] = stored_outcome(embedded)
+        if not outcome.segmented:
+            context.log.warning(f"kmeans_model {month}: {outcome.sentence()}")
+            outputs[month] = not_segmented_output(outcome, empty_segment_tables())
+            continue
         coordinates = embedded.tables[COORDINATES]
         # The month's own components: the stored table has the union over months (null beyond
         # a month's dimension), so never take "every column but the key".
@@ -187,9 +259,15 @@ def kmeans_model(
                 ASSIGNMENTS: assignments,
                 SELECTION: selection.scores,
                 IDENTITY: identity_table(identity),
+                OUTCOME_TABLE: SEGMENTED_OUTCOME.frame(),
             },
         )
-        last = {"scores": selection.scores, "stability": stability, "shares": shares}
+        last = {
+            "scores": selection.scores,
+            "stability": stability,
+            "shares": shares,
+            "reasons": selection.reasons,
+        }
         rows.append(
             {
                 "month": month,
@@ -210,10 +288,10 @@ def kmeans_model(
             f"silhouette={silhouette:.3f}, min bootstrap Jaccard={min(stability.values()):.3f}; "
             f"why: {rows[-1]['why_this_k']}"
         )
-    latest = rows[-1]
-    yield dg.Output(
-        outputs,
-        metadata={
+    metadata: dict[str, Any] = status_metadata(outcomes)
+    if rows:
+        latest = rows[-1]
+        metadata |= {
             **{k: v for k, v in latest.items() if k != "month"},
             "stability_by_segment": dg.MetadataValue.json(
                 {str(k): round(v, 4) for k, v in last["stability"].items()}
@@ -221,7 +299,7 @@ def kmeans_model(
             "share_by_segment": dg.MetadataValue.json(
                 {str(i): round(float(s), 4) for i, s in enumerate(last["shares"])}
             ),
-            "why_this_k": dg.MetadataValue.json(selection.reasons),
+            "why_this_k": dg.MetadataValue.json(last["reasons"]),
             "scores_by_k": dg.MetadataValue.md(
                 markdown_table(
                     last["scores"].round(4).to_dict("records"), list(last["scores"].columns)
@@ -229,8 +307,8 @@ def kmeans_model(
             ),
             "elbow_and_silhouette": selection_plot(last["scores"]),
             "per_month": dg.MetadataValue.md(markdown_table(rows, list(rows[0]))),
-        },
-    )
+        }
+    yield dg.Output(outputs, metadata=metadata)
     yield from kmeans_results(
         {r["month"]: r["silhouette"] for r in rows},
         {r["month"]: r["min_segment_share"] for r in rows},

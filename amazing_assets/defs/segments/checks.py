@@ -57,7 +57,21 @@ def kmeans_results(
 def profile_results(
     profiles: pd.DataFrame, previous: pd.DataFrame | None, quality: QualityResource
 ) -> list[dg.AssetCheckResult]:
-    """``profiles`` of the run's months; ``previous``: those of the month before the first."""
+    """``profiles`` of the run's months; ``previous``: those of the month before the first.
+
+    A run whose months were all not segmented has no profile: each check passes with nothing
+    to check, and says so (the asset's ``status`` metadata carries why).
+    """
+    if profiles.empty or "name" not in profiles.columns:
+        return [
+            result(PROFILES, name, True, {}, description="no segment this run: nothing to check")
+            for name in (
+                "segments_named_uniquely",
+                "names_true_by_definition",
+                "shares_sum_to_one",
+                "segment_share_drift",
+            )
+        ]
     named = all(profiles.groupby("month")["name"].apply(lambda n: n.notna().all() and n.is_unique))
     sums = profiles.groupby("month")["share"].sum().round(6).to_dict()
     false = [

@@ -169,12 +169,21 @@ def sample_rows(n: int, size: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
 
 
+NO_HIGH_BASKET = float(np.finfo(np.float64).max)
+"""The threshold of a month without buyers: finite (scikit-learn refuses ∞), passed by nobody."""
+
+
 def high_basket_threshold(features: pd.DataFrame) -> float:
-    """Average order value from which a buyer is in the high-basket tier (∞ without buyers)."""
+    """Average order value from which a buyer is in the high-basket tier.
+
+    Without buyers (a purchase-tag outage) there is no median basket; the tier is then empty
+    (:data:`NO_HIGH_BASKET`), never ∞: ``Binarizer`` rejects an infinite threshold.
+    """
     buyers = features["frequency"] >= 1
     if not buyers.any():
-        return float("inf")
-    return HIGH_BASKET_FACTOR * float(features.loc[buyers, "avg_order_value"].median())
+        return NO_HIGH_BASKET
+    median = float(features.loc[buyers, "avg_order_value"].median())
+    return HIGH_BASKET_FACTOR * median if np.isfinite(median) else NO_HIGH_BASKET
 
 
 def fit_embedding(features: pd.DataFrame, config: ModelingConfig) -> tuple[Pipeline, np.ndarray]:
@@ -211,11 +220,27 @@ def fit_kmeans(Z: np.ndarray, k: int, config: ModelingConfig, seed: int | None =
     ).fit(Z)
 
 
-def tier_k_range(size: int, total: int, tier: int, config: ModelingConfig) -> range:
-    """Candidate k of a tier: one segment for the value tier or a tier too small to split."""
+def tier_k_range(
+    size: int, total: int, tier: int, config: ModelingConfig, distinct: int | None = None
+) -> range:
+    """Candidate k of a tier: one segment for the value tier or a tier too small to split.
+
+    ``distinct``: how many different points the tier has (at least that many are needed for k
+    groups; a tier of identical customers is one segment, not k copies of one centre).
+    """
+    distinct = size if distinct is None else distinct
+    top = min(config.k_max, size // 10, distinct)
     if tier == HIGH_BASKET or size < max(config.min_tier_share * total, 10 * config.k_min):
         return range(1, 2)
-    return range(config.k_min, min(config.k_max, size // 10) + 1)
+    if top < config.k_min:
+        return range(1, 2)
+    return range(config.k_min, top + 1)
+
+
+def distinct_points(Z: np.ndarray, config: ModelingConfig, cap: int) -> int:
+    """Different points among a tier's selection sample, counted up to ``cap`` (cheap)."""
+    rows = sample_rows(len(Z), config.selection_sample, config.seed)
+    return min(cap, len(np.unique(Z[rows], axis=0)))
 
 
 def score_k(Z: np.ndarray, k: int, config: ModelingConfig) -> dict[str, float]:
@@ -224,6 +249,9 @@ def score_k(Z: np.ndarray, k: int, config: ModelingConfig) -> dict[str, float]:
     score_rows = sample_rows(len(Z), config.score_sample, config.seed + 1)
     model = fit_kmeans(Z[fit_rows], k, config)
     labels = model.predict(Z[score_rows])
+    if not 2 <= len(np.unique(labels)) < len(score_rows):
+        # The k groups collapse on the scored customers: no index is defined, k is not a choice.
+        return {"k": k, "inertia": float(model.inertia_), **dict.fromkeys(UNDEFINED, np.nan)}
     rng = np.random.default_rng(config.seed + 7 * k)
     agreement = []
     for round_index in range(config.selection_rounds):
@@ -240,6 +268,8 @@ def score_k(Z: np.ndarray, k: int, config: ModelingConfig) -> dict[str, float]:
     }
 
 
+UNDEFINED = ("silhouette", "stability", "davies_bouldin", "calinski_harabasz")
+
 VOTERS: dict[str, bool] = {"silhouette": True, "calinski_harabasz": True, "davies_bouldin": False}
 """Internal indices that vote for a k, and whether higher is better."""
 
@@ -252,6 +282,9 @@ def choose_k(scores: pd.DataFrame, config: ModelingConfig) -> tuple[int, str]:
     smallest voted k is kept (parsimony). A single index was a coin toss: its margins between
     neighbouring k were 0.002-0.02, and each index errs on different populations.
     """
+    scores = scores.dropna(subset=list(UNDEFINED))
+    if scores.empty:
+        return 1, "k=1: no candidate k gives two or more distinct groups"
     admissible = scores[scores["stability"] >= config.min_stability]
     if admissible.empty:
         best = scores.loc[scores["stability"].idxmax()]
@@ -275,13 +308,15 @@ def choose_k(scores: pd.DataFrame, config: ModelingConfig) -> tuple[int, str]:
 
 
 def select_tier_k(Z: np.ndarray, tier: int, total: int, config: ModelingConfig) -> TierSelection:
-    candidates = tier_k_range(len(Z), total, tier, config)
+    distinct = distinct_points(Z, config, config.k_max)
+    candidates = tier_k_range(len(Z), total, tier, config, distinct)
     if len(candidates) == 1 and candidates[0] == 1:
-        why = (
-            "the value tier is always one segment"
-            if tier == HIGH_BASKET
-            else f"{len(Z)} customers: too few to split"
-        )
+        if tier == HIGH_BASKET:
+            why = "the value tier is always one segment"
+        elif distinct < config.k_min:
+            why = f"{len(Z)} customers with one behaviour: nothing to split"
+        else:
+            why = f"{len(Z)} customers: too few to split"
         return TierSelection(tier, len(Z), 1, f"k=1: {why}", pd.DataFrame())
     scores = pd.DataFrame([score_k(Z, k, config) for k in candidates])
     k, reason = choose_k(scores, config)
@@ -321,6 +356,8 @@ def fit_centres(
     centres = []
     for t, k in ks.items():
         members = rows[tier[rows] == t]
+        if len(members) < k:  # a bootstrap sample that missed a small tier: take the whole tier
+            members = np.flatnonzero(tier == t)
         members = members[sample_rows(len(members), config.fit_sample, config.seed)]
         centres.append(fit_kmeans(Z[members], k, config, seed=seed).cluster_centers_)
     return np.vstack(centres)

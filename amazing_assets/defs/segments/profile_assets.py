@@ -5,7 +5,13 @@ import pandas as pd
 
 from amazing_assets.defs.features.resources import FeatureWindowResource
 from amazing_assets.defs.features.window_reads import window_inputs
-from amazing_assets.defs.segments.assets import ASSIGNMENTS, IDENTITY, month_rows
+from amazing_assets.defs.segments.assets import (
+    ASSIGNMENTS,
+    IDENTITY,
+    month_rows,
+    status_metadata,
+    stored_outcome,
+)
 from amazing_assets.defs.segments.chain import profile_stage
 from amazing_assets.defs.segments.checks import PROFILE_CHECK_SPECS, profile_results
 from amazing_assets.defs.segments.identity import (
@@ -21,6 +27,7 @@ from amazing_assets.lib.asset_options import (
     markdown_table,
     monthly_asset_options,
     rejected,
+    retry_only_transient,
     run_months,
 )
 from amazing_assets.lib.checks import complete_window_result
@@ -50,6 +57,7 @@ def stored_month(warehouse: WarehouseResource, table: str, month: str) -> pd.Dat
     group_name="segments",
     check_specs=PROFILE_CHECK_SPECS,
 )
+@retry_only_transient
 def cluster_profiles(
     context: dg.AssetExecutionContext,
     kmeans_model: MonthlyModels,
@@ -61,11 +69,16 @@ def cluster_profiles(
 ):
     """Per segment: size, value, typical behaviour, a business name and the marketing action."""
     spark.release_when_done(context)
-    frames = []
+    frames, outcomes = [], {}
     months = run_months(context)
     before_run = stored_month(warehouse, "cluster_profiles", add_months(months[0], -1))
     previous = before_run
     for month in months:
+        outcome = outcomes[month] = stored_outcome(kmeans_model[month])
+        if not outcome.segmented:  # no segment to profile; the next month compares with ours
+            context.log.warning(f"cluster_profiles {month}: {outcome.sentence()}")
+            previous = None
+            continue
         features = month_rows(user_features_rfm, month)
         assignments = kmeans_model[month].tables[ASSIGNMENTS]
         joined = features.merge(assignments[["user_key", "segment"]], on="user_key", how="inner")
@@ -96,9 +109,23 @@ def cluster_profiles(
                 f"value: {row.value_priority}; id {row.segment_id} ({row.identity}, "
                 f"centre shift {row.centre_shift:.3f}, member overlap {row.member_overlap:.3f})"
             )
+    gaps = window_inputs(warehouse, months, feature_window.months).gaps
+    if not frames:  # no month of the run was segmented: its months are replaced with no row
+        result = pd.DataFrame({"month": pd.Series(dtype=object)})
+        yield dg.Output(
+            result,
+            metadata={
+                "segments": 0,
+                **status_metadata(outcomes),
+                "partial_window": any(gaps.values()),
+                "missing_window_months": dg.MetadataValue.json(gaps),
+            },
+        )
+        yield from profile_results(result, None, quality)
+        yield complete_window_result("cluster_profiles", gaps)
+        return
     result = pd.concat(frames, ignore_index=True)
     latest = frames[-1]
-    gaps = window_inputs(warehouse, months, feature_window.months).gaps
     summary = latest[
         [
             "segment",
@@ -121,6 +148,7 @@ def cluster_profiles(
         result,
         metadata={
             "segments": len(latest),
+            **status_metadata(outcomes),
             # Segments of a window with a missing month describe partial behaviour.
             "partial_window": any(gaps.values()),
             "missing_window_months": dg.MetadataValue.json(gaps),
@@ -140,6 +168,7 @@ def cluster_profiles(
     kinds={"pandas"},
     group_name="segments",
 )
+@retry_only_transient
 def segment_migration(
     context: dg.AssetExecutionContext,
     kmeans_model: MonthlyModels,
@@ -151,8 +180,13 @@ def segment_migration(
     A customer moved only when their segment *identity* (``segment_id``) changed; a segment that
     kept its id under a new name is a definition change (``moved`` false, ``renamed`` true).
     """
-    frames, previous = [], None
+    frames, previous, outcomes = [], None, {}
     for month in run_months(context):
+        outcome = outcomes[month] = stored_outcome(kmeans_model[month])
+        if not outcome.segmented:  # nobody is in a segment: no flow, and none out next month
+            context.log.warning(f"segment_migration {month}: {outcome.sentence()}")
+            previous = None
+            continue
         current = labelled_assignments(
             kmeans_model[month].tables[ASSIGNMENTS], month_rows(cluster_profiles, month)
         )
@@ -169,13 +203,18 @@ def segment_migration(
             f"segment_migration {month}: {int(matrix['customers'].sum()):,} customers counted, "
             f"{moved:,} changed segment identity"
         )
+    if not frames:
+        return dg.Output(
+            pd.DataFrame({"month": pd.Series(dtype=object)}), metadata=status_metadata(outcomes)
+        )
     result = pd.concat(frames, ignore_index=True)
     latest = frames[-1].drop(columns="month")
     return dg.Output(
         result,
         metadata={
+            **status_metadata(outcomes),
             "flows": dg.MetadataValue.md(
                 markdown_table(latest.to_dict("records"), list(latest.columns))
-            )
+            ),
         },
     )

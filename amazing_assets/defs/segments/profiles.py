@@ -23,6 +23,11 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
+from amazing_assets.defs.segments.distinct_names import (
+    base_name,
+    distinct_names,
+    french_qualifiers,
+)
 from amazing_assets.defs.segments.modeling import LOG_FEATURES, MODEL_FEATURES
 
 PROFILE_MEDIANS: tuple[str, ...] = (
@@ -498,8 +503,14 @@ def profile_segments(features: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame
 
 
 def _ratio(values: pd.Series, reference: float) -> pd.Series:
-    """values / reference, 0 where a segment has no buyer or the month none."""
-    return (values / reference if reference > 0 else values * 0.0).fillna(0.0)
+    """values / reference, 0 where a segment has no buyer or the month none.
+
+    A month whose buyers all paid 0 (every price zero) has a reference of 0: each buyer
+    segment is then *at* the month's median (1), not infinitely below or above it.
+    """
+    if reference > 0:
+        return (values / reference).fillna(0.0)
+    return values.where(values.isna(), 1.0).fillna(0.0)
 
 
 def fits(profile: pd.Series, name: str) -> bool:
@@ -529,7 +540,8 @@ def neutral_name(profile: pd.Series) -> str:
 
 
 def _base_name(name: str) -> str:
-    return name.rsplit(" (", 1)[0]
+    """Without qualifiers (" — fewer product views") or, in names stored before, a " (2)"."""
+    return base_name(name).rsplit(" (", 1)[0]
 
 
 IMPOSSIBLE = -1e6
@@ -557,6 +569,8 @@ def name_segments(
 
     ``kept`` (segment → last month's name of the same segment identity, from ``identity.py``)
     replaces the z-profile :func:`continuity` guess when segments were matched across months.
+    Neutral names held by several segments are qualified by how the segments differ
+    (:mod:`.distinct_names`), never numbered.
     """
     scores = name_scores(profiles)
     carried = kept
@@ -576,16 +590,8 @@ def name_segments(
     by_segment = profiles.set_index("segment")
     for segment in scores.index:
         if int(segment) not in names:
-            names[int(segment)] = _unique(neutral_name(by_segment.loc[segment]), names.values())
-    return dict(sorted(names.items()))
-
-
-def _unique(name: str, taken) -> str:
-    taken = set(taken)
-    candidate, n = name, 2
-    while candidate in taken:
-        candidate, n = f"{name} ({n})", n + 1
-    return candidate
+            names[int(segment)] = neutral_name(by_segment.loc[segment])
+    return dict(sorted(distinct_names(profiles, names).items()))
 
 
 def continuity(profiles: pd.DataFrame, previous: pd.DataFrame) -> dict[int, str]:
@@ -602,12 +608,14 @@ def continuity(profiles: pd.DataFrame, previous: pd.DataFrame) -> dict[int, str]
 
 
 def action_for(name: str) -> Action:
-    """The action of a name; a numbered neutral name ("Buyers, mid basket (2)") shares its
-    base name's action, with the number carried into the French name."""
+    """The action of a name; a qualified neutral name ("Browsers, low activity — fewer product
+    views") shares its base name's action, the qualifiers translated into the French name."""
     if name in ACTIONS:
         return ACTIONS[name]
     base = ACTIONS[_base_name(name)]
-    suffix = name[len(_base_name(name)) :]
+    if base_name(name) != name:
+        return Action(**{**asdict(base), "name_fr": base.name_fr + french_qualifiers(name)})
+    suffix = name[len(_base_name(name)) :]  # " (2)" in a name stored before qualifiers
     return Action(**{**asdict(base), "name_fr": base.name_fr + suffix})
 
 

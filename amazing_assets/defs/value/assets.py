@@ -26,6 +26,7 @@ from amazing_assets.lib.asset_options import (
     markdown_table,
     monthly_asset_options,
     rejected,
+    retry_only_transient,
     run_months,
 )
 from amazing_assets.lib.spark import SparkResource
@@ -40,6 +41,7 @@ from amazing_assets.lib.warehouse import WarehouseResource
     group_name="value",
     check_specs=VALUE_CHECK_SPECS,
 )
+@retry_only_transient
 def customer_value(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, spark: SparkResource
 ):
@@ -81,7 +83,11 @@ def value_metadata(
 ) -> dict[str, Any]:
     """Fit, totals and, when history allows, the back-test of the run's last month."""
     if not fits:
+        latest_skip = skipped[max(skipped)] if skipped else "no month of the run was modelled"
         return {
+            # A month without enough buyers is an outcome, not a failure (read by the report).
+            "status": "not_modelled",
+            "reason": latest_skip,
             "buyers": 0,
             "history_months": dg.MetadataValue.json(history),
             "not_modelled": dg.MetadataValue.json(skipped),

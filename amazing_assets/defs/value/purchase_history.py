@@ -18,7 +18,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from amazing_assets.lib.asset_options import monthly_asset_options, run_months
+from amazing_assets.lib.asset_options import (
+    monthly_asset_options,
+    retry_only_transient,
+    run_months,
+)
 from amazing_assets.lib.checks import result, spec
 from amazing_assets.lib.delta_tables import month_row_counts, read_months, scan_months, table_exists
 from amazing_assets.lib.storage import Location
@@ -106,6 +110,7 @@ def purchase_history(
     group_name="value",
     check_specs=HISTORY_CHECK_SPECS,
 )
+@retry_only_transient
 def purchase_days(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Each buyer's priced purchase days of the month: the compact history of the value models."""
     clean = warehouse.table("clean_events")
