@@ -22,6 +22,7 @@ from amazing_assets.erasure import (
 )
 from amazing_assets.io.io_managers import SparkDeltaIOManager
 from amazing_assets.io.model_io_manager import ModelIOManager
+from amazing_assets.observability.redacting import redacting_console_logger
 from amazing_assets.resources.features import FeatureWindowResource
 from amazing_assets.resources.modeling import ModelingResource
 from amazing_assets.resources.pseudonymization import KEY_ENV_VAR, PseudonymizationKeyResource
@@ -93,6 +94,9 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         schedules=[housekeeping_schedule],
         sensors=[build_landing_sensor(monthly_segments_job), erasure_request_sensor],
         resources=build_resources(settings),
+        # Dagster's default console logger prints records unredacted (compose ships that output):
+        # every job of the location logs to the redacting one instead, under the same name.
+        loggers={"console": redacting_console_logger},
         # Every run (the job, the sensor's, UI materialisations and backfills) executes its steps
         # in the run process: one SparkSession, one Spark application on a cluster, per run,
         # instead of a JVM and an application per step with the multiprocess default.
