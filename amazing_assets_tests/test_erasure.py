@@ -29,8 +29,6 @@ from amazing_assets.io.storage import Location
 from amazing_assets.segmentation.pseudonymize import Pseudonymizer
 from amazing_assets.settings import load_settings
 
-pytestmark = [pytest.mark.slow, pytest.mark.spark]
-
 MONTH = "2019-10"
 KEY = "test-key-0123456789abcdef0123456789abcdef"  # conftest's AMAZING_PSEUDONYMIZATION_KEY
 
@@ -149,6 +147,8 @@ def run_and_erase(store: Store, export: bytes, user: int) -> None:
     assert not re.search(rf"(?<!\d){user}(?!\d)", logs) and token not in logs
 
 
+@pytest.mark.slow
+@pytest.mark.spark
 def test_erasure_on_local_storage(tmp_path, spark):
     export, user = planted_export(tmp_path / "gen")
     settings = load_settings(
@@ -166,6 +166,8 @@ def test_erasure_on_local_storage(tmp_path, spark):
     run_and_erase(store, export, user)
 
 
+@pytest.mark.slow
+@pytest.mark.spark
 def test_erasure_on_the_s3_server(tmp_path, spark, s3_bucket):
     export, user = planted_export(tmp_path / "gen")
     settings = load_settings(
@@ -181,3 +183,143 @@ def test_erasure_on_the_s3_server(tmp_path, spark, s3_bucket):
         build_definitions(settings),
     )
     run_and_erase(store, export, user)
+
+
+# Issue 24, finding 4: lines are matched by their fields, exactly, never by substring.
+SHORT, NEIGHBOUR = 1004, 10045
+SESSION_A = "aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa"
+SESSION_B = "bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb"
+
+
+def line(user: str, session: str, price: str = "not-a-price") -> str:
+    return f"2019-10-02 10:00:00 UTC,view,1004856,2053,,acme,{price},{user},{session}"
+
+
+def small_warehouse(tmp_path: Path) -> tuple[Location, Location]:
+    """raw_events, event_quarantine and rejected_events holding customers 1004 and 10045."""
+    import pyarrow as pa
+
+    from amazing_assets.io.delta_tables import write_arrow_months
+    from amazing_assets.tables import table_location
+
+    warehouse = Location.parse(str(tmp_path / "warehouse"))
+    landing = Location.parse(str(tmp_path / "landing"))
+    raw_lines = [
+        line(str(NEIGHBOUR), SESSION_B),
+        line(" 001004 ", SESSION_A),  # the parser reads user 1004
+        f"{line(str(SHORT), SESSION_A)},one-field-too-many",  # wrong_field_count: no user_id
+        f"{line(str(NEIGHBOUR), SESSION_B)},one-field-too-many",
+    ]
+    month = ["2019-10"] * 4
+    write_arrow_months(
+        table_location(warehouse, "raw_events"),
+        pa.table(
+            {
+                "user_id": pa.array([NEIGHBOUR, SHORT, None, None], pa.int64()),
+                "user_session": [SESSION_B, SESSION_A, None, None],
+                "_raw_line": raw_lines,
+                "month": month,
+            }
+        ),
+        ["2019-10"],
+    )
+    token = Pseudonymizer(KEY.encode()).token
+    write_arrow_months(
+        table_location(warehouse, "event_quarantine"),
+        pa.table(
+            {
+                "user_key": [token(NEIGHBOUR), token(SHORT), None, None],
+                "_raw_line": raw_lines,
+                "reason": ["unparseable_price"] * 2 + ["wrong_field_count"] * 2,
+                "month": month,
+            }
+        ),
+        ["2019-10"],
+    )
+    write_arrow_months(
+        table_location(warehouse, "rejected_events"),
+        pa.table({"line": raw_lines, "reason": ["x"] * 4, "month": month}),
+        ["2019-10"],
+    )
+    return warehouse, landing
+
+
+def test_erasing_a_short_id_leaves_the_rows_of_customers_whose_ids_contain_it(tmp_path):
+    from amazing_assets.io.erasure import erase_customers
+
+    warehouse, landing = small_warehouse(tmp_path)
+    (tmp_path / "landing" / MONTH).mkdir(parents=True)
+    (tmp_path / "landing" / MONTH / "events.csv").write_text(
+        "\n".join([line(str(NEIGHBOUR), SESSION_B), line('"001004"', SESSION_A)]) + "\n"
+    )
+    report = erase_customers(warehouse, landing, [SHORT], KEY.encode(), request_id="r-1")
+    for name in ("raw/raw_events", "raw/event_quarantine", "raw/rejected_events"):
+        rows = read_months(warehouse.child(*name.split("/")))
+        texts = rows.column("line" if "line" in rows.column_names else "_raw_line").to_pylist()
+        # The neighbour's two lines stay, the customer's two (one by field only) are gone.
+        neighbour = line(str(NEIGHBOUR), SESSION_B)
+        assert sorted(texts) == sorted([neighbour, f"{neighbour},one-field-too-many"]), name
+        assert report.rows_removed[name] == 2
+    # The landing scan reads the field as the parser does ("001004" in quotes is the customer).
+    assert report.landing_files == {f"{MONTH}/events.csv": 1}
+
+
+def test_the_suppression_filter_takes_out_erased_customers_rows_by_id_and_by_line():
+    import pyarrow as pa
+
+    from amazing_assets.io.suppression import SuppressionFilter, customer_digest
+
+    token = Pseudonymizer(KEY.encode()).token
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "user_id": pa.array([SHORT, NEIGHBOUR, None, None], pa.int64()),
+            "_raw_line": [None, None, f"{line('01004', 's')},x", f"{line('10045', 's')},x"],
+        }
+    )
+    suppression = SuppressionFilter(KEY.encode(), frozenset({customer_digest(token(SHORT))}))
+    kept, erased = suppression.split(batch)
+    assert erased == 2
+    assert kept.column("user_id").to_pylist() == [NEIGHBOUR, None]
+    assert "erased" not in repr(suppression) and KEY not in repr(suppression)
+
+
+# Issue 24, finding 14: the erasure's landing scan is bounded on decompressed bytes.
+
+
+def test_the_landing_scan_refuses_a_gzip_bomb_before_changing_anything(tmp_path):
+    import gzip
+
+    from amazing_assets.io.erasure import ErasureRequestError, ScanLimits, erase_customers
+    from amazing_assets.io.suppression import suppressed_digests
+
+    warehouse, landing = small_warehouse(tmp_path)
+    (tmp_path / "landing" / MONTH).mkdir(parents=True)
+    bomb = tmp_path / "landing" / MONTH / "events.csv.gz"
+    bomb.write_bytes(gzip.compress(b"0" * (8 << 20)))  # 8 MiB of zeros in ~8 KiB
+    before = table_sizes(warehouse)
+    limits = ScanLimits(max_bytes=64 << 20, max_ratio=100, ratio_after=1 << 20)
+    with pytest.raises(ErasureRequestError, match=r"events\.csv\.gz decompresses to more than"):
+        erase_customers(warehouse, landing, [SHORT], KEY.encode(), "r-1", scan_limits=limits)
+    assert table_sizes(warehouse) == before and not suppressed_digests(warehouse)
+    # The absolute bound too, whatever the ratio.
+    with pytest.raises(ErasureRequestError, match="limits 4,194,304 bytes"):
+        erase_customers(
+            warehouse, landing, [SHORT], KEY.encode(), "r-2",
+            scan_limits=ScanLimits(max_bytes=4 << 20, max_ratio=10**6, ratio_after=1 << 40),
+        )  # fmt: skip
+
+
+def test_a_gzip_bomb_is_refused_by_the_default_limits_within_seconds(tmp_path):
+    import gzip
+    import time
+
+    from amazing_assets.io.erasure import ErasureRequestError, erase_customers
+
+    warehouse, landing = small_warehouse(tmp_path)
+    (tmp_path / "landing" / MONTH).mkdir(parents=True)
+    bomb = tmp_path / "landing" / MONTH / "events.csv.gz"
+    bomb.write_bytes(gzip.compress(b"0" * (80 << 20)))  # 80 MiB out of 80 KiB (ratio ~1000)
+    started = time.perf_counter()
+    with pytest.raises(ErasureRequestError, match="no export is that large"):
+        erase_customers(warehouse, landing, [SHORT], KEY.encode(), "r-1")
+    assert time.perf_counter() - started < 20
