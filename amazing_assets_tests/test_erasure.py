@@ -323,3 +323,132 @@ def test_a_gzip_bomb_is_refused_by_the_default_limits_within_seconds(tmp_path):
     with pytest.raises(ErasureRequestError, match="no export is that large"):
         erase_customers(warehouse, landing, [SHORT], KEY.encode(), "r-1")
     assert time.perf_counter() - started < 20
+
+
+# Issue 24, findings 2 and 3: an erasure lasts, and covers Dagster's event log.
+MONTHS = ["2019-10", "2019-11"]
+
+
+def two_month_landing(tmp_path: Path) -> tuple[Path, int, str, dict[str, int]]:
+    """Two generated months holding one customer in both, with lines the parser reads as them in
+    other shapes (leading zeros, an unparseable price, one field too many).
+
+    Returns the landing folder, the user id, one of their sessions and, per month, how many of
+    the export's lines are theirs."""
+    from amazing_assets.segmentation.id_fields import line_user_ids
+
+    landing = tmp_path / "landing"
+    rows = {}
+    for index, month in enumerate(MONTHS):
+        spec = GenerationSpec(month=month, events=5_000, users=500, seed=5, month_index=index)
+        result = generate_month(spec, landing)
+        rows[month] = list(csv.DictReader(io.StringIO(result.path.read_text())))
+    counts = [collections.Counter(int(r["user_id"]) for r in rows[m]) for m in MONTHS]
+    user = max(u for u in counts[0] if 5 < counts[0][u] <= 100 and 5 < counts[1][u] <= 100)
+    session = next(r["user_session"] for r in rows[MONTHS[0]] if int(r["user_id"]) == user)
+    theirs = {}
+    for month in MONTHS:
+        path = landing / month / "events.csv"
+        extra = [
+            f"{month}-02 10:00:00 UTC,view,1004856,2053,,acme,12.5,00{user},{session}",
+            f"{month}-02 10:01:00 UTC,view,1004856,2053,,acme,not-a-price,{user},{session}",
+            f"{month}-02 10:02:00 UTC,view,1004856,2053,,acme,12.5,{user},{session},extra",
+        ]
+        path.write_text(path.read_text() + "\n".join(extra) + "\n")
+        lines = path.read_text().splitlines()[1:]
+        theirs[month] = sum(1 for text in lines if user in line_user_ids(text))
+    return landing, user, session, theirs
+
+
+def every_version_holds(warehouse: Location, user: int, token: str) -> dict[str, list[int]]:
+    """Per table, the versions one can still time-travel to that hold the customer."""
+    from amazing_assets.io.delta_tables import open_table
+
+    holding: dict[str, list[int]] = {}
+    for name in delta_tables(warehouse):
+        location = warehouse.child(*name.split("/"))
+        for version in range(open_table(location).version() + 1):
+            try:
+                table = read_months(location, version=version)
+            except Exception:  # a version the erasure made unreachable
+                continue
+            found = (
+                "user_id" in table.column_names and user in table.column("user_id").to_pylist()
+            ) or (
+                "user_key" in table.column_names and token in table.column("user_key").to_pylist()
+            )
+            if found:
+                holding.setdefault(name, []).append(version)
+    return holding
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+@pytest.mark.timeout(1800)  # five real runs (two months twice, the erasure) on a shared machine
+def test_an_erased_customer_stays_erased_when_every_month_is_run_again(tmp_path, spark):
+    from amazing_assets.observability.run_history import mentions_pattern, run_texts
+    from amazing_assets_tests.pipeline_run import definitions_for
+
+    landing, user, session, theirs = two_month_landing(tmp_path)
+    token = Pseudonymizer(KEY.encode()).token(user)
+    defs = definitions_for(tmp_path, landing)
+    warehouse = Location.parse(str(tmp_path / "warehouse"))
+    pattern = mentions_pattern([user], [token, session])
+
+    def runs_naming_the_customer(instance) -> list[str]:
+        return [
+            run.run_id
+            for run in instance.get_runs()
+            if any(pattern.search(text) for text in run_texts(instance, run))
+        ]
+
+    @dg.op
+    def quote_a_data_line(context) -> None:
+        # What a message quoting data does (an exception, a header mistaken for data).
+        context.log.warning(f"cannot read line 2019-10-02,view,1,2,,acme,x,{user},{session}")
+        raise ValueError(f"bad line ...,{user},{session}")
+
+    @dg.job
+    def quoting_job() -> None:
+        quote_a_data_line()
+
+    with dg.instance_for_test() as instance:
+        assert all(r.success for r in materialize_months(MONTHS, instance, defs).values())
+        assert customer_rows(warehouse, user, token)["clean_events"] > 0
+        quoted = quoting_job.execute_in_process(instance=instance, raise_on_error=False)
+        assert runs_naming_the_customer(instance) == [quoted.run_id]
+
+        (landing / "_erasure").mkdir()
+        (landing / "_erasure" / "req.json").write_text(json.dumps({"user_ids": [user]}))
+        request = {"ops": {"erase_requested_customers": {"config": {"request_file": "req.json"}}}}
+        erased = defs.resolve_job_def("erase_customers_job").execute_in_process(
+            instance=instance, run_config=request
+        )
+        assert erased.success
+        sizes = table_sizes(warehouse)
+
+        # The exports still hold the customer: every month again, as a backfill would.
+        again = materialize_months(MONTHS, instance, defs)
+        assert all(r.success for r in again.values())
+
+        # Absent from every table, every version one can travel to, every stored byte...
+        assert set(customer_rows(warehouse, user, token).values()) == {0}
+        assert every_version_holds(warehouse, user, token) == {}
+        stored = every_stored_text(warehouse)
+        assert not re.search(rf"(?<!\d)0*{user}(?!\d)", stored)
+        assert token not in stored and session not in stored
+        # ...and from Dagster's event log (every run: pipeline, quoting, erasure, re-runs).
+        assert runs_naming_the_customer(instance) == []
+        assert instance.get_run_by_id(quoted.run_id) is None  # its records named the customer
+        # Accounted, not lost: the re-run counts the customer's lines as erased_customer, the
+        # accounting identity holds, and every other row is as the erasure left it.
+        for month, result in again.items():
+            [raw] = [m.metadata for m in result.asset_materializations_for_node("raw_events")]
+            assert raw["erased_customer_rows"].value == theirs[month]
+            accounting = [
+                c for c in result.get_asset_check_evaluations()
+                if c.check_name == "accounting_identity"
+            ]  # fmt: skip
+            assert accounting and all(c.passed for c in accounting)
+        events = ("raw/raw_events", "clean_events", "raw/event_quarantine", "user_features_rfm")
+        assert {n: table_sizes(warehouse)[n] for n in events} == {n: sizes[n] for n in events}

@@ -93,9 +93,6 @@ def parse_user_ids(values: list[str | int]) -> list[int]:
     return sorted(set(ids))
 
 
-__all__ = ["customer_digest"]  # what the audit keeps of a customer (the suppression's digest)
-
-
 class LandingScanTooLargeError(ErasureRequestError):
     """A landing export decompresses past the scan's bounds (a gzip bomb): refused."""
 
@@ -148,12 +145,15 @@ def erasure_predicate(
     user_keys: list[str],
     session_keys: list[str],
     line_digests: dict[str, list[str]] | None = None,
+    masked_line_digests: list[str] | None = None,
 ) -> str | None:
     """SQL predicate matching the customers' rows in a table with ``columns``, or None.
 
     Lines are matched exactly, never by substring (``LIKE '%1004%'`` also matched customer
     10045): ``line_digests`` holds, per line column, the MD5 of each line that
-    :func:`lines_of_customers` found to belong to the customers.
+    :func:`lines_of_customers` found to belong to the customers. ``masked_line_digests``: MD5 of
+    the quarantine's masked copies of those lines (:func:`masked_copies`), matched only on rows
+    without a token (a keyed row is matched by its token).
     """
     clauses = []
     if "user_id" in columns:
@@ -167,7 +167,43 @@ def erasure_predicate(
     for column, digests in (line_digests or {}).items():
         if column in columns and digests:
             clauses.append(f"md5({column}) IN ({sql_list(digests)})")
+    if masked_line_digests and {"_raw_line", "user_key"} <= columns:
+        clauses.append(
+            f"(user_key IS NULL AND md5(_raw_line) IN ({sql_list(masked_line_digests)}))"
+        )
     return " OR ".join(clauses) or None
+
+
+def masked_copies(warehouse: Location, ids: list[int], sessions: list[str]) -> list[str]:
+    """MD5 of the quarantine's copy of each of the customers' defective raw lines.
+
+    The quarantine masks a line's ids (:func:`line_without_identifiers`), so a line whose user id
+    did not parse (one field too many) is stored without anything naming the customer, and
+    without a token. Masking the raw zone's line the same way finds that copy, so the erasure
+    leaves the quarantine as a re-run without the customer would write it."""
+    import pyarrow.dataset as pads
+
+    from amazing_assets.segmentation.clean_tables import line_without_identifiers
+
+    location = table_location(warehouse, RAW_EVENTS)
+    if not table_exists(location):
+        return []
+    rows = (
+        open_table(location)
+        .to_pyarrow_dataset()
+        .to_table(
+            columns=["_raw_line", "user_id", "user_session"],
+            filter=pads.field("_raw_line").is_valid(),
+        )
+        .to_pylist()
+    )
+    wanted, session_set = set(ids), set(sessions)
+    masked = {
+        line_without_identifiers(r["_raw_line"], r["user_id"], r["user_session"])
+        for r in rows
+        if line_holds(r["_raw_line"], wanted) or any(s in r["_raw_line"] for s in session_set)
+    }
+    return sorted(hashlib.md5(line.encode()).hexdigest() for line in masked)
 
 
 def lines_of_customers(
@@ -309,11 +345,14 @@ def erase_customers(
         customer_digests=[customer_digest(t) for t in user_keys],
     )
     suppress(warehouse, report.customer_digests, request_id)
+    masked = masked_copies(warehouse, ids, sessions)
     for name in delta_tables(warehouse):
         location = warehouse.child(*name.split("/"))
         columns = set(open_table(location).schema().to_arrow().names)
         lines = lines_of_customers(location, columns, ids, sessions)
-        predicate = erasure_predicate(columns, ids, sessions, user_keys, session_keys, lines)
+        predicate = erasure_predicate(
+            columns, ids, sessions, user_keys, session_keys, lines, masked
+        )
         if predicate is None:
             continue
         metrics = open_table(location).delete(predicate)
