@@ -18,6 +18,7 @@ from amazing_assets.defs.measurement import definitions as measurement
 from amazing_assets.defs.privacy import definitions as privacy
 from amazing_assets.defs.segments import definitions as segments
 from amazing_assets.defs.value import definitions as value
+from amazing_assets.lib.observability.redacting import redacting_console_logger
 from amazing_assets.lib.settings import Settings, load_settings
 from amazing_assets.resources import build_resources
 
@@ -73,6 +74,9 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             jobs=[monthly_segments_job],
             sensors=[build_landing_sensor(monthly_segments_job)],
             resources=build_resources(settings, assets_using_spark(stages)),
+            # Dagster's default console logger prints records unredacted (compose ships that
+            # output): every job of the location logs to the redacting one, under the same name.
+            loggers={"console": redacting_console_logger},
             # Every run (the job, the sensor's, UI materialisations and backfills) executes its
             # steps in the run process: one SparkSession, one Spark application on a cluster,
             # per run, instead of a JVM and an application per step with the multiprocess

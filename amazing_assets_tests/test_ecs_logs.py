@@ -114,3 +114,50 @@ def test_no_raw_user_or_session_id_in_any_record(shipped):
     )
     found = {token for r in records for token in TOKENS.findall(json.dumps(r))}
     assert not found & raw_ids
+
+
+# Issue 24, finding 3: every job and sensor of the location logs through the redaction, the
+# default console logger included (compose ships the containers' output as it is).
+RAW_ID = "541312140"
+
+
+def test_every_job_logs_to_the_redacting_console_and_no_output_holds_a_raw_id(
+    tmp_path, capfd, monkeypatch
+):
+    monkeypatch.setenv("AMAZING_LOG_QUEUE", str(tmp_path / "queue.db"))
+    defs = definitions_for(tmp_path, tmp_path / "landing")
+    # A request file named after a customer: the failure quotes the name (config into a message).
+    with dg.instance_for_test(overrides={"python_logs": DEPLOYED["python_logs"]}) as instance:
+        result = defs.resolve_job_def("erase_customers_job").execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={
+                "ops": {"erase_requested_customers": {"config": {"request_file": f"{RAW_ID}.json"}}}
+            },
+        )
+    assert not result.success
+    out, err = capfd.readouterr()
+    assert "[redacted].json" in out + err  # the failure was printed, masked
+    assert RAW_ID not in out and RAW_ID not in err
+    from amazing_assets.lib.observability.redacting import redacting_console_logger
+
+    for name in ("monthly_segments", "erase_customers_job", "housekeeping_job"):
+        assert defs.resolve_job_def(name).loggers["console"] is redacting_console_logger, name
+
+
+def test_sensor_messages_are_redacted(tmp_path):
+    from amazing_assets.lib.warehouse import WarehouseResource
+
+    folder = tmp_path / "landing" / f"{RAW_ID}-export"
+    folder.mkdir(parents=True)
+    (folder / "events.csv").write_text("x")
+    defs = definitions_for(tmp_path, tmp_path / "landing")
+    sensor = defs.resolve_sensor_def("landing_sensor")
+    warehouse = WarehouseResource(
+        warehouse_uri=str(tmp_path / "warehouse"), landing_uri=str(tmp_path / "landing")
+    )
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance, resources={"warehouse": warehouse})
+        result = sensor.evaluate_tick(context)
+    assert result.skip_message and "not in a YYYY-MM" in result.skip_message
+    assert RAW_ID not in result.skip_message

@@ -54,3 +54,93 @@ def test_metadata_values_are_redacted_at_every_depth():
     text = repr(values)
     assert "541312140" not in text and "512345678" not in text and SESSION not in text
     assert values["rows"] == 12
+
+
+# Issue 24, finding 4: ids in the other shapes the parser accepts, in integers and in extras.
+
+
+@pytest.mark.parametrize(
+    "text", ["user 00541312140 rejected", "line ...,1081.98,00541312140,x", "id=0541312140.0"]
+)
+def test_ids_with_leading_zeros_are_masked_as_the_parser_reads_them(text):
+    assert "541312140" not in redact(text)
+
+
+def test_integer_metadata_values_shaped_like_ids_are_masked_but_measures_kept():
+    values = metadata_values({"customer": 541312140, "rows_in": 541312140, "top": [512345678]})
+    assert values["customer"] == REDACTED and values["top"] == [REDACTED]
+    assert values["rows_in"] == 541312140  # a row count is a measure, not an id
+
+
+def ecs_json(**extra) -> dict:
+    import json
+    import logging
+
+    from amazing_assets.lib.observability.ecs import DagsterEcsFormatter
+
+    record = logging.LogRecord("amazing_assets.x", logging.INFO, __file__, 1, "plain", (), None)
+    record.__dict__.update(extra)
+    return json.loads(DagsterEcsFormatter().format(record))
+
+
+def test_extra_fields_and_integers_of_a_log_record_are_redacted():
+    record = ecs_json(
+        customer=541312140, note=f"user 541312140 session {SESSION}", nested={"id": 1515915625}
+    )
+    text = repr(record)
+    assert "541312140" not in text and "1515915625" not in text and SESSION not in text
+    assert record["log"]["origin"]["file"]["line"] == 1  # ECS's own numbers stay
+
+
+@pytest.mark.parametrize(
+    "spelling", ["00541312140", " 541312140 ", '"541312140"', '" 541312140.0 "', "0541312140.00"]
+)
+def test_the_quarantine_line_masks_every_spelling_the_parser_reads_as_the_id(spelling):
+    from amazing_assets.defs.cleaning.clean_tables import MASKED_USER_ID, line_without_identifiers
+
+    line = f"2019-10-01 00:00:05 UTC,view,1004856,2053,,acme,oops,{spelling},{SESSION}"
+    masked = line_without_identifiers(line, 541312140, SESSION)
+    assert "541312140" not in masked and MASKED_USER_ID in masked
+    assert "1004856" in masked and "2053" in masked  # other fields untouched
+
+
+def test_short_ids_are_masked_as_whole_fields_only():
+    from amazing_assets.defs.cleaning.clean_tables import line_without_identifiers
+
+    line = "2019-10-01 00:00:05 UTC,view,10045,2053,,acme,oops, 0001004 ,s"
+    assert line_without_identifiers(line, 1004, None) == (
+        "2019-10-01 00:00:05 UTC,view,10045,2053,,acme,oops, [user_id] ,s"
+    )
+
+
+def test_an_id_typed_into_brand_reaches_neither_clean_events_nor_the_preview(tmp_path):
+    import pyarrow as pa
+
+    from amazing_assets.defs.cleaning.clean_tables import clean_rows
+    from amazing_assets.lib.asset_options import stored_preview
+    from amazing_assets.lib.delta_tables import write_arrow_months
+    from amazing_assets.lib.storage import Location
+
+    classified = pa.table(
+        {
+            "event_time": pa.array([None, None], pa.timestamp("us", tz="UTC")),
+            "event_type": ["view", "view"],
+            "product_id": [1, 2],
+            "category_id": [3, 4],
+            "category_code": [f"session {SESSION}", "electronics"],
+            "brand": ["541312140", "acme"],
+            "price": [1.0, 2.0],
+            "user_key": ["k1", "k2"],
+            "session_key": ["s1", "s2"],
+            "month": ["2019-10", "2019-10"],
+            "drop_reason": pa.array([None, None], pa.string()),
+        }
+    )
+    clean = clean_rows(classified)
+    assert "541312140" not in repr(clean.to_pylist()) and SESSION not in repr(clean.to_pylist())
+    assert clean.column("brand").to_pylist()[1] == "acme"
+    # The preview masks id shapes in any column, whatever the table holds (an older month).
+    location = Location.parse(str(tmp_path / "t"))
+    write_arrow_months(location, classified.drop_columns(["drop_reason"]), ["2019-10"])
+    preview = stored_preview(location, ["2019-10"]).value
+    assert "541312140" not in preview and SESSION not in preview and "acme" in preview

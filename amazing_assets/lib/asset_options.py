@@ -37,11 +37,21 @@ def _cell(value: object) -> str:
 IDENTIFYING_COLUMNS = ("user_id", "user_session", "user_key", "session_key", "_raw_line")
 
 
+def without_id_shapes(rows: list[dict]) -> list[dict]:
+    """``rows`` with anything shaped like a raw id or session masked in every column: an id can
+    sit in any field of an export (a user id typed into ``brand``), and previews stay in
+    Dagster's event log for good."""
+    from amazing_assets.lib.observability.ecs import redacted
+
+    return [{k: redacted(v, key=k) for k, v in row.items()} for row in rows]
+
+
 def preview_markdown(spark_df, limit: int = 10) -> dg.MetadataValue:
-    """A few rows as Markdown (``limit`` rows only are collected), identifying columns left out."""
+    """A few rows as Markdown (``limit`` rows only are collected), identifying columns left out
+    and id-shaped values masked in the others."""
     shown = spark_df.drop(*IDENTIFYING_COLUMNS)
     rows = [r.asDict() for r in shown.limit(limit).collect()]
-    return dg.MetadataValue.md(markdown_table(rows, shown.columns))
+    return dg.MetadataValue.md(markdown_table(without_id_shapes(rows), shown.columns))
 
 
 def stored_preview(location: Location, months: list[str], limit: int = 10) -> dg.MetadataValue:
@@ -50,7 +60,7 @@ def stored_preview(location: Location, months: list[str], limit: int = 10) -> dg
     dataset = open_table(location).to_pyarrow_dataset()
     columns = [n for n in dataset.schema.names if n not in IDENTIFYING_COLUMNS]
     head = dataset.head(limit, columns=columns, filter=month_filter(months))
-    return dg.MetadataValue.md(markdown_table(head.to_pylist(), columns))
+    return dg.MetadataValue.md(markdown_table(without_id_shapes(head.to_pylist()), columns))
 
 
 # The retry policy and what it retries live in amazing_assets.lib.retries (re-exported here).

@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from amazing_assets.defs.ingestion.id_fields import mask_id_fields
 from amazing_assets.lib.identifiers import RAW_USER_ID_PATTERN, UUID_PATTERN
 from amazing_assets.lib.schema import (
     EVENT_COLUMNS,
@@ -53,8 +54,8 @@ def clean_rows(classified: pa.Table) -> pa.Table:
         "event_type": kept["event_type"],
         "product_id": kept["product_id"],
         "category_id": trusted(kept, "category_id"),
-        "category_code": pc.fill_null(kept["category_code"], UNKNOWN),
-        "brand": pc.fill_null(kept["brand"], UNKNOWN),
+        "category_code": without_identifier_shapes(pc.fill_null(kept["category_code"], UNKNOWN)),
+        "brand": without_identifier_shapes(pc.fill_null(kept["brand"], UNKNOWN)),
         "price": kept["price"],
     }
     for column in IDENTIFIER_TOKENS:
@@ -112,11 +113,28 @@ def line_without_identifiers(line: str, user_id: object, session: object) -> str
     may have added to an id), and anything shaped like an id or a session besides (an id that
     failed to parse).
     """
-    for value, mask in ((user_id, MASKED_USER_ID), (session, MASKED_SESSION)):
-        if value is not None:
-            field = rf'(?<![^,"]){re.escape(str(value))}(?:\.0+)?(?![^,"\r\n])'
-            line = re.sub(field, mask, line)
+    if user_id is not None:
+        # Every spelling the parser reads as this id: leading zeros, spaces, quotes, ".0".
+        line = mask_id_fields(line, int(str(user_id)), MASKED_USER_ID)
+    if session is not None:
+        field = rf'(?<![^,"]){re.escape(str(session))}(?![^,"\r\n])'
+        line = re.sub(field, MASKED_SESSION, line)
     return _UUID.sub(MASKED_SESSION, _RAW_USER_ID.sub(MASKED_USER_ID, line))
+
+
+def without_identifier_shapes(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Free text (brand, category code) with anything shaped like a raw id or session masked: an
+    id typed into another field would otherwise reach the pseudonymous tables. Computed once per
+    distinct value (a month has a few thousand brands)."""
+    distinct = pc.unique(values)
+    texts = distinct.to_pylist()
+    masked = [
+        t if t is None else _UUID.sub(MASKED_SESSION, _RAW_USER_ID.sub(MASKED_USER_ID, t))
+        for t in texts
+    ]
+    if masked == texts:
+        return values
+    return pc.take(pa.array(masked, values.type), pc.index_in(values, value_set=distinct))
 
 
 def lines_without_identifiers(rows: pa.Table) -> pa.Array:

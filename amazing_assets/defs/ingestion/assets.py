@@ -20,6 +20,11 @@ from amazing_assets.defs.ingestion.rejected_events import (
     reject_months,
 )
 from amazing_assets.defs.ingestion.rejected_months import rejection_message
+from amazing_assets.defs.ingestion.suppression import (
+    ERASED_CUSTOMER,
+    SuppressionFilter,
+    suppressed_digests,
+)
 from amazing_assets.lib.asset_options import (
     markdown_table,
     monthly_asset_options,
@@ -31,6 +36,7 @@ from amazing_assets.lib.asset_options import (
 from amazing_assets.lib.delta_source import DeltaWriter, arrow_schema_for
 from amazing_assets.lib.delta_tables import month_row_counts, table_exists
 from amazing_assets.lib.io_managers import table_metadata
+from amazing_assets.lib.key_resource import PseudonymizationKeyResource
 from amazing_assets.lib.months import add_months
 from amazing_assets.lib.quality import QualityResource
 from amazing_assets.lib.spark import SparkResource
@@ -115,6 +121,27 @@ def defect_counts(groups: list[dict]) -> dict[str, dict[str, int]]:
     return counts
 
 
+def suppression_for(
+    warehouse: WarehouseResource, key: PseudonymizationKeyResource
+) -> SuppressionFilter:
+    """The erased customers to keep out of this run (the key is read only when there are some)."""
+    digests = suppressed_digests(warehouse.warehouse())
+    return SuppressionFilter(key=key.key_bytes() if digests else None, digests=digests)
+
+
+def without_suppressed(frame: DataFrame, suppression: SuppressionFilter) -> DataFrame:
+    """``frame`` (parsed export rows) without erased customers' rows, in the Spark tasks (the
+    key travels in the function's closure, never in the query plan)."""
+    if not suppression.active:
+        return frame
+
+    def keep(batches):
+        for batch in batches:
+            yield suppression.split(batch)[0]
+
+    return frame.mapInArrow(keep, frame.schema)
+
+
 def refuse_defective_months(
     context: dg.AssetExecutionContext,
     raw: DataFrame,
@@ -123,6 +150,7 @@ def refuse_defective_months(
     defects: dict[str, dict[str, int]],
     warehouse: WarehouseResource,
     quality: QualityResource,
+    suppression: SuppressionFilter,
 ) -> None:
     """Reject every month whose unparseable share exceeds the threshold, before it is stored.
 
@@ -136,7 +164,9 @@ def refuse_defective_months(
     ]
     if not bad:
         return
-    defective = raw.where(F.col("month").isin(bad) & F.col("_defect").isNotNull())
+    defective = without_suppressed(
+        raw.where(F.col("month").isin(bad) & F.col("_defect").isNotNull()), suppression
+    )
     table_uri = record_rejected_rows(
         context,
         warehouse,
@@ -184,8 +214,12 @@ def raw_events(
     spark: SparkResource,
     warehouse: WarehouseResource,
     quality: QualityResource,
+    pseudonymization_key: PseudonymizationKeyResource,
 ):
     """Every row of the month's exports, typed, with provenance; unparseable rows kept, coded.
+
+    Rows of erased customers (``erased_customers``, see :mod:`.suppression`)
+    are left out and counted as ``erased_customer``: an erasure lasts across re-runs.
 
     Written by the parsing tasks themselves (:mod:`.landing_ingest`): each
     task parses a split, writes its rows as uncommitted files and counts them; the month is
@@ -219,16 +253,27 @@ def raw_events(
         write_id=uuid.uuid4().hex,
         description=f"raw_events {months}",
     )
+    suppression = suppression_for(warehouse, pseudonymization_key)
     try:
-        staged = stage_months(session, landing, files_by_month, writer, datetime.now(UTC))
+        staged = stage_months(
+            session, landing, files_by_month, writer, datetime.now(UTC), suppression=suppression
+        )
     except Exception as error:
         message = landing_read_error(error)
         if message is None:
             raise
         raise rejected(f"{message} (the month's previous version stays in place)") from error
+    erased = {m: sum(s.erased for s in staged if s.month == m) for m in months}
     try:
         rows, per_month, defects = _gate_months(
-            context, raw, [g for s in staged for g in s.groups], files_by_month, warehouse, quality
+            context,
+            raw,
+            [g for s in staged for g in s.groups],
+            files_by_month,
+            warehouse,
+            quality,
+            suppression,
+            erased,
         )
     except BaseException:
         writer.abort([s.message for s in staged])
@@ -239,6 +284,8 @@ def raw_events(
             "rows_in": sum(r["rows"] for r in rows),
             "defective_rows": sum(r["defective"] for r in rows),
             "defects_by_code": dg.MetadataValue.json(summed(defects.values())),
+            # Accounted, not lost: data lines = rows stored + rows of erased customers.
+            f"{ERASED_CUSTOMER}_rows": sum(erased.values()),
             "source_files": dg.MetadataValue.json(
                 {m: [f.name for f in fs] for m, fs in files_by_month.items()}
             ),
@@ -264,6 +311,8 @@ def _gate_months(
     files_by_month: dict[str, list[LandingFile]],
     warehouse: WarehouseResource,
     quality: QualityResource,
+    suppression: SuppressionFilter,
+    erased: dict[str, int],
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]], dict[str, dict[str, int]]]:
     """Refuse misplaced files, empty months and too defective months; per-month statistics.
 
@@ -280,19 +329,30 @@ def _gate_months(
             per_month[f["month"]][key] += f[key]
     empty = [m for m, s in per_month.items() if s["rows"] == 0]
     if empty:
+        erased_only = [m for m in empty if erased.get(m)]
         raise rejected(
             f"the exports of {empty} hold no data rows (header only?); re-export the month"
+            + (f" ({erased_only}: every row belongs to an erased customer)" if erased_only else "")
         )
     defects = defect_counts(groups)
-    refuse_defective_months(context, raw, per_file, per_month, defects, warehouse, quality)
+    refuse_defective_months(
+        context, raw, per_file, per_month, defects, warehouse, quality, suppression
+    )
     rows: list[dict[str, Any]] = []
     for month, files in files_by_month.items():
         stats = per_month[month]
         rows.append(
-            {"month": month, "files": len(files), "bytes": sum(f.size for f in files), **stats}
+            {
+                "month": month,
+                "files": len(files),
+                "bytes": sum(f.size for f in files),
+                **stats,
+                ERASED_CUSTOMER: erased.get(month, 0),
+            }
         )
         context.log.info(
             f"raw_events {month}: {stats['rows']:,} rows from {len(files)} file(s), "
-            f"{stats['defective']:,} defective, {stats['outside_month']:,} outside the month"
+            f"{stats['defective']:,} defective, {stats['outside_month']:,} outside the month, "
+            f"{erased.get(month, 0):,} of erased customers left out"
         )
     return rows, per_month, defects

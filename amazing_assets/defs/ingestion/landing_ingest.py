@@ -29,6 +29,7 @@ from amazing_assets.defs.ingestion.landing_source import (
     plan_splits,
     read_split,
 )
+from amazing_assets.defs.ingestion.suppression import NO_SUPPRESSION, SuppressionFilter
 from amazing_assets.lib.customer_buckets import bucket_count
 from amazing_assets.lib.delta_source import CustomerBucketFiles, DeltaCommitMessage, DeltaWriter
 from amazing_assets.lib.months import month_bounds
@@ -46,6 +47,9 @@ class StagedSplit:
     message: DeltaCommitMessage
     groups: list[dict] = field(default_factory=list)
     error: str | None = None
+    month: str = ""
+    erased: int = 0
+    """Rows of erased customers left out (:mod:`amazing_assets.defs.ingestion.suppression`)."""
 
 
 @dataclass(frozen=True)
@@ -101,16 +105,26 @@ def merged_groups(tables: list[pa.Table], month: str) -> list[dict]:
 
 
 def stage_split(
-    landing: Location, writer: DeltaWriter, item: MonthSplit, ingested_at: datetime
+    landing: Location,
+    writer: DeltaWriter,
+    item: MonthSplit,
+    ingested_at: datetime,
+    suppression: SuppressionFilter = NO_SUPPRESSION,
 ) -> StagedSplit:
-    """Parse one split, write its rows as uncommitted files of the table, count them (a task)."""
+    """Parse one split, write its rows as uncommitted files of the table, count them (a task).
+
+    Rows of erased customers (``suppression``) are counted, not written."""
     schema = writer.schema
     month_column = schema.field("month")
     ingested_field = schema.field("_ingested_at")
     statistics: list[pa.Table] = []
+    erased = 0
 
     def table_batches() -> Iterator[pa.RecordBatch]:
-        for batch in read_split(landing.filesystem(), item.split):
+        nonlocal erased
+        for parsed in read_split(landing.filesystem(), item.split):
+            batch, left_out = suppression.split(parsed)
+            erased += left_out
             statistics.append(split_statistics(batch, item.month))
             n = batch.num_rows
             columns = {name: batch.column(name) for name in batch.schema.names}
@@ -131,7 +145,12 @@ def stage_split(
     except BaseException:
         files.discard()  # a failing task removes its own files
         raise
-    return StagedSplit(message=message, groups=merged_groups(statistics, item.month))
+    return StagedSplit(
+        message=message,
+        groups=merged_groups(statistics, item.month),
+        month=item.month,
+        erased=erased,
+    )
 
 
 BYTES_PER_ROW = 135
@@ -153,6 +172,7 @@ def stage_months(
     writer: DeltaWriter,
     ingested_at: datetime,
     split_bytes: int = DEFAULT_SPLIT_BYTES,
+    suppression: SuppressionFilter = NO_SUPPRESSION,
 ) -> list[StagedSplit]:
     """One Spark task per split of every month's exports; their files and statistics.
 
@@ -170,7 +190,9 @@ def stage_months(
     ]
     rdd = spark.sparkContext.parallelize(items, max(1, len(items)))
     try:
-        staged = rdd.map(lambda item: stage_split(landing, writer, item, ingested_at)).collect()
+        staged = rdd.map(
+            lambda item: stage_split(landing, writer, item, ingested_at, suppression)
+        ).collect()
     except BaseException:
         writer.abort([])  # removes every file of this write id, whichever task wrote it
         raise

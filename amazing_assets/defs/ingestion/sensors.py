@@ -18,6 +18,8 @@ import pyarrow.fs as pafs
 
 from amazing_assets.defs.ingestion.landing import CSV_SUFFIXES
 from amazing_assets.defs.ingestion.month_folders import month_folder_problem
+from amazing_assets.lib.observability.ecs import redact
+from amazing_assets.lib.observability.redacting import redacted_log
 from amazing_assets.lib.partitions import (
     PARTITION_TAG,
     RANGE_END_TAG,
@@ -125,7 +127,8 @@ def build_landing_sensor(job) -> dg.SensorDefinition:
         known = set(monthly_partitions.get_partition_keys())
         signatures, ignored = landing_listing(warehouse.landing())
         if ignored:
-            context.log.warning(f"landing exports ignored: {'; '.join(ignored)}")
+            # File names are the exporter's: they may hold anything, an id included.
+            redacted_log(context).warning(f"landing exports ignored: {'; '.join(ignored)}")
         changed = [partition_key_of(m) for m, files in signatures.items() if files != cursor.get(m)]
         in_flight = months_in_flight(context.instance) if changed else frozenset()
         requests, new_cursor, waiting = plan_runs(
@@ -143,7 +146,9 @@ def build_landing_sensor(job) -> dg.SensorDefinition:
         if busy := sorted(k[:7] for k in changed if k in in_flight):
             notes.append(f"already being materialised by a run or backfill: {busy}")
         if not requests:
-            return dg.SkipReason("no exports to run" + (f" ({'; '.join(notes)})" if notes else ""))
+            return dg.SkipReason(
+                redact("no exports to run" + (f" ({'; '.join(notes)})" if notes else ""))
+            )
         return requests
 
     return landing_sensor

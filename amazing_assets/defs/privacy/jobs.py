@@ -4,7 +4,9 @@ A request is a JSON file ``{"user_ids": [541312140, ...]}`` dropped in the landi
 private folder ``_erasure/`` (where only the pipeline reads), and the job is launched with its
 file name. The raw ids therefore never enter Dagster's run configuration, event log or the logs;
 the request file is deleted once the erasure is done. The run's metadata and the audit table
-``erasure_audit`` hold counts and one-way digests only. See :mod:`.erasure`.
+``erasure_audit`` hold counts and one-way digests only. See :mod:`.erasure`. The customers stay
+out of later runs (``defs/ingestion/suppression.py``), and runs of the Dagster instance whose
+records name them are deleted (:mod:`amazing_assets.lib.observability.run_history`).
 """
 
 import json
@@ -13,11 +15,21 @@ import re
 import dagster as dg
 from pydantic import Field
 
-from amazing_assets.defs.privacy.erasure import AUDIT_TABLE, ErasureRequestError, erase_customers
+from amazing_assets.defs.privacy.erasure import (
+    AUDIT_TABLE,
+    ErasureRequestError,
+    erase_customers,
+    parse_user_ids,
+)
 from amazing_assets.defs.privacy.retention import expire_landing, vacuum_history
 from amazing_assets.lib.asset_options import OWNERS
 from amazing_assets.lib.key_resource import PseudonymizationKeyResource
 from amazing_assets.lib.launch_guard import DeploymentResource
+from amazing_assets.lib.observability.run_history import (
+    forget_runs,
+    mentions_pattern,
+    runs_mentioning,
+)
 from amazing_assets.lib.warehouse import WarehouseResource
 
 REQUESTS_FOLDER = "_erasure"
@@ -103,6 +115,7 @@ def erase_requested_customers(
 ) -> None:
     try:
         user_ids, request_path = read_request(warehouse, config.request_file)
+        ids = parse_user_ids(user_ids)
         report = erase_customers(
             warehouse.warehouse(),
             warehouse.landing(),
@@ -112,20 +125,28 @@ def erase_requested_customers(
         )
     except ErasureRequestError as error:
         raise dg.Failure(description=str(error), allow_retries=False) from error
+    pseudonymizer = pseudonymization_key.pseudonymizer()
+    pattern = mentions_pattern(ids, [pseudonymizer.token(i) for i in ids] + report.sessions)
+    forgotten = runs_mentioning(context.instance, pattern, keep_run_id=context.run_id)
+    forget_runs(context.instance, forgotten)
     warehouse.landing().filesystem().delete_file(request_path)
     context.log.info(
         f"erased {report.customers} customer(s): {sum(report.rows_removed.values()):,} rows in "
         f"{len(report.rows_removed)} tables; every older version removed"
     )
+    context.log.info(f"{len(forgotten)} Dagster run(s) whose records named the customer(s) deleted")
     if report.landing_files:
         context.log.warning(
-            "landing exports still hold the customer(s); delete or re-export them: "
+            "landing exports still hold the customer(s) (re-runs leave them out); delete or "
+            "re-export them: "
             + ", ".join(f"{f} ({n} lines)" for f, n in report.landing_files.items())
         )
     metadata: dict[str, dg.RawMetadataValue] = {
         "customers": report.customers,
         "rows_removed": dg.MetadataValue.json(report.rows_removed),
         "landing_files_still_holding_customers": dg.MetadataValue.json(report.landing_files),
+        "dagster_runs_deleted": len(forgotten),
+        "landing_scan_seconds": report.landing_scan_seconds,
     }
     context.add_output_metadata(metadata)
     context.log_event(dg.AssetMaterialization(asset_key=AUDIT_TABLE, metadata=metadata))

@@ -11,8 +11,10 @@ for structured events, the ``DagsterEvent``. :class:`DagsterEcsFormatter` turns 
   rows dropped by reason, customers, silhouette...), so dashboards chart them without parsing text;
 * ``dagster.check.*`` on asset check evaluations.
 
-Every message passes :func:`redact` first: the pipeline never logs raw ids, and this makes sure a
-mistake elsewhere (an exception quoting a CSV line) does not put one in Elasticsearch either.
+Every field passes :func:`redact` first (message, error, ``extra`` fields, metadata; integers
+shaped like an id too, unless the field is a measure such as a duration or a row count): the
+pipeline never logs raw ids, and this makes sure a mistake elsewhere (an exception quoting a CSV
+line, an id passed as ``extra``) does not put one in Elasticsearch either.
 """
 
 from __future__ import annotations
@@ -41,7 +43,16 @@ REDACTED = "[redacted]"
 
 # Raw user ids and session UUIDs, as the quarantine and rejection messages mask them too.
 _RAW_USER_ID = re.compile(RAW_USER_ID_PATTERN)
+_WHOLE_USER_ID = re.compile(rf"^{RAW_USER_ID_PATTERN}$")
 _UUID = re.compile(rf"\b{UUID_PATTERN}\b")
+# Numbers that measure something (not identify): kept as they are wherever they appear.
+_MEASURE = re.compile(
+    r"(rows|bytes|count|seconds|duration|_ms|_ns|size|share|users|customers|files|version|"
+    r"removed|deleted|line|pid|thread|timestamp|time)",
+    re.IGNORECASE,
+)
+# ECS fields that are Dagster's or the formatter's own ids: never masked.
+_OWN_FIELDS = {("event", "id"), ("dagster", "run_id"), ("@timestamp",), ("ecs.version",)}
 
 
 def redact(text: str, run_id: str | None = None) -> str:
@@ -70,19 +81,40 @@ def metadata_values(metadata: dict[str, Any], run_id: str | None = None) -> dict
         value = getattr(entry, "value", entry)
         short_text = isinstance(value, str) and len(value) <= 200 and "\n" not in value
         if short_text or isinstance(value, bool | int | float | dict | list):
-            values[key] = redacted(value, run_id)
+            values[key] = redacted(value, run_id, key)
     return values
 
 
-def redacted(value: Any, run_id: str | None = None) -> Any:
-    """``value`` with :func:`redact` applied to every string in it (keys included)."""
+def redacted(value: Any, run_id: str | None = None, key: str = "") -> Any:
+    """``value`` with :func:`redact` applied to every string in it (keys included), and an
+    integer shaped like a raw id masked unless ``key`` (its field's name) names a measure."""
     if isinstance(value, str):
         return redact(value, run_id)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        is_id = _WHOLE_USER_ID.match(str(value)) and not _MEASURE.search(key)
+        return REDACTED if is_id else value
     if isinstance(value, dict):
-        return {redacted(str(k), run_id): redacted(v, run_id) for k, v in value.items()}
+        return {redacted(str(k), run_id): redacted(v, run_id, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [redacted(v, run_id) for v in value]
+        return [redacted(v, run_id, key) for v in value]
     return value
+
+
+def redacted_record(result: dict[str, Any], run_id: str | None, path: tuple = ()) -> dict:
+    """Every field of an ECS record through :func:`redacted` (``extra`` fields included), but
+    the record's own ids (:data:`_OWN_FIELDS`)."""
+    out: dict[str, Any] = {}
+    for key, value in result.items():
+        here = (*path, *str(key).split("."))
+        if here in _OWN_FIELDS or tuple(str(key).split(".")) in _OWN_FIELDS:
+            out[key] = value
+        elif isinstance(value, dict):
+            out[key] = redacted_record(value, run_id, here)
+        else:
+            out[redact(str(key), run_id)] = redacted(value, run_id, ".".join(here))
+    return out
 
 
 class DagsterEcsFormatter(ecs_logging.StdlibFormatter):
@@ -118,14 +150,8 @@ class DagsterEcsFormatter(ecs_logging.StdlibFormatter):
             event = meta.get("dagster_event")
             if event is not None:
                 add_event_fields(result, event)
-        result["message"] = redact(str(result.get("message", "")), run_id)
-        if "log" in result and "original" in result["log"]:
-            result["log"]["original"] = redact(str(result["log"]["original"]), run_id)
-        if "error" in result:
-            for field in ("message", "stack_trace"):
-                if field in result["error"]:
-                    result["error"][field] = redact(str(result["error"][field]), run_id)
-        return jsonable(result)
+        result["message"] = str(result.get("message", ""))
+        return redacted_record(jsonable(result), run_id)
 
 
 def jsonable(value: Any) -> Any:
