@@ -1,0 +1,56 @@
+"""Any screen: the page's language for assistive tools, a phone-sized layout, visible focus.
+
+Panel serves ``<html lang="en">`` whatever the UI language and Bootstrap keeps the sidebar open
+on a phone; :class:`PageLanguage` (a tiny browser component) sets ``lang`` from the chosen
+language and, on a screen narrower than :data:`NARROW_PX`, starts with the sidebar folded.
+:data:`SCREEN_CSS` keeps text at 12 px or more and the keyboard focus visible.
+"""
+
+from __future__ import annotations
+
+import param
+from panel.custom import JSComponent
+
+NARROW_PX = 800
+VIEWPORT = "width=device-width, initial-scale=1"
+
+SCREEN_CSS = f"""
+html {{ font-size: 16px; }}
+:focus-visible {{ outline: 3px solid #0550ae !important; outline-offset: 2px; }}
+@media (max-width: {NARROW_PX}px) {{
+  #sidebar {{ max-width: 100% !important; width: 100% !important; }}
+  #content {{ flex-direction: column; }}
+}}
+"""
+"""Global CSS (the template's own page, outside the components' shadow roots)."""
+
+COMPONENT_CSS = """
+:host { font-size: max(12px, 1em); }
+:focus-visible { outline: 3px solid #0550ae !important; outline-offset: 2px; }
+"""
+"""Shadow-root CSS for the app's own panes (focus ring and minimum text size)."""
+
+
+class PageLanguage(JSComponent):
+    """Invisible: keeps ``document.documentElement.lang`` equal to ``lang``; on first render,
+    folds the sidebar on a narrow screen (the toggle in the header opens it)."""
+
+    lang = param.String(default="fr")
+    narrow_px = param.Integer(default=NARROW_PX)
+
+    _esm = """
+    export function render({ model }) {
+      const apply = () => { document.documentElement.lang = model.lang }
+      apply()
+      model.on('lang', apply)
+      if (window.innerWidth < model.narrow_px) {
+        const sidebar = document.getElementById('sidebar')
+        const toggle = document.getElementById('sidebar-toggle')
+        if (sidebar) { sidebar.classList.remove('show') }
+        if (toggle) { toggle.setAttribute('aria-expanded', 'false') }
+      }
+      const span = document.createElement('span')
+      span.hidden = true
+      return span
+    }
+    """
