@@ -13,9 +13,9 @@ import pandas as pd
 import panel as pn
 
 from amazing_assets.defs.segments.prediction import behaviour_features
-from amazing_assets.defs.value.churn_bands import churn_word
 from amazing_assets.lib.pseudonymize import PseudonymizationKeyError
 from panel_app import data
+from panel_app.figures import churn_shown
 from panel_app.form_input import BOUND_FEATURES, FORM_FIELDS, default_text, validate
 from panel_app.i18n import format_money, format_number, format_percent, localized
 from panel_app.pages.base import Page
@@ -108,8 +108,9 @@ class CustomerPage(Page):
                 "expected_purchases_90d": format_number(
                     value["expected_purchases_90d"], language, 2
                 ),
-                "churn_risk": f"{format_percent(value['churn_risk'], language, 0)} "
-                f"({churn_word(value['churn_risk'], language)})",
+                "churn_risk": churn_shown(
+                    value["churn_risk"], language, state.previous_month is not None
+                ),
                 "p_alive": format_percent(value["p_alive"], language, 0),
             }
             body = "".join(

@@ -8,9 +8,9 @@ import hvplot.pandas  # noqa: F401  (registers .hvplot)
 import pandas as pd
 import panel as pn
 
-from amazing_assets.defs.value.churn_bands import churn_word
 from panel_app import data
 from panel_app.changes import segment_changes
+from panel_app.figures import churn_shown
 from panel_app.i18n import format_change, format_money, format_number, format_percent, localized
 from panel_app.pages.base import Page
 from panel_app.pages.style import CARD_CSS
@@ -76,9 +76,10 @@ class Overview(Page):
             ]
             value = ""
             if pd.notna(row.get("churn_risk")):
+                measurable = state.previous_month is not None
                 figures.append(
-                    f"{state.t('churn_risk')} : {format_percent(row['churn_risk'], language, 0)} "
-                    f"({churn_word(row['churn_risk'], language)})"
+                    f"{state.t('churn_risk')} : "
+                    f"{churn_shown(row['churn_risk'], language, measurable)}"
                 )
                 figures.append(
                     f"{state.t('expected_revenue_90d')} : "

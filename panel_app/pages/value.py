@@ -15,8 +15,9 @@ import pandas as pd
 import panel as pn
 
 from amazing_assets.defs.segments.value_summary import VALUE_ACTIONS
-from amazing_assets.defs.value.churn_bands import HIGH_CHURN, churn_word
+from amazing_assets.defs.value.churn_bands import HIGH_CHURN
 from panel_app import data, exports
+from panel_app.figures import churn_shown
 from panel_app.i18n import format_money, format_number, format_percent, localized
 from panel_app.pages.base import Page
 from panel_app.pages.style import CARD_CSS
@@ -72,7 +73,9 @@ class CustomerValue(Page):
         cards = {
             "modelled_buyers": format_number(len(values), language),
             "expected_revenue_90d": format_money(values["expected_revenue_90d"].sum(), language),
-            "churn_risk": format_percent(values["churn_risk"].mean(), language),
+            "churn_risk": churn_shown(
+                values["churn_risk"].mean(), language, state.previous_month is not None
+            ),
             "expected_order_value": format_money(values["expected_order_value"].median(), language),
         }
         return (
@@ -161,9 +164,9 @@ class CustomerValue(Page):
                     state.t("modelled_buyers"): format_number(
                         row.get("modelled_buyers") or 0, language
                     ),
-                    state.t("churn_risk"): "—"
-                    if churn is None or pd.isna(churn)
-                    else f"{format_percent(churn, language, 0)} ({churn_word(churn, language)})",
+                    state.t("churn_risk"): churn_shown(
+                        churn, language, state.previous_month is not None
+                    ),
                     state.t("expected_revenue_90d"): format_money(
                         row.get("expected_revenue_90d") or 0.0, language
                     ),
