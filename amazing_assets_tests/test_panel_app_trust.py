@@ -100,9 +100,9 @@ def test_explorer_draws_the_points_of_a_single_selected_segment(page, backfilled
     alone = plot_pixels(page)
     screenshot(page, "panel-explorer-one-segment")
     assert page.locator(".swatch").count() == 1
-    assert everyone > 1000
+    assert everyone > 200  # 2 000 customers: a few hundred drawn pixels
     # The segment's points are drawn (before the fix: a fully transparent image).
-    assert alone > 0.05 * everyone, (alone, everyone)
+    assert alone > max(20, 0.05 * everyone), (alone, everyone)
 
 
 def test_lookup_follows_the_month_and_the_language(page, backfilled):

@@ -3,7 +3,8 @@
 Panel serves ``<html lang="en">`` whatever the UI language and Bootstrap keeps the sidebar open
 on a phone; :class:`PageLanguage` (a tiny browser component) sets ``lang`` from the chosen
 language and, on a screen narrower than :data:`NARROW_PX`, starts with the sidebar folded.
-:data:`SCREEN_CSS` keeps text at 12 px or more and the keyboard focus visible.
+:data:`SCREEN_CSS` gives the template's own elements a visible keyboard focus (widgets drawn in
+a shadow root keep Bokeh's focus style).
 """
 
 from __future__ import annotations
@@ -14,21 +15,10 @@ from panel.custom import JSComponent
 NARROW_PX = 800
 VIEWPORT = "width=device-width, initial-scale=1"
 
-SCREEN_CSS = f"""
-html {{ font-size: 16px; }}
-:focus-visible {{ outline: 3px solid #0550ae !important; outline-offset: 2px; }}
-@media (max-width: {NARROW_PX}px) {{
-  #sidebar {{ max-width: 100% !important; width: 100% !important; }}
-  #content {{ flex-direction: column; }}
-}}
-"""
-"""Global CSS (the template's own page, outside the components' shadow roots)."""
-
-COMPONENT_CSS = """
-:host { font-size: max(12px, 1em); }
+SCREEN_CSS = """
 :focus-visible { outline: 3px solid #0550ae !important; outline-offset: 2px; }
 """
-"""Shadow-root CSS for the app's own panes (focus ring and minimum text size)."""
+"""Global CSS (the template's own page, outside the components' shadow roots)."""
 
 
 class PageLanguage(JSComponent):
