@@ -379,7 +379,7 @@ def test_value_page_shows_top_customers_with_export_and_churn_by_segment(page, b
     with page.expect_download() as download_info:
         page.get_by_text(re.compile("Exporter le top 10")).click()
     with open(download_info.value.path(), newline="") as handle:
-        rows = list(csv.DictReader(handle))
+        rows = list(csv.DictReader(handle, delimiter=";"))
     expected = best.head(round(len(value) * 0.1))
     assert len(rows) == len(expected)
     assert {r["user_key"] for r in rows} == set(expected["user_key"])
@@ -404,9 +404,9 @@ def test_value_page_shows_top_customers_with_export_and_churn_by_segment(page, b
     with page.expect_download() as download_info:
         page.get_by_text(re.compile("Exporter les clients à risque")).click()
     with open(download_info.value.path(), newline="") as handle:
-        rows = list(csv.DictReader(handle))
+        rows = list(csv.DictReader(handle, delimiter=";"))
     assert {r["user_key"] for r in rows} == set(at_risk["user_key"])
-    assert all(float(r["churn_risk"]) >= 0.5 for r in rows)
+    assert all(float(r["churn_risk"].replace(",", ".")) >= 0.5 for r in rows)
     page.set_viewport_size({"width": 1400, "height": 2600})  # the whole page in the screenshot
     page.wait_for_timeout(1500)
     screenshot(page, "panel-value-page")

@@ -22,6 +22,7 @@ from panel_app.pages.outcomes import Outcomes
 from panel_app.pages.overview import Overview
 from panel_app.pages.profiles import SegmentProfiles
 from panel_app.pages.value import CustomerValue
+from panel_app.screen import SCREEN_CSS, VIEWPORT, PageLanguage
 from panel_app.state import PAGES, AppState
 
 PAGE_CLASSES = {
@@ -57,11 +58,13 @@ class SegmentsApp(pn.viewable.Viewer):
         self.language.link(state, value="language")
         self.month.link(state, value="month")
         self.page.link(state, value="page")
+        self.page_language = PageLanguage(lang=state.language, height=0, margin=0)
         state.param.watch(self._relabel, ["language"])
         self._relabel()
 
     def _relabel(self, *_events) -> None:
         language = self.state.language
+        self.page_language.lang = language
         self.language.name = label("language", language)
         self.month.name = label("month", language)
         self.page.options = {label(p, language): p for p in PAGES}
@@ -83,7 +86,7 @@ class SegmentsApp(pn.viewable.Viewer):
 
     def template(self) -> pn.template.BootstrapTemplate:
         return template(
-            sidebar=[self.language, self.month, self.page],
+            sidebar=[self.language, self.month, self.page, self.page_language],
             main=[pn.panel(self.main, loading_indicator=True)],
         )
 
@@ -96,7 +99,12 @@ def template(**areas) -> pn.template.BootstrapTemplate:
     """The Bootstrap template: unlike the Fast ones it loads no web font from Google, so the app
     works on an intranet without internet access (and shows no failed requests)."""
     return pn.template.BootstrapTemplate(
-        title="Amazing Segments", header_background="#0969da", sidebar_width=280, **areas
+        title="Amazing Segments",
+        header_background="#0969da",
+        sidebar_width=280,
+        meta_viewport=VIEWPORT,  # a phone lays the page out at its own width, not at 40 %
+        raw_css=[SCREEN_CSS],
+        **areas,
     )
 
 

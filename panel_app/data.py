@@ -333,3 +333,38 @@ def outcomes(warehouse_uri: str, month: str) -> pd.DataFrame:
         return pd.DataFrame()
     frame = read_months(location, [month]).to_pandas()
     return frame.sort_values("targets", ascending=False).reset_index(drop=True)
+
+
+FEATURES = "user_features_rfm"
+
+
+@pn.cache(ttl=CACHE_SECONDS)
+def feature_maxima(warehouse_uri: str, month: str, columns: tuple[str, ...]) -> dict[str, float]:
+    """The month's highest value of each feature column (the prediction form's bounds).
+
+    Empty when the features table is missing (the form then checks signs and types only).
+    """
+    location = table(warehouse_uri, FEATURES)
+    if not table_exists(location):
+        return {}
+    features = read_months(location, [month], columns=list(columns))
+    out = {}
+    for column in columns:
+        highest = pc.max(features[column]).as_py()
+        if highest is not None:
+            out[column] = float(highest)
+    return out
+
+
+@pn.cache(ttl=CACHE_SECONDS, max_items=3)
+def segment_customers(warehouse_uri: str, month: str, segment: int) -> pd.DataFrame:
+    """Every customer of a segment with their value figures (empty for those who never bought),
+    sorted by key: the rows of the segment's campaign export."""
+    assignments = scan_months(table(warehouse_uri, ASSIGNMENTS), [month])
+    keys = assignments.to_table(
+        columns=["user_key", "segment"], filter=pc.field("segment") == segment
+    )
+    if has_value(warehouse_uri, month):
+        values = read_months(table(warehouse_uri, VALUE), [month], columns=VALUE_FIELDS)
+        keys = keys.join(values, "user_key", join_type="left outer")
+    return keys.to_pandas().sort_values("user_key").reset_index(drop=True)

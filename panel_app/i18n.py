@@ -302,3 +302,25 @@ def format_change(current: float, previous: float | None, language: str) -> str:
     change = (current - previous) / previous
     sign = "+" if change >= 0 else "−"
     return f"{sign}{format_percent(abs(change), language)} {label('vs_previous', language)}"
+
+
+# Campaign exports, churn bands and honest counts (issue 27).
+LABELS.update(
+    {
+        "no_at_risk": {
+            "fr": "Aucun acheteur de ce segment n'a un risque de départ de 50 % ou plus.",
+            "en": "No buyer of this segment has a churn risk of 50 % or more.",
+        },
+        "file_top_customers": {"fr": "meilleurs clients", "en": "top customers"},
+        "file_at_risk": {"fr": "clients a risque", "en": "customers at risk"},
+        "file_segment": {"fr": "segment", "en": "segment"},
+        "export_columns": {
+            "fr": "Colonnes : user_key (clé pseudonyme), segment, month, churn_risk, p_alive, "
+            "expected_purchases_90d, expected_revenue_90d (vides sans achat connu) ; séparateur "
+            "« ; », virgule décimale (Excel en français).",
+            "en": "Columns: user_key (pseudonymous key), segment, month, churn_risk, p_alive, "
+            "expected_purchases_90d, expected_revenue_90d (empty without a known purchase); "
+            "comma-separated, decimal point.",
+        },
+    }
+)

@@ -15,18 +15,11 @@ import panel as pn
 from amazing_assets.defs.segments.prediction import behaviour_features
 from amazing_assets.lib.pseudonymize import PseudonymizationKeyError
 from panel_app import data
+from panel_app.figures import churn_shown
+from panel_app.form_input import BOUND_FEATURES, FORM_FIELDS, default_text, validate
 from panel_app.i18n import format_money, format_number, format_percent, localized
 from panel_app.pages.base import Page
 from panel_app.pages.style import CARD_CSS
-
-FORM_FIELDS = {  # widget key → (label key, default value)
-    "recency_days": ("recency_days", 7.0),
-    "orders": ("orders_input", 0.0),
-    "spend": ("spend", 0.0),
-    "views": ("views", 10.0),
-    "carts": ("carts", 0.0),
-    "purchases": ("purchases", 0.0),
-}
 
 
 class CustomerPage(Page):
@@ -35,26 +28,35 @@ class CustomerPage(Page):
         self.customer_id = pn.widgets.TextInput(width=260)
         self.search = pn.widgets.Button(button_type="primary")
         self.lookup_result = pn.Column(sizing_mode="stretch_width")
+        # The token of the customer shown (pseudonymous, like the warehouse; never the raw id),
+        # so a month or language change redraws their result instead of leaving a stale one.
+        self._token: str | None = None
         self.search.on_click(self._lookup)
         self.customer_id.param.watch(self._lookup, "enter_pressed")
+        # Text, not FloatInput: the browser's number input turns letters into NaN and silently
+        # reverts values below ``start``; text is parsed and checked here, with clear messages.
         self.inputs = {
-            key: pn.widgets.FloatInput(value=default, start=0, step=1.0, width=200)
-            for key, (_, default) in FORM_FIELDS.items()
+            field.key: pn.widgets.TextInput(
+                value=default_text(field, self.state.language), width=200
+            )
+            for field in FORM_FIELDS
         }
         self.state.param.watch(self._relabel, ["language"])
+        self.state.param.watch(self._show_lookup, ["month", "language"])
         self._relabel()
 
     def _relabel(self, *_events) -> None:
         state = self.state
         self.customer_id.name = state.t("customer_id")
         self.search.name = state.t("search")
-        for key, (label_key, _) in FORM_FIELDS.items():
-            self.inputs[key].name = state.t(label_key)
+        for field in FORM_FIELDS:
+            self.inputs[field.key].name = state.t(field.label_key)
 
     def _lookup(self, *_events) -> None:
         raw_id = (self.customer_id.value_input or self.customer_id.value or "").strip()
         state = self.state
         if not raw_id:
+            self._token = None
             self.lookup_result.objects = []
             return
         try:
@@ -66,6 +68,14 @@ class CustomerPage(Page):
             return
         finally:
             raw_id = ""  # the raw id goes no further than the token
+        self._token = token
+        self._show_lookup()
+
+    def _show_lookup(self, *_events) -> None:
+        """The looked-up customer's history and value card, for the current month and language."""
+        state, token = self.state, self._token
+        if token is None:
+            return
         with self.lookup_result.param.update(loading=True):
             history = data.segment_history(state.warehouse_uri, token)
         if history.empty:
@@ -98,7 +108,9 @@ class CustomerPage(Page):
                 "expected_purchases_90d": format_number(
                     value["expected_purchases_90d"], language, 2
                 ),
-                "churn_risk": format_percent(value["churn_risk"], language, 0),
+                "churn_risk": churn_shown(
+                    value["churn_risk"], language, state.previous_month is not None
+                ),
                 "p_alive": format_percent(value["p_alive"], language, 0),
             }
             body = "".join(
@@ -111,22 +123,28 @@ class CustomerPage(Page):
             f'<div class="label">{title}</div>{body}</div>'
         )
 
-    def prediction(self, *values: float) -> pn.viewable.Viewable:
+    def prediction(self, *texts: str) -> pn.viewable.Viewable:
         state, language = self.state, self.state.language
         if not state.month:
             return self.empty_warehouse()
-        form = dict(zip(FORM_FIELDS, values, strict=True))
-        try:
-            features = behaviour_features(
-                recency_days=form["recency_days"],
-                orders=int(form["orders"]),
-                spend=form["spend"],
-                views=int(form["views"]),
-                carts=int(form["carts"]),
-                purchases=int(form["purchases"] or form["orders"]),
+        highest = data.feature_maxima(state.warehouse_uri, state.month, tuple(BOUND_FEATURES))
+        labels = {field.key: state.t(field.label_key) for field in FORM_FIELDS}
+        form, errors = validate(dict(zip(labels, texts, strict=True)), highest, labels, language)
+        if errors:
+            items = "".join(f"<li>{html.escape(e)}</li>" for e in errors)
+            return pn.pane.Alert(
+                f"<b>{html.escape(state.t('invalid_input'))}</b><ul>{items}</ul>",
+                alert_type="warning",
+                name="invalid-input",
             )
-        except (TypeError, ValueError) as error:
-            return pn.pane.Alert(f"{state.t('invalid_input')}: {error}", alert_type="warning")
+        features = behaviour_features(
+            recency_days=form["recency_days"],
+            orders=int(form["orders"]),
+            spend=form["spend"],
+            views=int(form["views"]),
+            carts=int(form["carts"]),
+            purchases=int(form["purchases"] or form["orders"]),
+        )
         result = data.predictor(state.warehouse_uri, state.month, state.key_file).predict(features)
         row = (
             data.profiles(state.warehouse_uri, state.month)
@@ -162,7 +180,10 @@ class CustomerPage(Page):
             pn.Column(
                 pn.pane.Markdown(f"### {state.t('predict')}\n{state.t('predict_help')}"),
                 pn.GridBox(*self.inputs.values(), ncols=2),
-                pn.panel(pn.bind(self.prediction, *self.inputs.values()), loading_indicator=True),
+                pn.panel(
+                    pn.bind(self.prediction, *(i.param.value for i in self.inputs.values())),
+                    loading_indicator=True,
+                ),
                 sizing_mode="stretch_width",
             ),
             sizing_mode="stretch_width",

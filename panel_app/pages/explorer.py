@@ -97,17 +97,26 @@ class Explorer(Page):
             }
         )
         colours = segment_colours(sorted(names))
+        shown = [s for s in sorted(names) if s in set(segments)]
+        if not shown:  # a choice left over from another month
+            return pn.pane.Markdown("")
+        # Categorical shading of a single category comes out fully transparent (datashader's
+        # colour baseline is NaN): one segment is shaded by count, in its own colour.
+        colouring = (
+            {"by": "segment", "cmap": {names[s]: colours[s] for s in shown}}
+            if len(shown) > 1
+            else {"cmap": [colours[shown[0]], colours[shown[0]]]}
+        )
         plot = frame.hvplot.points(
             "pc_1",
             "pc_2",
-            by="segment",
             datashade=True,  # categorical shading: each pixel blends its segments' colours
             dynspread=True,
-            cmap={names[s]: colours[s] for s in names if s in set(segments)},
             responsive=True,
             height=560,
             xlabel="PC 1",
             ylabel="PC 2",
+            **colouring,
         )
         legend = "".join(
             f'<span class="swatch" style="background:{colours[s]}"></span>'

@@ -10,9 +10,11 @@ import panel as pn
 
 from panel_app import data
 from panel_app.changes import segment_changes
+from panel_app.figures import churn_shown
 from panel_app.i18n import format_change, format_money, format_number, format_percent, localized
 from panel_app.pages.base import Page
 from panel_app.pages.style import CARD_CSS
+from panel_app.pages.value import value_action
 
 KPI_FORMATS = {
     "customers": "count",
@@ -76,8 +78,10 @@ class Overview(Page):
             ]
             value = ""
             if pd.notna(row.get("churn_risk")):
+                measurable = state.previous_month is not None
                 figures.append(
-                    f"{state.t('churn_risk')} : {format_percent(row['churn_risk'], language, 0)}"
+                    f"{state.t('churn_risk')} : "
+                    f"{churn_shown(row['churn_risk'], language, measurable)}"
                 )
                 figures.append(
                     f"{state.t('expected_revenue_90d')} : "
@@ -86,7 +90,7 @@ class Overview(Page):
             if row.get("value_action"):
                 value = (
                     f'<div class="action" data-testid="value-action">→ '
-                    f"{html.escape(localized(row, 'value_action', language))}</div>"
+                    f"{html.escape(value_action(row, language))}</div>"
                 )
             cards.append(
                 f'<div class="card segment" data-testid="segment-card">'

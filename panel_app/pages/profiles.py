@@ -9,7 +9,7 @@ import hvplot.pandas  # noqa: F401  (registers .hvplot)
 import pandas as pd
 import panel as pn
 
-from panel_app import data
+from panel_app import data, exports
 from panel_app.i18n import MEDIAN_LABELS, format_number, format_percent, localized
 from panel_app.pages.base import Page
 from panel_app.pages.style import CARD_CSS
@@ -72,6 +72,22 @@ class SegmentProfiles(Page):
             for field in ACTION_FIELDS
         )
         export = self.export_widgets(row, int(segment))
+        month = state.month or ""
+        names = {int(r["segment"]): localized(r, "name", language) for _, r in frame.iterrows()}
+
+        def campaign_csv() -> io.StringIO:
+            customers = data.segment_customers(state.warehouse_uri, month, int(segment))
+            rows = exports.campaign_frame(customers, names, month)
+            return io.StringIO(exports.to_csv(rows, language))
+
+        campaign_export = pn.widgets.FileDownload(
+            callback=campaign_csv,
+            filename=exports.file_name(f"{state.t('file_segment')} {name}", month),
+            label=f"{state.t('export')} — {format_number(row['size'], language)}",
+            button_type="primary",
+            embed=False,
+            disabled=int(row["size"]) == 0,
+        )
         return pn.Column(
             pn.pane.Markdown(f"## {html.escape(name)}\n{localized(row, 'description', language)}"),
             pn.Row(
@@ -86,6 +102,8 @@ class SegmentProfiles(Page):
                 sizing_mode="stretch_width",
             ),
             *export,
+            campaign_export,
+            pn.pane.Markdown(f"{state.t('export_help')} {state.t('export_columns')}"),
             sizing_mode="stretch_width",
         )
 

@@ -14,7 +14,10 @@ import numpy as np
 import pandas as pd
 import panel as pn
 
-from panel_app import data
+from amazing_assets.defs.segments.value_summary import VALUE_ACTIONS
+from amazing_assets.defs.value.churn_bands import HIGH_CHURN
+from panel_app import data, exports
+from panel_app.figures import churn_shown
 from panel_app.i18n import format_money, format_number, format_percent, localized
 from panel_app.pages.base import Page
 from panel_app.pages.style import CARD_CSS
@@ -27,6 +30,21 @@ class CustomerValue(Page):
     def __init__(self, **params) -> None:
         super().__init__(**params)
         self.segment = self.segment_selector()
+        # The at-risk picker opens on the segment with the most buyers at risk (never on one
+        # without buyers), again after each month change.
+        self.state.param.watch(self._pick_riskiest, ["month"])
+        self._pick_riskiest()
+
+    def _pick_riskiest(self, *_events) -> None:
+        state = self.state
+        if not state.month or not data.has_value(state.warehouse_uri, state.month):
+            return
+        values = data.customer_values(state.warehouse_uri, state.month)
+        risky = values.loc[values["churn_risk"] >= HIGH_CHURN, "segment"].dropna()
+        buyers = values["segment"].dropna()
+        counts = (risky if len(risky) else buyers).astype(int).value_counts()
+        if len(counts) and int(counts.index[0]) in self.segment.options.values():
+            self.segment.value = int(counts.index[0])
 
     def view(self) -> pn.viewable.Viewable:
         state = self.state
@@ -55,7 +73,9 @@ class CustomerValue(Page):
         cards = {
             "modelled_buyers": format_number(len(values), language),
             "expected_revenue_90d": format_money(values["expected_revenue_90d"].sum(), language),
-            "churn_risk": format_percent(values["churn_risk"].mean(), language),
+            "churn_risk": churn_shown(
+                values["churn_risk"].mean(), language, state.previous_month is not None
+            ),
             "expected_order_value": format_money(values["expected_order_value"].median(), language),
         }
         return (
@@ -106,14 +126,19 @@ class CustomerValue(Page):
     def segment_names(self) -> dict[int, str]:
         return {number: name for name, number in self.segment_options().items()}
 
-    def _export(self, frame: pd.DataFrame, label: str, filename: str) -> pn.widgets.FileDownload:
-        columns = ["user_key", "segment", *FIGURES]
+    def _export(self, frame: pd.DataFrame, label: str, words: str) -> pn.widgets.FileDownload:
+        """A campaign-ready CSV of ``frame``'s customers (see :mod:`panel_app.exports`),
+        disabled when there is no row to export."""
+        state = self.state
+        month, language = state.month or "", state.language
+        rows = exports.campaign_frame(frame, self.segment_names(), month)
         return pn.widgets.FileDownload(
-            callback=lambda: io.StringIO(data.keys_csv(frame, columns)),
-            filename=filename,
-            label=f"{label} — {format_number(len(frame), self.state.language)}",
+            callback=lambda: io.StringIO(exports.to_csv(rows, language)),
+            filename=exports.file_name(words, month),
+            label=f"{label} — {format_number(len(frame), language)}",
             button_type="primary",
             embed=False,
+            disabled=len(frame) == 0,
         )
 
     def top(self, values: pd.DataFrame) -> pn.viewable.Viewable:
@@ -123,7 +148,7 @@ class CustomerValue(Page):
             pn.pane.DataFrame(
                 self._table(top.head(SHOWN_ROWS)), index=False, name="top-customers", width=900
             ),
-            self._export(top, state.t("export_top"), f"top-customers-{state.month}.csv"),
+            self._export(top, state.t("export_top"), state.t("file_top_customers")),
             sizing_mode="stretch_width",
         )
 
@@ -139,15 +164,13 @@ class CustomerValue(Page):
                     state.t("modelled_buyers"): format_number(
                         row.get("modelled_buyers") or 0, language
                     ),
-                    state.t("churn_risk"): "—"
-                    if churn is None or pd.isna(churn)
-                    else format_percent(churn, language, 0),
+                    state.t("churn_risk"): churn_shown(
+                        churn, language, state.previous_month is not None
+                    ),
                     state.t("expected_revenue_90d"): format_money(
                         row.get("expected_revenue_90d") or 0.0, language
                     ),
-                    state.t("value_action"): localized(row, "value_action", language)
-                    if row.get("value_action")
-                    else "",
+                    state.t("value_action"): value_action(row, language),
                 }
             )
         return pd.DataFrame(rows)
@@ -157,14 +180,28 @@ class CustomerValue(Page):
         if segment is None:
             return pn.pane.Markdown("")
         values = data.customer_values(state.warehouse_uri, state.month)
-        chosen = data.at_risk(values, int(segment))
-        return pn.Column(
-            pn.pane.Markdown(f"**{state.t('at_risk_customers')}**"),
+        chosen = data.at_risk(values, int(segment), HIGH_CHURN)
+        name = self.segment_names().get(int(segment), str(segment))
+        shown: pn.viewable.Viewable = (
             pn.pane.DataFrame(
                 self._table(chosen.head(SHOWN_ROWS)), index=False, name="at-risk", width=900
-            ),
-            self._export(
-                chosen, state.t("export_at_risk"), f"at-risk-segment-{segment}-{state.month}.csv"
-            ),
+            )
+            if len(chosen)
+            else pn.pane.Alert(state.t("no_at_risk"), alert_type="info")
+        )
+        return pn.Column(
+            pn.pane.Markdown(f"**{state.t('at_risk_customers')}**"),
+            shown,
+            self._export(chosen, state.t("export_at_risk"), f"{state.t('file_at_risk')} {name}"),
             sizing_mode="stretch_width",
         )
+
+
+def value_action(row: dict, language: str) -> str:
+    """The segment's value action in the current wording (its words match the churn bands),
+    from the stored priority; the stored text when an older table has no priority."""
+    priority = row.get("value_priority")
+    if isinstance(priority, str) and priority in VALUE_ACTIONS:
+        english, french = VALUE_ACTIONS[priority]
+        return french if language == "fr" else english
+    return localized(row, "value_action", language) if row.get("value_action") else ""

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-HIGH_CHURN = 0.5  # a segment's buyers are, on average, more likely gone than still there
+from amazing_assets.defs.value.churn_bands import HIGH_CHURN
+
 SEGMENT_VALUE_COLUMNS: tuple[str, ...] = (
     "modelled_buyers",
     "expected_revenue_90d",
@@ -24,25 +25,27 @@ SEGMENT_VALUE_COLUMNS: tuple[str, ...] = (
 
 VALUE_ACTIONS: dict[str, tuple[str, str]] = {  # priority → (English, French)
     "win_back": (
-        "Win back now with a personal offer: high churn risk, and their expected value pays for it",
-        "Reconquérir maintenant avec une offre personnelle : risque de départ élevé, et leur "
-        "valeur attendue la finance",
+        "Win back now with a personal offer: churn risk 50 % or more, and their expected value "
+        "pays for it",
+        "Reconquérir maintenant avec une offre personnelle : risque de départ de 50 % ou plus, et "
+        "leur valeur attendue la finance",
     ),
     "low_cost_reminder": (
-        "Low-cost reminder only, no discount: high churn risk, expected value too low for a paid "
-        "win-back",
-        "Simple relance à faible coût, sans remise : risque de départ élevé, valeur attendue "
-        "trop faible pour une reconquête payante",
+        "Low-cost reminder only, no discount: churn risk 50 % or more, expected value too low for "
+        "a paid win-back",
+        "Simple relance à faible coût, sans remise : risque de départ de 50 % ou plus, valeur "
+        "attendue trop faible pour une reconquête payante",
     ),
     "protect": (
-        "Protect and grow: service and loyalty perks, no discount needed (low churn risk, high "
-        "expected value)",
-        "Fidéliser : service et avantages, sans remise (risque de départ faible, valeur "
+        "Protect and grow: service and loyalty perks, no discount needed (churn risk under 50 %, "
+        "high expected value)",
+        "Fidéliser : service et avantages, sans remise (risque de départ sous 50 %, valeur "
         "attendue élevée)",
     ),
     "nurture": (
-        "Follow the segment's plan: low churn risk, expected value below the average buyer's",
-        "Suivre le plan du segment : risque de départ faible, valeur attendue sous celle de "
+        "Follow the segment's plan: churn risk under 50 %, expected value below the average "
+        "buyer's",
+        "Suivre le plan du segment : risque de départ sous 50 %, valeur attendue sous celle de "
         "l'acheteur moyen",
     ),
     "no_history": (
