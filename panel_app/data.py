@@ -19,7 +19,13 @@ import pyarrow.compute as pc
 from amazing_assets.defs.features.kpis import KPI_COLUMNS
 from amazing_assets.defs.segments.migration import GONE, NEW
 from amazing_assets.defs.segments.prediction import SegmentPredictor, load_predictor
-from amazing_assets.lib.delta_tables import month_row_counts, read_months, scan_months, table_exists
+from amazing_assets.lib.delta_tables import (
+    filtered_rows,
+    month_row_counts,
+    read_months,
+    scan_months,
+    table_exists,
+)
 from amazing_assets.lib.pseudonymize import Pseudonymizer, existing_key
 from amazing_assets.lib.storage import Location
 from amazing_assets.lib.tables import table_location
@@ -188,9 +194,7 @@ def value_of(warehouse_uri: str, user_key: str, month: str) -> dict[str, float] 
     location = table(warehouse_uri, VALUE)
     if not table_exists(location):
         return None
-    rows = scan_months(location, [month]).to_table(
-        columns=VALUE_FIELDS, filter=pc.field("user_key") == user_key
-    )
+    rows = filtered_rows(location, [month], pc.field("user_key") == user_key, VALUE_FIELDS, [])
     return rows.to_pylist()[0] if rows.num_rows else None
 
 

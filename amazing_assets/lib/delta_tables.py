@@ -197,3 +197,30 @@ def roll_back_month(location: Location, month: str) -> int | None:
 
     commit_months(location, table.version(), [month], restore)
     return before
+
+
+def filtered_rows(
+    location: Location,
+    months: list[str],
+    where: pc.Expression,
+    columns: list[str],
+    where_columns: list[str],
+) -> pa.Table:
+    """``columns`` of the rows of ``months`` matching ``where``, filtered batch by batch after the
+    files' columns are cast to the table's types.
+
+    Not a filter pushed down to the files: delta-rs rewrites (an erasure's delete) store strings
+    as ``string_view``, and pyarrow cannot compare such a column with a string literal inside a
+    file scan ("no kernel matching input types (string, string_view)"); the projection to the
+    table's schema casts it back. ``where_columns``: the columns ``where`` reads. Memory holds
+    one batch and the matching rows, never the months.
+    """
+    read = list(dict.fromkeys([*columns, *where_columns]))
+    dataset = scan_months(location, months)
+    schema = pa.schema([dataset.schema.field(name) for name in columns])
+    parts = [
+        pa.Table.from_batches([batch]).filter(where).select(columns)
+        for batch in dataset.to_batches(columns=read)
+        if batch.num_rows
+    ]
+    return pa.concat_tables(parts) if parts else schema.empty_table()

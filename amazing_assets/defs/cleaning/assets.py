@@ -1,6 +1,5 @@
 """``clean_events`` and ``event_quarantine``: cleaning rules, pseudonymisation, accounting."""
 
-import uuid
 from collections.abc import Callable
 from dataclasses import asdict
 
@@ -9,24 +8,13 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from amazing_assets.defs.cleaning.classification import (
-    PRICE_INPUT_COLUMNS,
     CleaningRules,
-    TaskFinish,
-    category_medians,
-    classified_schema,
-    classify_events,
-    classify_task,
-    priced_rows,
-    view_schema,
 )
 from amazing_assets.defs.cleaning.clean_tables import (
     EXPORT_COLUMNS,
-    clean_rows,
     kept_violations,
-    quarantine_rows,
 )
-from amazing_assets.defs.cleaning.cleaning_write import SUMMARY_SCHEMA, collect_staged, task_writer
-from amazing_assets.defs.cleaning.row_rules import MEDIAN_INPUT_SCHEMA
+from amazing_assets.defs.cleaning.cleaning_pass import CleaningPass
 from amazing_assets.defs.ingestion.checks import CLEAN_CHECK_SPECS, clean_results
 from amazing_assets.defs.ingestion.rejected_events import (
     examples_of,
@@ -42,11 +30,8 @@ from amazing_assets.lib.asset_options import (
     run_months,
     stored_preview,
 )
-from amazing_assets.lib.buckets import files_by_bucket, map_buckets
-from amazing_assets.lib.customer_buckets import bucket_count
-from amazing_assets.lib.delta_source import DeltaWriter, arrow_schema_for
 from amazing_assets.lib.delta_tables import month_row_counts
-from amazing_assets.lib.io_managers import read_spark, table_metadata
+from amazing_assets.lib.io_managers import table_metadata
 from amazing_assets.lib.key_resource import PseudonymizationKeyResource
 from amazing_assets.lib.quality import QualityResource
 from amazing_assets.lib.spark import SparkResource
@@ -149,6 +134,43 @@ def refuse_unusable_months(
     raise reject_months(context, warehouse, messages, roll_back=("raw_events",))
 
 
+def dropped_totals(report: list[dict]) -> dict[str, int]:
+    """Rows dropped per reason over the run's months."""
+    totals: dict[str, int] = {}
+    for row in report:
+        for reason, n in row["dropped_by_reason"].items():
+            totals[reason] = totals.get(reason, 0) + n
+    return totals
+
+
+def clean_metadata(
+    report: list[dict], rules: CleaningRules, warehouse: WarehouseResource, months: list[str]
+) -> dict:
+    """What clean_events' materialisation says: the accounting per month, the rules, a preview."""
+    location = warehouse.table("clean_events")
+    per_month = [
+        {
+            **r,
+            "dropped_by_reason": ", ".join(
+                f"{k}={v:,}" for k, v in sorted(r["dropped_by_reason"].items())
+            ),
+        }
+        for r in report
+    ]
+    return {
+        "rows_in": sum(r["rows_in"] for r in report),
+        "rows_kept": sum(r["kept"] for r in report),
+        "rows_dropped": sum(r["dropped"] for r in report),
+        "dropped_by_reason": dg.MetadataValue.json(dropped_totals(report)),
+        "cleaning_rules": dg.MetadataValue.json(asdict(rules)),
+        "per_month": dg.MetadataValue.md(
+            markdown_table(per_month, ["month", "rows_in", "kept", "dropped", "dropped_by_reason"])
+        ),
+        "preview": stored_preview(location, months),
+        **table_metadata(location, months),
+    }
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -193,60 +215,15 @@ def clean_events(
     # rules, so the accounting identity is a real check.
     raw_by_month = raw_row_counts(warehouse, months)
     rules = CleaningRules()  # code-owned like the quality gates; shown in the metadata
-    session = spark.session()
-    table = warehouse.table("raw_events")
-    # What the rules and the outputs use (not the ingestion time): every column read costs.
-    used = [c for c in read_spark(session, table, months).columns if c != "_ingested_at"]
-    # Ingestion writes each month's rows in files of one customer bucket each: every task then
-    # reads its bucket's files itself, classifies and writes, and no row crosses to the JVM.
-    # Files without a bucket (rewritten by an erasure, or older) take a shuffle by user id.
-    buckets = files_by_bucket(table, months)
-    tasks = (
-        len(buckets)
-        if buckets is not None
-        else bucket_count(sum(raw_by_month.values()), session.sparkContext.defaultParallelism)
-    )
-
-    def classified(key: bytes | None = None, finish: TaskFinish | None = None) -> DataFrame:
-        """With ``finish``, the tasks' summaries; without, the classified rows themselves (a
-        refused month's, for rejected_events), which only the shuffle path returns."""
-        if buckets is not None and finish is not None:
-            priced = map_buckets(
-                session, table, buckets, list(PRICE_INPUT_COLUMNS), priced_rows, MEDIAN_INPUT_SCHEMA
-            )
-            task = classify_task(rules, category_medians(priced, rules), key, finish)
-            return map_buckets(session, table, buckets, used, task, arrow_schema_for(finish.schema))
-        prices = read_spark(session, table, months, columns=list(PRICE_INPUT_COLUMNS))
-        rows = read_spark(session, table, months, columns=used)
-        return classify_events(rows, rules, prices, tasks, key=key, finish=finish)
-
-    tokens = classified_schema(read_spark(session, table, months, columns=used).schema, key)
-    writers = {
-        name: DeltaWriter(
-            location=warehouse.table(name),
-            spark_schema=view_schema(rows_of, tokens),
-            replace_months=months,
-            write_id=uuid.uuid4().hex,
-            description=f"{name} {months}",
-        )
-        for name, rows_of in (("clean_events", clean_rows), ("event_quarantine", quarantine_rows))
-    }
-    finish = TaskFinish(
-        task_writer(writers["clean_events"], writers["event_quarantine"], tasks), SUMMARY_SCHEMA
-    )
-    try:
-        staged = collect_staged(classified(key, finish))
-    except BaseException:
-        for writer in writers.values():
-            writer.abort([])
-        raise
+    run = CleaningPass.plan(spark.session(), warehouse, months, rules, raw_by_month)
+    writers, staged = run.stage(warehouse, key)
     messages = {"clean_events": staged.clean, "event_quarantine": staged.quarantine}
     counts = {(g["month"], g["drop_reason"]): g["count"] for g in staged.groups}
     report = accounting(counts, months)
     try:
         # A refused month's dropped rows are classified again (without tokens) for
         # rejected_events: a rare path, so the common one keeps no copy of the rows.
-        refuse_unusable_months(context, classified, report, raw_by_month, warehouse, quality)
+        refuse_unusable_months(context, run.classified, report, raw_by_month, warehouse, quality)
     except BaseException:
         for name, writer in writers.items():
             writer.abort([messages[name]])
@@ -256,43 +233,15 @@ def clean_events(
             f"clean_events {row['month']}: {row['rows_in']:,} in, {row['kept']:,} kept, "
             f"{row['dropped']:,} dropped {row['dropped_by_reason']}"
         )
-    dropped_by_reason: dict[str, int] = {}
-    for row in report:
-        for reason, n in row["dropped_by_reason"].items():
-            dropped_by_reason[reason] = dropped_by_reason.get(reason, 0) + n
     for name, writer in writers.items():
         writer.commit([messages[name]])
-    clean_location = warehouse.table("clean_events")
     yield dg.MaterializeResult(
-        asset_key="clean_events",
-        metadata={
-            "rows_in": sum(r["rows_in"] for r in report),
-            "rows_kept": sum(r["kept"] for r in report),
-            "rows_dropped": sum(r["dropped"] for r in report),
-            "dropped_by_reason": dg.MetadataValue.json(dropped_by_reason),
-            "cleaning_rules": dg.MetadataValue.json(asdict(rules)),
-            "per_month": dg.MetadataValue.md(
-                markdown_table(
-                    [
-                        {
-                            **r,
-                            "dropped_by_reason": ", ".join(
-                                f"{k}={v:,}" for k, v in sorted(r["dropped_by_reason"].items())
-                            ),
-                        }
-                        for r in report
-                    ],
-                    ["month", "rows_in", "kept", "dropped", "dropped_by_reason"],
-                )
-            ),
-            "preview": stored_preview(clean_location, months),
-            **table_metadata(clean_location, months),
-        },
+        asset_key="clean_events", metadata=clean_metadata(report, rules, warehouse, months)
     )
     yield dg.MaterializeResult(
         asset_key="event_quarantine",
         metadata={
-            "rows_by_reason": dg.MetadataValue.json(dropped_by_reason),
+            "rows_by_reason": dg.MetadataValue.json(dropped_totals(report)),
             **table_metadata(warehouse.table("event_quarantine"), months),
         },
     )

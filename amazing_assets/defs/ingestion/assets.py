@@ -227,22 +227,10 @@ def raw_events(
     """
     session = spark.session()
     landing = warehouse.landing()
-    frames, files_by_month = [], {}
-    for month in run_months(context):
-        try:
-            files = list_month_files(landing, month)
-        except LandingFormatError as error:
-            raise rejected(f"{error} (the month's previous version stays in place)") from error
-        if not files:
-            raise rejected(
-                f"no export in {landing.child(month).uri}: drop the month's CSV (or .csv.gz) "
-                "files there, then re-run this partition"
-            )
-        files_by_month[month] = files
-        frames.append(read_landing(session, landing, files, month))
+    files_by_month = month_exports(landing, run_months(context))
     # The same rows as a Spark DataFrame: its schema is the table's, and it serves a rejected
     # month's defective rows (read again only then).
-    raw = union_all(frames)
+    raw = union_all([read_landing(session, landing, fs, m) for m, fs in files_by_month.items()])
     months = list(files_by_month)
     location = warehouse.table("raw_events")
     previous = month_row_counts(location) if table_exists(location) else {}
@@ -254,15 +242,7 @@ def raw_events(
         description=f"raw_events {months}",
     )
     suppression = suppression_for(warehouse, pseudonymization_key)
-    try:
-        staged = stage_months(
-            session, landing, files_by_month, writer, datetime.now(UTC), suppression=suppression
-        )
-    except Exception as error:
-        message = landing_read_error(error)
-        if message is None:
-            raise
-        raise rejected(f"{message} (the month's previous version stays in place)") from error
+    staged = stage_or_refuse(session, landing, files_by_month, writer, suppression)
     erased = {m: sum(s.erased for s in staged if s.month == m) for m in months}
     try:
         rows, per_month, defects = _gate_months(
@@ -280,21 +260,7 @@ def raw_events(
         raise
     writer.commit([s.message for s in staged])
     yield dg.MaterializeResult(
-        metadata={
-            "rows_in": sum(r["rows"] for r in rows),
-            "defective_rows": sum(r["defective"] for r in rows),
-            "defects_by_code": dg.MetadataValue.json(summed(defects.values())),
-            # Accounted, not lost: data lines = rows stored + rows of erased customers.
-            f"{ERASED_CUSTOMER}_rows": sum(erased.values()),
-            "source_files": dg.MetadataValue.json(
-                {m: [f.name for f in fs] for m, fs in files_by_month.items()}
-            ),
-            "per_month": dg.MetadataValue.md(markdown_table(rows, list(rows[0]))),
-            # From the stored rows (a row group), not a second parse of an export's first split;
-            # identifiers are left out by stored_preview.
-            "preview": stored_preview(location, months),
-            **table_metadata(location, months),
-        },
+        metadata=raw_metadata(rows, defects, erased, files_by_month, location, months)
     )
     yield from raw_results(
         arrow_schema_for(raw.drop("_ingested_at", "month").schema),
@@ -302,6 +268,63 @@ def raw_events(
         {m: previous.get(add_months(m, -1)) for m in per_month},
         quality,
     )
+
+
+def month_exports(landing: Location, months: list[str]) -> dict[str, list[LandingFile]]:
+    """Each month's listed exports; a month with none, or with a misplaced layout, is refused
+    before any Spark work (its previous version stays in place)."""
+    files_by_month = {}
+    for month in months:
+        try:
+            files = list_month_files(landing, month)
+        except LandingFormatError as error:
+            raise rejected(f"{error} (the month's previous version stays in place)") from error
+        if not files:
+            raise rejected(
+                f"no export in {landing.child(month).uri}: drop the month's CSV (or .csv.gz) "
+                "files there, then re-run this partition"
+            )
+        files_by_month[month] = files
+    return files_by_month
+
+
+def stage_or_refuse(session, landing: Location, files_by_month, writer: DeltaWriter, suppression):
+    """:func:`stage_months`, with an unreadable export turned into a refusal that names it."""
+    try:
+        return stage_months(
+            session, landing, files_by_month, writer, datetime.now(UTC), suppression=suppression
+        )
+    except Exception as error:
+        message = landing_read_error(error)
+        if message is None:
+            raise
+        raise rejected(f"{message} (the month's previous version stays in place)") from error
+
+
+def raw_metadata(
+    rows: list[dict[str, Any]],
+    defects: dict[str, dict[str, int]],
+    erased: dict[str, int],
+    files_by_month: dict[str, list[LandingFile]],
+    location: Location,
+    months: list[str],
+) -> dict[str, Any]:
+    """What raw_events' materialisation says: rows, defects, erased rows, files, a preview."""
+    return {
+        "rows_in": sum(r["rows"] for r in rows),
+        "defective_rows": sum(r["defective"] for r in rows),
+        "defects_by_code": dg.MetadataValue.json(summed(defects.values())),
+        # Accounted, not lost: data lines = rows stored + rows of erased customers.
+        f"{ERASED_CUSTOMER}_rows": sum(erased.values()),
+        "source_files": dg.MetadataValue.json(
+            {m: [f.name for f in fs] for m, fs in files_by_month.items()}
+        ),
+        "per_month": dg.MetadataValue.md(markdown_table(rows, list(rows[0]))),
+        # From the stored rows (a row group), not a second parse of an export's first split;
+        # identifiers are left out by stored_preview.
+        "preview": stored_preview(location, months),
+        **table_metadata(location, months),
+    }
 
 
 def _gate_months(

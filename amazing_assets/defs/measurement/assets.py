@@ -29,7 +29,11 @@ from amazing_assets.lib.asset_options import (
     retry_only_transient,
     run_months,
 )
-from amazing_assets.lib.delta_tables import month_row_counts, scan_months, table_exists
+from amazing_assets.lib.delta_tables import (
+    filtered_rows,
+    month_row_counts,
+    table_exists,
+)
 from amazing_assets.lib.model_io_manager import MonthlyModels
 from amazing_assets.lib.months import add_months
 from amazing_assets.lib.warehouse import WarehouseResource
@@ -133,9 +137,12 @@ def next_month_purchases(
     if not table_exists(location) or not month_row_counts(location).get(month):
         return None
     keys = pc.field("user_key").isin(user_keys)
-    rows = scan_months(location, [month]).to_table(
-        columns=["user_key", "session_key", "price"],
-        filter=(pc.field("event_type") == "purchase") & keys,
+    rows = filtered_rows(
+        location,
+        [month],
+        (pc.field("event_type") == "purchase") & keys,
+        ["user_key", "session_key", "price"],
+        ["event_type"],
     )
     return rows.to_pandas()
 

@@ -24,7 +24,12 @@ from amazing_assets.lib.asset_options import (
     run_months,
 )
 from amazing_assets.lib.checks import result, spec
-from amazing_assets.lib.delta_tables import month_row_counts, read_months, scan_months, table_exists
+from amazing_assets.lib.delta_tables import (
+    filtered_rows,
+    month_row_counts,
+    read_months,
+    table_exists,
+)
 from amazing_assets.lib.storage import Location
 from amazing_assets.lib.warehouse import WarehouseResource
 
@@ -54,7 +59,7 @@ def month_purchase_days(clean_events: Location, month: str) -> pd.DataFrame:
     (a price-0 purchase is no revenue, as in the KPIs).
     """
     wanted = (pc.field("event_type") == "purchase") & (pc.field("price") > 0)
-    purchases = scan_months(clean_events, [month]).to_table(columns=PURCHASE_COLUMNS, filter=wanted)
+    purchases = filtered_rows(clean_events, [month], wanted, PURCHASE_COLUMNS, [])
     if purchases.num_rows == 0:
         return empty_history()
     seconds = pc.cast(pc.cast(purchases["event_time"], pa.timestamp("s", "UTC")), pa.int64())
