@@ -37,7 +37,7 @@ COORDINATES = "pca_embedding/coordinates"
 KPIS = "monthly_kpis"
 MIGRATION = "segment_migration"
 VALUE = "customer_value"
-OUTCOMES = "kmeans_model/outcome"
+SEGMENTATION_OUTCOMES = "kmeans_model/outcome"
 VALUE_FIELDS = [
     "user_key",
     "p_alive",
@@ -93,7 +93,7 @@ def not_segmented_months(warehouse_uri: str) -> dict[str, dict[str, str]]:
     These months are not in :func:`available_months` (they have no segment to show); the app
     says why instead of leaving them out silently.
     """
-    location = table(warehouse_uri, OUTCOMES)
+    location = table(warehouse_uri, SEGMENTATION_OUTCOMES)
     if not table_exists(location):
         return {}
     frame = read_months(location, columns=["month", "status", "reason", "needed"]).to_pandas()
@@ -302,7 +302,7 @@ def migration_labels(
 
 AUDIENCES = "audience_exports"
 EXPORT_LOG = "audience_export_log"
-OUTCOMES = "action_outcomes"
+ACTION_OUTCOMES = "action_outcomes"
 AUDIENCE_CSV_COLUMNS = ["export_id", "user_key", "group"]
 
 
@@ -332,7 +332,7 @@ def audience_csv(warehouse_uri: str, month: str, segment: int) -> str:
 @pn.cache(ttl=CACHE_SECONDS)
 def outcomes(warehouse_uri: str, month: str) -> pd.DataFrame:
     """``action_outcomes`` of the month's exports (empty when never measured)."""
-    location = table(warehouse_uri, OUTCOMES)
+    location = table(warehouse_uri, ACTION_OUTCOMES)
     if not table_exists(location):
         return pd.DataFrame()
     frame = read_months(location, [month]).to_pandas()
