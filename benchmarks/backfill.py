@@ -27,6 +27,7 @@ from pathlib import Path
 
 import psutil
 
+from benchmarks.etl import monthly_job
 from benchmarks.memory import TreePeakMemory
 
 RESULTS = Path(__file__).parent / "results"
@@ -101,18 +102,7 @@ def files_per_month(warehouse: Path, months: list[str]) -> dict[str, dict[str, i
 def run_backfill(work: Path, months: list[str]) -> dict:
     import dagster as dg
 
-    from amazing_assets.definitions import build_definitions
-    from amazing_assets.lib.settings import load_settings
-
-    settings = load_settings(
-        {
-            "AMAZING_HOME": str(work / "home"),
-            "AMAZING_LANDING": str(work / "landing"),
-            "AMAZING_WAREHOUSE": str(work / "warehouse"),
-            "AMAZING_SPARK_CONF": os.environ.get("AMAZING_SPARK_CONF", ""),
-        }
-    )
-    job = build_definitions(settings).resolve_job_def("monthly_segments")
+    job = monthly_job(work)
     instance = dg.DagsterInstance.ephemeral()
     per_month: dict[str, dict] = {}
     with CpuTimeline() as cpu:

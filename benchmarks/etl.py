@@ -70,10 +70,9 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> dict:
 # ---------------------------------------------------------------------------------------------
 # The pipeline side (runs in a child process: ``python -m benchmarks.etl --child ...``)
 # ---------------------------------------------------------------------------------------------
-def run_pipeline_child(work: Path, assets: list[str]) -> dict:
-    """Materialise ``assets`` for the month in this process; step seconds and stored counts."""
-    import dagster as dg
-
+def monthly_job(work: Path):
+    """The code location's monthly job on ``work``'s landing zone and warehouse (Spark settings
+    from ``AMAZING_SPARK_CONF``), as the benchmarks run it."""
     from amazing_assets.definitions import build_definitions
     from amazing_assets.lib.settings import load_settings
 
@@ -85,7 +84,14 @@ def run_pipeline_child(work: Path, assets: list[str]) -> dict:
             "AMAZING_SPARK_CONF": os.environ.get("AMAZING_SPARK_CONF", ""),
         }
     )
-    job = build_definitions(settings).resolve_job_def("monthly_segments")
+    return build_definitions(settings).resolve_job_def("monthly_segments")
+
+
+def run_pipeline_child(work: Path, assets: list[str]) -> dict:
+    """Materialise ``assets`` for the month in this process; step seconds and stored counts."""
+    import dagster as dg
+
+    job = monthly_job(work)
     result = job.execute_in_process(
         partition_key=f"{MONTH}-01",
         instance=dg.DagsterInstance.ephemeral(),
