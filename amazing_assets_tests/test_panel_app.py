@@ -343,10 +343,15 @@ def test_overview_shows_trends_for_every_month_and_one_change_sentence_per_segme
     for row in latest.itertuples():
         sentence = next(s for s in sentences if s.startswith(f"{row.name_fr} :"))
         assert french_thousands(row.size) in sentence
-        if row.name in set(earlier["name"]):  # the change is computed against last month's size
-            before = int(earlier.loc[earlier["name"] == row.name, "size"].iloc[0])
+        # Segments are matched by identity (segment_id), not by name: a renamed segment is the
+        # same segment ("anciennement …"), and its change is against last month's size.
+        same = earlier[earlier["segment_id"] == row.segment_id]
+        if len(same):
+            before = int(same["size"].iloc[0])
             sign = "+" if row.size >= before else "−"
             assert f"({sign}" in sentence
+            if same["name"].iloc[0] != row.name:
+                assert "anciennement" in sentence
         else:
             assert "nouveau segment" in sentence
     page.get_by_text("Tendances sur tous les mois").wait_for()

@@ -252,7 +252,7 @@ def test_segment_export_is_campaign_ready_in_french_and_english(page, backfilled
             page.get_by_role("button", name="EN", exact=True).click()
             page.get_by_role("heading", name=chosen["name"]).wait_for()
         with page.expect_download() as download_info:
-            page.get_by_role("button", name=re.compile("Export")).click()
+            page.get_by_role("button", name=re.compile("clés clients|customer keys")).click()
         download = download_info.value
         slug = re.sub(
             r"[^a-z0-9]+", "-", name.lower().replace("é", "e").replace("è", "e").replace("à", "a")
