@@ -20,7 +20,7 @@ from amazing_assets.defs.measurement.outcomes import (
     measure_exports,
 )
 from amazing_assets.defs.measurement.statistics import DEFAULT_CONFIDENCE, DEFAULT_POWER
-from amazing_assets.defs.segments.assets import ASSIGNMENTS, month_rows
+from amazing_assets.defs.segments.assets import ASSIGNMENTS, month_rows, stored_outcome
 from amazing_assets.lib.asset_options import (
     OWNERS,
     markdown_table,
@@ -96,6 +96,10 @@ def audience_exports(
     """Audiences with a deterministic control group for every segment of the month."""
     audiences, logs = [], []
     for month in run_months(context):
+        outcome = stored_outcome(kmeans_model[month])
+        if not outcome.segmented:  # no segment, no audience: the month is replaced with none
+            context.log.warning(f"audience_exports {month}: no audience, {outcome.sentence()}")
+            continue
         assignments = kmeans_model[month].tables[ASSIGNMENTS][["user_key", "segment"]]
         try:
             rows, log = build_audiences(
@@ -115,6 +119,11 @@ def audience_exports(
                 f"{entry.targets:,} targets, {entry.controls:,} controls "
                 f"({entry.control_share:.0%} held out)"
             )
+    if not logs:
+        nothing = pd.DataFrame({"month": pd.Series(dtype=object)})
+        yield dg.Output(nothing, output_name=AUDIENCES)
+        yield dg.Output(nothing.copy(), output_name=EXPORT_LOG, metadata={"exports": 0})
+        return
     log = pd.concat(logs, ignore_index=True)
     shown = ["export_id", "segment_name", "action", "control_share", "targets", "controls"]
     yield dg.Output(pd.concat(audiences, ignore_index=True), output_name=AUDIENCES)
@@ -176,6 +185,9 @@ def action_outcomes(
     frames = []
     for month in run_months(context):
         exports = audience_exports[audience_exports["month"] == month]
+        if exports.empty or "user_key" not in exports:  # a month that was not segmented
+            context.log.warning(f"action_outcomes {month}: no audience was exported")
+            continue
         after = add_months(month, 1)
         purchases = next_month_purchases(warehouse, after, exports["user_key"].tolist())
         measured = measure_exports(exports, purchases, after, settings)
@@ -185,6 +197,8 @@ def action_outcomes(
                 f"action_outcomes {month}: {row.export_id} {row.status}"
                 + (f" ({row.verdict})" if row.verdict else "")
             )
+    if not frames:
+        return dg.Output(pd.DataFrame({"month": pd.Series(dtype=object)}), metadata={"exports": 0})
     result = pd.concat(frames, ignore_index=True)
     shown = ["export_id", "segment_name", "status", "verdict", "targets", "controls"]
     shown += ["purchase_rate_diff", "purchase_rate_low", "purchase_rate_high", "controls_needed"]
