@@ -138,7 +138,7 @@ def test_a_backfill_from_the_ui_runs_each_month_alone_and_a_bad_month_fails_alon
         page.goto(f"{webserver.url}/asset-groups")
         # "Materialize all (N)…": N counts the executable assets (rejected_events and
         # erasure_audit are written by other steps and are not launched from here).
-        materialize_all = page.get_by_role("button", name=re.compile(r"^Materialize all"))
+        materialize_all = page.locator("button", has_text="Materialize all").first
         materialize_all.wait_for()
         dismiss_first_visit_prompt(page)
         materialize_all.click()
