@@ -244,15 +244,24 @@ def test_segment_export_is_campaign_ready_in_french_and_english(page, backfilled
         "expected_purchases_90d",
         "expected_revenue_90d",
     ]
+    labels = {"fr": "Exporter les clés clients (CSV)", "en": "Export customer keys (CSV)"}
     for language, separator, decimal, name in (
         ("fr", ";", ",", chosen["name_fr"]),
         ("en", ",", ".", chosen["name"]),
     ):
         if language == "en":
             page.get_by_role("button", name="EN", exact=True).click()
-            page.get_by_role("heading", name=chosen["name"]).wait_for()
+        # Ready when the button of this language's render is there and the other one is gone:
+        # the heading cannot tell (the smallest segment is "Champions" in both languages), and
+        # a click on the French button while the page re-renders in English downloads nothing.
+        button = page.get_by_role("button", name=re.compile(rf"^{re.escape(labels[language])} — "))
+        other = labels["en" if language == "fr" else "fr"]
+        button.wait_for()
+        page.get_by_role("button", name=re.compile(re.escape(other))).wait_for(state="detached")
+        page.get_by_role("heading", name=name).wait_for()
+        assert button.count() == 1
         with page.expect_download() as download_info:
-            page.get_by_role("button", name=re.compile("clés clients|customer keys")).click()
+            button.click()
         download = download_info.value
         slug = re.sub(
             r"[^a-z0-9]+", "-", name.lower().replace("é", "e").replace("è", "e").replace("à", "a")

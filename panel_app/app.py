@@ -48,6 +48,7 @@ class SegmentsApp(pn.viewable.Viewer):
         super().__init__(**params)
         state = self.state
         self._pages: dict[str, pn.viewable.Viewer] = {}
+        self._title: pn.pane.Markdown | None = None
         self.language = pn.widgets.RadioButtonGroup(
             options=LANGUAGES, value=state.language, button_type="default"
         )
@@ -69,20 +70,25 @@ class SegmentsApp(pn.viewable.Viewer):
         self.month.name = label("month", language)
         self.page.options = {label(p, language): p for p in PAGES}
         self.page.value = self.state.page
+        if self._title is not None:
+            self._title.object = self._title_text()
 
     def page_view(self, page: str) -> pn.viewable.Viewer:
         if page not in self._pages:
             self._pages[page] = PAGE_CLASSES[page](state=self.state)
         return self._pages[page]
 
-    @param.depends("state.page", "state.language")
+    @param.depends("state.page")
     def main(self) -> pn.viewable.Viewable:
+        """The chosen page under its title. Rebuilt when the page changes only: the page follows
+        the language itself, the title is relabelled in place (a rebuild per language switch
+        rendered the page twice and replaced its widgets while they were being clicked)."""
         page = self.state.page
-        return pn.Column(
-            pn.pane.Markdown(f"## {label(page, self.state.language)}"),
-            self.page_view(page),
-            sizing_mode="stretch_width",
-        )
+        self._title = pn.pane.Markdown(self._title_text())
+        return pn.Column(self._title, self.page_view(page), sizing_mode="stretch_width")
+
+    def _title_text(self) -> str:
+        return f"## {label(self.state.page, self.state.language)}"
 
     def template(self) -> pn.template.BootstrapTemplate:
         return template(

@@ -198,16 +198,6 @@ def value_of(warehouse_uri: str, user_key: str, month: str) -> dict[str, float] 
     return rows.to_pylist()[0] if rows.num_rows else None
 
 
-@pn.cache(ttl=CACHE_SECONDS)
-def segment_keys_csv(warehouse_uri: str, month: str, segment: int) -> str:
-    """The segment's pseudonymous customer keys, one per line under a ``user_key`` header."""
-    assignments = scan_months(table(warehouse_uri, ASSIGNMENTS), [month])
-    keys = assignments.to_table(columns=["user_key"], filter=pc.field("segment") == segment)
-    buffer = io.StringIO()
-    keys.to_pandas().sort_values("user_key").to_csv(buffer, index=False)
-    return buffer.getvalue()
-
-
 @pn.cache(ttl=CACHE_SECONDS, max_items=3)
 def embedding(warehouse_uri: str, month: str) -> pd.DataFrame:
     """Each customer's first two PCA coordinates and segment number (float32: 12 B/customer).

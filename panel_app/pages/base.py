@@ -18,14 +18,27 @@ class Page(pn.viewable.Viewer):
     # Always constructed with a state; without a default, param types it as optional.
     state: param.ClassSelector[AppState] = param.ClassSelector(class_=AppState)  # type: ignore[assignment]
 
+    def __init__(self, **params) -> None:
+        super().__init__(**params)
+        self._rendered: pn.viewable.Viewable | None = None
+
     def view(self) -> pn.viewable.Viewable:
         raise NotImplementedError
 
     def __panel__(self) -> pn.viewable.Viewable:
-        state = self.state.param
-        render = pn.bind(lambda _month, _language: self.view(), state.month, state.language)
-        # A bound function becomes a ParamFunction pane (a Viewable); pn.panel is typed wider.
-        return pn.panel(render, loading_indicator=True)  # type: ignore[return-value]
+        """The page's one reactive pane, built on first display and reused on every later one.
+
+        Panel never unwatches a bound function's parameters: a fresh pane per display would
+        stay subscribed to the month and the language after it left the screen, and every
+        switch would render the page once more per earlier display. The stale renders replaced
+        widgets while the user clicked them (an export clicked during the switch was lost).
+        """
+        if self._rendered is None:
+            state = self.state.param
+            render = pn.bind(lambda _month, _language: self.view(), state.month, state.language)
+            # A bound function becomes a ParamFunction pane (a Viewable); pn.panel is typed wider.
+            self._rendered = pn.panel(render, loading_indicator=True)  # type: ignore[assignment]
+        return self._rendered  # type: ignore[return-value]
 
     def segment_options(self) -> dict[str, int]:
         """The month's segments, localised name → segment number, biggest first."""

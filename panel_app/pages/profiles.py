@@ -71,7 +71,7 @@ class SegmentProfiles(Page):
             f"{html.escape(localized(row, field, language))}</div></div>"
             for field in ACTION_FIELDS
         )
-        export = self.export_widgets(row, int(segment))
+        export = self.export_widgets(int(segment))
         month = state.month or ""
         names = {int(r["segment"]): localized(r, "name", language) for _, r in frame.iterrows()}
 
@@ -107,23 +107,14 @@ class SegmentProfiles(Page):
             sizing_mode="stretch_width",
         )
 
-    def export_widgets(self, row: dict, segment: int) -> list[pn.viewable.Viewable]:
+    def export_widgets(self, segment: int) -> list[pn.viewable.Viewable]:
         """The recorded audience (targets and held-out controls) when the pipeline made one;
-        the plain key export, flagged as unmeasurable, otherwise."""
+        otherwise a warning that the campaign export below it cannot be measured (one key
+        export per segment: a second button with the same label left users guessing)."""
         state, language = self.state, self.state.language
         entry = data.export_entry(state.warehouse_uri, state.month, segment)
         if entry is None:
-            plain = pn.widgets.FileDownload(
-                callback=lambda: io.StringIO(
-                    data.segment_keys_csv(state.warehouse_uri, state.month, segment)
-                ),
-                filename=f"segment-{row['name'].lower().replace(' ', '-')}-{state.month}.csv",
-                label=f"{state.t('export')} — {format_number(row['size'], language)}",
-                button_type="primary",
-                embed=False,
-            )
-            warning = pn.pane.Alert(state.t("export_unmeasured"), alert_type="warning")
-            return [plain, pn.pane.Markdown(state.t("export_help")), warning]
+            return [pn.pane.Alert(state.t("export_unmeasured"), alert_type="warning")]
         measured = pn.widgets.FileDownload(
             callback=lambda: io.StringIO(
                 data.audience_csv(state.warehouse_uri, state.month, segment)
