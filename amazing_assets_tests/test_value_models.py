@@ -33,6 +33,7 @@ from amazing_assets.defs.value.value_models import (
     point,
 )
 from amazing_assets.defs.value.value_selection import select_model, tracking_record
+from amazing_assets_tests.support.purchases import simulate_purchases
 
 CDNOW = Path("/work/shared/data/cdnow/CDNOW_sample.txt")
 PUBLISHED_BG_NBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}  # alpha per week
@@ -234,3 +235,41 @@ def test_too_short_a_history_says_so_and_uses_the_default(cdnow_days):
     selection = select_model(first_quarter, "1997-03")
     assert not selection.judged and selection.chosen == DEFAULT_MODEL in CANDIDATES
     assert "no origin before 1997-03" in selection.reason
+
+
+def first_month_of_purchases(seed: int) -> pd.DataFrame:
+    """One month of a simulated marketplace: most buyers bought once, and the few repeat
+    buyers show no spread of purchase rates the likelihood could measure."""
+    tx = simulate_purchases(1_500, "2019-10", 4, seed=seed).transactions
+    days = purchase_days(tx[["customer", "time", "value"]])
+    return rfm_summary(days, last_day("2019-10"))
+
+
+@pytest.mark.parametrize("seed", [2, 5])
+@pytest.mark.parametrize("model", CANDIDATES)
+def test_a_one_month_history_gives_finite_parameters_and_predictions(seed, model):
+    """Flat priors let such a fit walk a ridge of the likelihood to infinity (r = 73 000:
+    NaN predictions for every customer; Pareto/NBD: 190 s in one line search)."""
+    summary = first_month_of_purchases(seed)
+    fit = fit_value_model(summary, model=model)
+    values = [v for k, v in fit.parameters.items() if k.startswith("purchases_")]
+    assert all(np.isfinite(v) and 0 < v < 1_000 for v in values), fit.parameters
+    predicted = predict_value(fit, summary)
+    assert np.isfinite(predicted.drop(columns="user_key").to_numpy(dtype=float)).all()
+
+
+def test_a_fit_with_non_finite_predictions_is_not_chosen(cdnow_days, monkeypatch):
+    """A decile table of NaN predictions has no error: it must fail, not win the selection."""
+    from amazing_assets.defs.value import backtest
+
+    real = backtest.predict_purchases
+
+    def nan_for_one_model(fitted, summary, horizon_days):
+        out = real(fitted, summary, horizon_days)
+        return out * np.nan if fitted.purchases.name == MODIFIED_BG_NBD else out
+
+    monkeypatch.setattr(backtest, "predict_purchases", nan_for_one_model)
+    candidates = (MODIFIED_BG_NBD, BG_NBD)
+    selection = select_model(cdnow_days, "1997-09", count=1, candidates=candidates)
+    assert selection.chosen == BG_NBD
+    assert MODIFIED_BG_NBD in selection.reason and "non-finite" in selection.reason

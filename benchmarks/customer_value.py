@@ -27,7 +27,7 @@ import pandas as pd
 
 from amazing_assets.defs.value.backtest import back_test, deciles_markdown, month_value
 from amazing_assets.defs.value.models import FIT_SAMPLE, purchase_days
-from amazing_assets.defs.value.value_models import CANDIDATES
+from amazing_assets.defs.value.value_models import MODELS
 from amazing_assets.defs.value.value_selection import select_model, selection_record
 from amazing_assets_tests.support.purchases import simulate_purchases
 from benchmarks.memory import PeakMemory
@@ -91,7 +91,7 @@ def cdnow(path: Path) -> None:
     chosen = back_test(days, "1997-09", holdout_months=9, model=selection.chosen)
     seconds = time.perf_counter() - started
     candidates = {}
-    for name in CANDIDATES:
+    for name in MODELS:
         test = chosen if name == selection.chosen else back_test(days, "1997-09", 9, model=name)
         candidates[name] = {
             "purchase_ratio": round(float(test.purchase_ratio), 3),

@@ -17,6 +17,7 @@ import pandas as pd
 from amazing_assets.defs.value.models import (
     FIT_SAMPLE,
     VALUE_COLUMNS,
+    ValueModel,
     expected_repeat_ratio,
     expected_spend,
     fit_value_model,
@@ -25,7 +26,7 @@ from amazing_assets.defs.value.models import (
     predict_value,
     rfm_summary,
 )
-from amazing_assets.defs.value.value_models import DEFAULT_MODEL
+from amazing_assets.defs.value.value_models import CANDIDATES, DEFAULT_MODEL
 
 if TYPE_CHECKING:  # value_selection imports this module
     from amazing_assets.defs.value.value_selection import Selection
@@ -84,6 +85,14 @@ class BackTest:
         }
 
 
+def require_finite(model: str, month: str, *predictions: np.ndarray) -> None:
+    """A fit whose predictions are not all finite failed: NaN must not score (a decile table
+    of NaN predictions has no error and would win the selection) nor reach a customer."""
+    bad = sum(int((~np.isfinite(p)).sum()) for p in predictions)
+    if bad:
+        raise FloatingPointError(f"{model} fitted up to {month}: {bad} non-finite predictions")
+
+
 def calibration_by_decile(predicted: np.ndarray, actual: np.ndarray) -> pd.DataFrame:
     """Customers in deciles of predicted purchases (10 = highest): mean predicted vs actual.
 
@@ -134,6 +143,7 @@ def back_test(
     # Purchases and spend only: the churn horizons are not back-tested (and cost time).
     expected_purchases = predict_purchases(fitted, summary, holdout_end - end)
     expected_revenue = expected_purchases * expected_spend(fitted, summary)
+    require_finite(model, calibration_end, expected_purchases, expected_revenue)
     later = days[(days["day"] > end) & (days["day"] <= holdout_end)]
     actual = later.groupby("user_key").agg(purchases=("day", "size"), revenue=("value", "sum"))
     actual = actual.reindex(summary["user_key"]).fillna(0.0)
@@ -222,8 +232,7 @@ def month_value(
 
     selection = select_model(days, month, holdout_months=holdout_months)
     summary = rfm_summary(days, last_day(month))
-    model = fit_value_model(summary, sample=sample, model=selection.chosen)
-    predictions = predict_value(model, summary)[["user_key", *VALUE_COLUMNS]]
+    model, predictions = fit_first_finite(summary, month, sample, selection)
     return MonthValue(
         month=month,
         predictions=predictions,
@@ -236,3 +245,25 @@ def month_value(
         model=selection.chosen,
         selection=selection,
     )
+
+
+def fit_first_finite(
+    summary: pd.DataFrame, month: str, sample: int, selection: Selection
+) -> tuple[ValueModel, pd.DataFrame]:
+    """Fit the chosen model and predict; should its predictions not be finite, the next
+    candidate in order (the selection's record says which, and why). All failing is an error
+    that names the month, not NaN in a customer's value."""
+    failures: list[str] = []
+    for name in (selection.chosen, *(c for c in CANDIDATES if c != selection.chosen)):
+        model = fit_value_model(summary, sample=sample, model=name)
+        predictions = predict_value(model, summary)[["user_key", *VALUE_COLUMNS]]
+        try:
+            require_finite(name, month, *(predictions[c].to_numpy() for c in VALUE_COLUMNS))
+        except FloatingPointError as error:
+            failures.append(str(error))
+            continue
+        if failures:
+            selection.chosen = name
+            selection.reason += f"; fell back to {name}: {'; '.join(failures)}"
+        return model, predictions
+    raise FloatingPointError(f"no purchase model gives finite predictions: {'; '.join(failures)}")

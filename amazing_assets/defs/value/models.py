@@ -1,10 +1,10 @@
 """Predicted customer value and churn risk: the field's standard models, and a back-test.
 
-Purchases follow one of three "buy till you die" models (BG/NBD, modified BG/NBD, Pareto/NBD:
-``value_models.py``), chosen each month by a rolling-origin back-test on the customers' own
+Purchases follow one of two "buy till you die" models (BG/NBD, modified BG/NBD; Pareto/NBD on
+request: ``value_models.py``), chosen each month by a rolling-origin back-test on the customers' own
 history (``value_selection.py``); order values follow the **Gamma-Gamma** model. All are fitted
-by maximum a posteriori with flat priors (= maximum likelihood) with ``pymc-marketing`` (its
-likelihoods, not ours).
+by maximum a posteriori with near-flat priors (= maximum likelihood wherever the data decide)
+with ``pymc-marketing`` (its likelihoods, not ours).
 
 Conventions are pymc-marketing's (``clv.utils.rfm_summary``, adapted from ``lifetimes``), in
 days: purchases are counted per day (two orders on one day are one purchase of their summed
