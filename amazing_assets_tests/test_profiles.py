@@ -4,17 +4,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from amazing_assets.defs.segments.checks import profile_results
 from amazing_assets.defs.segments.migration import GONE, NEW, migration_matrix
 from amazing_assets.defs.segments.prediction import behaviour_features
 from amazing_assets.defs.segments.profiles import (
     ACTIONS,
     DEFINITIONS,
+    MEMBER_RULES,
     NEUTRAL_ACTIONS,
     describe,
     fits,
+    name_purity,
     name_segments,
     profile_segments,
 )
+from amazing_assets.lib.quality import QualityResource
 
 BUYER_NAMES = {
     "Champions",
@@ -268,3 +272,43 @@ def test_behaviour_features_derive_rates_like_the_table():
     )
     with pytest.raises(ValueError, match="views"):
         behaviour_features(recency_days=3, orders=0, spend=0, views=-1, carts=0)
+
+
+def test_every_definition_says_what_it_claims_of_each_member():
+    assert set(MEMBER_RULES) == set(DEFINITIONS)
+
+
+def test_purity_counts_the_members_who_are_what_the_name_says():
+    frame, labels = population()
+    described = named(frame, labels)
+    purity = name_purity(frame, labels, described.set_index("segment")["name"].to_dict())
+    # Each planted group is uniform and its name is true of every member.
+    assert (purity.dropna() == 1.0).all() and purity.notna().all(), purity
+
+
+@pytest.mark.parametrize("impostors", [3, 5, 9])
+def test_a_champions_segment_half_made_of_one_large_basket_is_named_but_impure(impostors):
+    """The issue's example: one-order buyers who once placed a large basket, recent, inside a
+    segment that meets Champions by its shares and medians."""
+    champions = buyers(10, 6, 300.0)
+    one_big_basket = buyers(impostors, 1, 1_500.0)
+    rest = [buyers(30, 1, 40.0, recency=50.0), customers(40, n_views=2, n_sessions=1)]
+    frame = pd.concat([champions, one_big_basket, *rest], ignore_index=True)
+    labels = np.repeat([0, 0, 1, 2], [10, impostors, 30, 40])
+    profiles = profile_segments(frame, labels)
+    names = name_segments(profiles)
+    assert names[0] == "Champions"
+    described = describe(profiles, names, name_purity(frame, labels, names))
+    purity = described.set_index("segment")["purity"]
+    assert purity[0] == pytest.approx(10 / (10 + impostors))
+    checks = {
+        c.check_name: c
+        for c in profile_results(described.assign(month="2019-11"), None, QualityResource())
+    }
+    pure_enough = 10 / (10 + impostors) >= 0.8
+    assert checks["names_hold_for_members"].passed == pure_enough
+    if not pure_enough:
+        assert (
+            "2019-11: Champions"
+            in checks["names_hold_for_members"].metadata["purity_below_floor"].data
+        )

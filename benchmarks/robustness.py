@@ -30,6 +30,7 @@ from sklearn.preprocessing import StandardScaler
 from amazing_assets.defs.segments.chain import SegmentedMonth, segment_month
 from amazing_assets.defs.segments.modeling import ModelingConfig
 from amazing_assets.defs.segments.profiles import fits
+from amazing_assets.lib.quality import QualityResource
 from amazing_assets_tests.support.populations import (
     FITTING_NAMES,
     SUITE,
@@ -40,6 +41,7 @@ from amazing_assets_tests.support.populations import (
 from benchmarks.run import RESULTS
 
 GOALS = {"min_ari": 0.80, "median_ari": 0.90}
+PURITY_FLOOR = QualityResource().min_name_purity  # what cluster_profiles warns under
 
 
 @dataclass
@@ -53,6 +55,8 @@ class PopulationScore:
     ari: float
     naive_ari: float
     false_names: list[str]
+    impure_names: dict[str, float]  # named segments under the purity floor → purity
+    min_purity: float  # lowest purity of a named segment (NaN: every name neutral)
     behaviour_names: dict[str, str]  # behaviour → majority segment name
     unfitting: list[str]  # behaviours whose majority name is not one that fits them
     reasons: dict[str, str]
@@ -69,6 +73,8 @@ class PopulationScore:
             "ARI": round(self.ari, 3),
             "naive ARI (true k)": round(self.naive_ari, 3),
             "false names": len(self.false_names),
+            "min purity": round(self.min_purity, 3),
+            "names under 80 % pure": len(self.impure_names),
             "behaviours misnamed": ", ".join(self.unfitting) or "none",
             "seconds": round(self.seconds, 1),
         }
@@ -90,6 +96,12 @@ def naive_ari(features: pd.DataFrame, k: int, seed: int = 0) -> float:
 def false_names(segmented: SegmentedMonth) -> list[str]:
     """Names that do not hold by their own definition (the definitions' very code)."""
     return [str(p["name"]) for _, p in segmented.profiles.iterrows() if not fits(p, str(p["name"]))]
+
+
+def impure_names(segmented: SegmentedMonth, floor: float = PURITY_FLOOR) -> dict[str, float]:
+    """Named segments whose members are, each on their own, what the name says under ``floor``."""
+    purity = segmented.profiles.set_index("name")["purity"].dropna()
+    return {str(n): round(float(v), 3) for n, v in purity.items() if v < floor}
 
 
 def behaviour_names(segmented: SegmentedMonth) -> dict[str, str]:
@@ -122,6 +134,8 @@ def score_features(
         ari=float(adjusted_rand_score(features["behaviour"], segmented.labels)),
         naive_ari=naive_ari(features, planted),
         false_names=false_names(segmented),
+        impure_names=impure_names(segmented),
+        min_purity=float(segmented.profiles["purity"].min()),
         behaviour_names=by_behaviour,
         unfitting=[b for b, n in by_behaviour.items() if n not in FITTING_NAMES[b]],
         reasons=segmented.selection.reasons,
@@ -139,7 +153,8 @@ def markdown(scores: list[PopulationScore]) -> str:
         "",
         f"ARI: min {min(aris):.3f}, median {statistics.median(aris):.3f} "
         f"(goals: every population ≥ {GOALS['min_ari']}, median ≥ {GOALS['median_ari']}); "
-        f"false names: {sum(len(s.false_names) for s in scores)}.",
+        f"false names: {sum(len(s.false_names) for s in scores)}; named segments under "
+        f"{PURITY_FLOOR:.0%} purity: {sum(len(s.impure_names) for s in scores)}.",
         "",
         "Names given to each planted behaviour (majority of its customers):",
         "",
@@ -170,8 +185,15 @@ def main(argv: list[str] | None = None) -> int:
         "min_ari": round(min(s.ari for s in scores), 4),
         "median_ari": round(statistics.median(s.ari for s in scores), 4),
         "false_names": sum(len(s.false_names) for s in scores),
+        "impure_names": sum(len(s.impure_names) for s in scores),
         "populations": [
-            {**s.row(), "behaviour_names": s.behaviour_names, "reasons": s.reasons} for s in scores
+            {
+                **s.row(),
+                "impure_names": s.impure_names,
+                "behaviour_names": s.behaviour_names,
+                "reasons": s.reasons,
+            }
+            for s in scores
         ],
     }
     (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")

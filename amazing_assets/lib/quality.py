@@ -23,6 +23,9 @@ class QualityResource(DeploymentResource):
     min_explained_variance: float = Field(default=0.7, description="PCA floor")
     min_silhouette: float = Field(default=0.25, description="K-Means floor on the selection sample")
     min_segment_share: float = Field(default=0.02, description="smaller segments raise a warning")
+    min_name_purity: float = Field(
+        default=0.8, description="share of a named segment's members who are what it says (warning)"
+    )
     max_volume_change: float = Field(
         default=0.5, description="relative change of events vs last month"
     )

@@ -24,7 +24,12 @@ from amazing_assets.defs.segments.modeling import (
     select_k,
     tiers,
 )
-from amazing_assets.defs.segments.profiles import describe, name_segments, profile_segments
+from amazing_assets.defs.segments.profiles import (
+    describe,
+    name_purity,
+    name_segments,
+    profile_segments,
+)
 
 
 @dataclass
@@ -78,7 +83,8 @@ def profile_stage(
     """Profiles with business names (kept from ``previous`` where they still fit) and actions;
     ``kept`` names the previous name of each segment's identity (see ``identity.py``)."""
     profiles = profile_segments(features, labels)
-    return describe(profiles, name_segments(profiles, previous, kept))
+    names = name_segments(profiles, previous, kept)
+    return describe(profiles, names, name_purity(features, labels, names))
 
 
 def segment_month(

@@ -17,6 +17,11 @@ KMEANS_CHECK_SPECS = [
 PROFILE_CHECK_SPECS = [
     spec("segments_named_uniquely", PROFILES, "every segment has a name, no name twice"),
     spec("names_true_by_definition", PROFILES, "every name holds by its written definition"),
+    spec(
+        "names_hold_for_members",
+        PROFILES,
+        "most members of each named segment are what its name says, each on their own (warning)",
+    ),
     spec("shares_sum_to_one", PROFILES, "segment shares add up to 100 %"),
     spec("segment_share_drift", PROFILES, "segment shares close to last month's (warning)"),
     complete_window_spec(PROFILES),
@@ -68,6 +73,7 @@ def profile_results(
             for name in (
                 "segments_named_uniquely",
                 "names_true_by_definition",
+                "names_hold_for_members",
                 "shares_sum_to_one",
                 "segment_share_drift",
             )
@@ -79,6 +85,11 @@ def profile_results(
         for _, p in profiles.iterrows()
         if isinstance(p["name"], str) and not fits(p, p["name"])
     ]
+    impure = {
+        f"{p['month']}: {p['name']}": round(float(p["purity"]), 3)
+        for _, p in profiles.iterrows()
+        if "purity" in profiles and p["purity"] < quality.min_name_purity  # NaN: neutral name
+    }
     drift: dict[str, dict[str, float]] = {}
     before = previous
     for month, now in profiles.groupby("month", sort=True):
@@ -100,6 +111,13 @@ def profile_results(
             {"names": {m: g["name"].tolist() for m, g in profiles.groupby("month")}},
         ),
         result(PROFILES, "names_true_by_definition", not false, {"false_names": false}),
+        result(
+            PROFILES,
+            "names_hold_for_members",
+            not impure,
+            {"purity_below_floor": impure, "floor": quality.min_name_purity},
+            warn=True,
+        ),
         result(
             PROFILES,
             "shares_sum_to_one",

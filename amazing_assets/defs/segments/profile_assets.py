@@ -49,7 +49,7 @@ def stored_month(warehouse: WarehouseResource, table: str, month: str) -> pd.Dat
 
 
 @dg.asset(
-    **monthly_asset_options(code_version="1"),
+    **monthly_asset_options(code_version="2"),  # 2: purity per named segment
     io_manager_key="model_io_manager",
     # customer_value is read from the warehouse (it may be absent: profiles then carry no value).
     deps=["customer_value"],
@@ -131,6 +131,7 @@ def cluster_profiles(
             "segment",
             SEGMENT_ID,
             "name",
+            "purity",
             "identity",
             "previous_name",
             "centre_shift",

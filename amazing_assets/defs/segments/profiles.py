@@ -207,6 +207,78 @@ DEFINITIONS: dict[str, Definition] = {
     ),
 }
 
+# What each definition claims of one member: its facts, each customer on their own (a share
+# such as "≥50 % ordered twice" becomes "ordered twice"; a median becomes the member's value).
+# The segment-level definitions above allow half a segment to differ; purity says how many do.
+MemberRule = Callable[[pd.DataFrame, float, float], pd.Series]
+
+
+def _bought(f: pd.DataFrame) -> pd.Series:
+    return f["frequency"] >= 1
+
+
+def _recent(f: pd.DataFrame) -> pd.Series:
+    return _bought(f) & (f["days_since_last_purchase"] <= RECENT_DAYS)
+
+
+def _visited(f: pd.DataFrame) -> pd.Series:
+    return f["recency_days"] <= INACTIVE_DAYS
+
+
+MEMBER_RULES: dict[str, MemberRule] = {
+    "Champions": lambda f, aov, spend: (
+        (f["frequency"] >= 2) & _recent(f) & (f["monetary"] >= HIGH_SPEND * spend)
+    ),
+    "Big spenders": lambda f, aov, spend: _bought(f) & (f["avg_order_value"] >= HIGH_BASKET * aov),
+    "At risk": lambda f, aov, spend: _bought(f) & ~_recent(f),
+    "New customers": lambda f, aov, spend: _bought(f) & (f["tenure_days"] <= RECENT_DAYS),
+    "Bargain hunters": lambda f, aov, spend: (
+        (f["frequency"] >= 2) & (f["avg_order_value"] <= LOW_BASKET * aov)
+    ),
+    "Loyal customers": lambda f, aov, spend: (f["frequency"] >= 2) & _recent(f),
+    "One-time buyers": lambda f, aov, spend: f["frequency"] == 1,
+    "Cart abandoners": lambda f, aov, spend: (
+        ~_bought(f) & (f["n_carts"] >= 1) & (f["view_to_cart_rate"] >= CARTS_OFTEN)
+    ),
+    "Dormant": lambda f, aov, spend: ~_bought(f) & ~_visited(f),
+    "Window shoppers": lambda f, aov, spend: (
+        ~_bought(f)
+        & (f["n_sessions"] >= MANY_SESSIONS)
+        & (f["n_views"] >= MANY_VIEWS)
+        & (f["view_to_cart_rate"] <= CARTS_RARELY)
+        & _visited(f)
+    ),
+    "Occasional browsers": lambda f, aov, spend: (
+        ~_bought(f)
+        & (f["n_carts"] == 0)
+        & (f["n_sessions"] <= FEW_SESSIONS)
+        & (f["n_views"] < MANY_VIEWS)
+        & _visited(f)
+    ),
+}
+
+
+def name_purity(features: pd.DataFrame, labels: np.ndarray, names: dict[int, str]) -> pd.Series:
+    """Per segment, the share of its members who are what its name says, each on their own.
+
+    A segment can meet its name's definition by its shares and medians while many members do
+    not (half of a "Champions" who ordered once, with one large basket): they would get an
+    action meant for others. Neutral names claim nothing: NaN."""
+    buyers = features["frequency"] >= 1
+    aov = float(features.loc[buyers, "avg_order_value"].median()) if buyers.any() else 0.0
+    spend = float(features.loc[buyers, "monetary"].median()) if buyers.any() else 0.0
+    segments = pd.Series(labels, index=features.index)
+    purity: dict[int, float] = {}
+    for segment, name in names.items():
+        rule = MEMBER_RULES.get(name)
+        members = features[segments == segment]
+        if rule is None or len(members) == 0:
+            purity[segment] = np.nan
+        else:
+            purity[segment] = float(rule(members, aov, spend).mean())
+    return pd.Series(purity, name="purity", dtype=float)
+
+
 DEFINED_ACTIONS: dict[str, Action] = {
     "Champions": Action(
         "Email + app push, personal",
@@ -619,10 +691,13 @@ def action_for(name: str) -> Action:
     return Action(**{**asdict(base), "name_fr": base.name_fr + suffix})
 
 
-def describe(profiles: pd.DataFrame, names: dict[int, str]) -> pd.DataFrame:
-    """Profiles with name, French name, definition, description and action columns."""
+def describe(
+    profiles: pd.DataFrame, names: dict[int, str], purity: pd.Series | None = None
+) -> pd.DataFrame:
+    """Profiles with name, French name, definition, description, action and purity columns."""
     out = profiles.copy()
     out["name"] = out["segment"].map(names)
+    out["purity"] = out["segment"].map(purity) if purity is not None else np.nan
     actions = pd.DataFrame([{"name": n, **asdict(action_for(n))} for n in set(names.values())])
     out = out.merge(actions, on="name", how="left")
     out["definition"] = out["name"].map(
