@@ -362,3 +362,43 @@ def segment_customers(warehouse_uri: str, month: str, segment: int) -> pd.DataFr
         values = read_months(table(warehouse_uri, VALUE), [month], columns=VALUE_FIELDS)
         keys = keys.join(values, "user_key", join_type="left outer")
     return keys.to_pandas().sort_values("user_key").reset_index(drop=True)
+
+
+def customer_features(warehouse_uri: str, user_key: str, month: str) -> dict[str, float] | None:
+    """One customer's per-user features for ``month``, or None (no activity in the window).
+
+    Not cached: the argument is a customer's token, which must not linger in a cache.
+    """
+    location = table(warehouse_uri, FEATURES)
+    if not table_exists(location):
+        return None
+    columns = ["user_key", *EXPLAIN_COLUMNS]
+    rows = filtered_rows(location, [month], pc.field("user_key") == user_key, columns, [])
+    return rows.to_pylist()[0] if rows.num_rows else None
+
+
+EXPLAIN_COLUMNS = [
+    "recency_days",
+    "frequency",
+    "monetary",
+    "avg_order_value",
+    "n_views",
+    "n_carts",
+    "n_purchases",
+]
+
+
+@pn.cache(ttl=CACHE_SECONDS)
+def feature_medians(warehouse_uri: str, month: str) -> dict[str, float]:
+    """The month's median customer, feature by feature (what "all customers" means on the
+    lookup's explanation); empty when the features table is missing."""
+    location = table(warehouse_uri, FEATURES)
+    if not table_exists(location):
+        return {}
+    features = read_months(location, [month], columns=EXPLAIN_COLUMNS)
+    out = {}
+    for column in EXPLAIN_COLUMNS:
+        median = pc.approximate_median(features[column]).as_py()
+        if median is not None:
+            out[column] = float(median)
+    return out

@@ -324,3 +324,58 @@ LABELS.update(
         },
     }
 )
+
+# The customer lookup's explanation (issue 27): why this segment, what would move them up.
+LABELS.update(
+    {
+        "why_segment": {"fr": "Pourquoi ce segment", "en": "Why this segment"},
+        "why_line": {
+            "fr": "{feature} : {value} (médiane du segment {segment}, tous les clients {everyone})",
+            "en": "{feature}: {value} (segment median {segment}, all customers {everyone})",
+        },
+        "why_none": {
+            "fr": "Aucune caractéristique ne le distingue nettement du client médian.",
+            "en": "No feature sets this customer clearly apart from the median customer.",
+        },
+        "move_up": {"fr": "Ce qui le ferait monter", "en": "What would move them up"},
+        "move_orders": {
+            "fr": "{count} commandes de plus, au panier de {basket} → « {target} »",
+            "en": "{count} more orders, at a {basket} basket → “{target}”",
+        },
+        "move_order": {
+            "fr": "Une commande de plus, au panier de {basket} → « {target} »",
+            "en": "One more order, at a {basket} basket → “{target}”",
+        },
+        "move_recency_days": {
+            "fr": "Une dernière visite il y a {after} jours au lieu de {before} → « {target} »",
+            "en": "A last visit {after} days ago instead of {before} → “{target}”",
+        },
+        "move_spend": {
+            "fr": "{amount} de dépense en plus sur les mêmes commandes → « {target} »",
+            "en": "{amount} more spend on the same orders → “{target}”",
+        },
+        "move_top": {
+            "fr": "Déjà dans le segment le plus précieux du mois.",
+            "en": "Already in the month's most valuable segment.",
+        },
+        "move_none": {
+            "fr": "Aucun changement d'un seul levier dans des bornes raisonnables (jusqu'à "
+            "10 commandes de plus, 10 paniers de dépense, une visite aujourd'hui) ne le fait "
+            "passer dans un segment plus précieux.",
+            "en": "No change of a single lever within reasonable bounds (up to 10 more orders, "
+            "10 baskets of spend, a visit today) puts this customer in a more valuable segment.",
+        },
+        "move_value": {
+            "fr": "Valeur : {before} → {after} par client (90 jours).",
+            "en": "Value: {before} → {after} per customer (90 days).",
+        },
+        "move_value_observed": {
+            "fr": "Segments classés par chiffre d'affaires par client sur la fenêtre.",
+            "en": "Segments ranked by revenue per customer over the window.",
+        },
+        "no_features_customer": {
+            "fr": "Pas d'activité de ce client sur la fenêtre du mois : rien à expliquer.",
+            "en": "No activity of this customer in the month's window: nothing to explain.",
+        },
+    }
+)

@@ -12,12 +12,19 @@ import html
 import pandas as pd
 import panel as pn
 
+from amazing_assets.defs.segments import explain
 from amazing_assets.defs.segments.prediction import behaviour_features
 from amazing_assets.lib.pseudonymize import PseudonymizationKeyError
 from panel_app import data
 from panel_app.figures import churn_shown
 from panel_app.form_input import BOUND_FEATURES, FORM_FIELDS, default_text, validate
-from panel_app.i18n import format_money, format_number, format_percent, localized
+from panel_app.i18n import (
+    MEDIAN_LABELS,
+    format_money,
+    format_number,
+    format_percent,
+    localized,
+)
 from panel_app.pages.base import Page
 from panel_app.pages.style import CARD_CSS
 
@@ -82,6 +89,9 @@ class CustomerPage(Page):
             self.lookup_result.objects = [pn.pane.Alert(state.t("not_found"), alert_type="info")]
             return
         value = data.value_of(state.warehouse_uri, token, state.month) if state.month else None
+        features = (
+            data.customer_features(state.warehouse_uri, token, state.month) if state.month else None
+        )
         table = pd.DataFrame(
             {
                 state.t("month"): history["month"],
@@ -94,7 +104,97 @@ class CustomerPage(Page):
             pn.pane.Markdown(f"### {state.t('history')}"),
             pn.pane.DataFrame(table, index=False, name="history"),
             pn.pane.HTML(self.value_card(value), stylesheets=[CARD_CSS], width=440),
+            pn.pane.HTML(self.explanation_card(features), stylesheets=[CARD_CSS], width=440),
         ]
+
+    def _shown(self, feature: str, value: float) -> str:
+        language = self.state.language
+        if feature in ("monetary", "avg_order_value"):
+            return format_money(value, language)
+        return format_number(value, language, 0)
+
+    def explanation_card(self, features: dict[str, float] | None) -> str:
+        """Why the customer is in their segment this month, and the smallest change that would
+        put them in a more valuable one (``amazing_assets.defs.segments.explain``)."""
+        state, language = self.state, self.state.language
+        title = f"{html.escape(state.t('why_segment'))} ({html.escape(state.month or '')})"
+        if features is None or not state.month:
+            body = f'<div class="note">{html.escape(state.t("no_features_customer"))}</div>'
+            return (
+                f'<div class="card" data-testid="customer-why">'
+                f'<div class="label">{title}</div>{body}</div>'
+            )
+        predictor = data.predictor(state.warehouse_uri, state.month, state.key_file)
+        profiles = data.profiles(state.warehouse_uri, state.month)
+        names = {
+            int(r["segment"]): localized(r, "name", language) for r in profiles.to_dict("records")
+        }
+        segment = predictor.predict(explain.model_features(explain.form_values(features))).segment
+        title = (
+            f"{html.escape(state.t('why_segment'))}{' : ' if language == 'fr' else ': '}"
+            f"{html.escape(names[segment])} "
+            f"({html.escape(state.month)})"
+        )
+        reasons = explain.why_this_segment(
+            features, predictor, profiles, data.feature_medians(state.warehouse_uri, state.month)
+        )
+        lines = [
+            state.t("why_line").format(
+                feature=MEDIAN_LABELS[r.feature][language].replace(" (€)", ""),
+                value=self._shown(r.feature, r.value),
+                segment=self._shown(r.feature, r.segment_median),
+                everyone=self._shown(r.feature, r.population_median),
+            )
+            for r in reasons
+        ]
+        why = (
+            "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>"
+            if lines
+            else f'<div class="note">{html.escape(state.t("why_none"))}</div>'
+        )
+        worth = explain.segment_values(profiles)
+        moved = explain.move_up(features, predictor, worth, explain.reference_basket(profiles))
+        if moved is None:
+            top = worth[segment] >= max(worth.values())
+            move = html.escape(state.t("move_top" if top else "move_none"))
+        else:
+            change, target = moved.change, names[moved.target]
+            if change.lever == "orders":
+                text = state.t("move_order" if change.delta == 1 else "move_orders").format(
+                    count=format_number(change.delta, language, 0),
+                    basket=format_money(
+                        explain.basket(change.before, explain.reference_basket(profiles)),
+                        language,
+                    ),
+                    target=target,
+                )
+            elif change.lever == "recency_days":
+                text = state.t("move_recency_days").format(
+                    after=format_number(change.after["recency_days"], language, 0),
+                    before=format_number(change.before["recency_days"], language, 0),
+                    target=target,
+                )
+            else:
+                text = state.t("move_spend").format(
+                    amount=format_money(change.delta, language), target=target
+                )
+            move = html.escape(text)
+            if "expected_revenue_per_customer" in profiles and all(
+                profiles["expected_revenue_per_customer"].notna()
+            ):
+                value_line = state.t("move_value").format(
+                    before=format_money(worth[moved.segment], language),
+                    after=format_money(worth[moved.target], language),
+                )
+            else:
+                value_line = state.t("move_value_observed")
+            move += f'<div class="note">{html.escape(value_line)}</div>'
+        return (
+            f'<div class="card" data-testid="customer-why"><div class="label">{title}</div>'
+            f'<div data-testid="customer-why-reasons">{why}</div>'
+            f'<div class="label">{html.escape(state.t("move_up"))}</div>'
+            f'<div data-testid="customer-move-up">{move}</div></div>'
+        )
 
     def value_card(self, value: dict[str, float] | None) -> str:
         """The customer's predicted value and churn risk for the chosen month, by the segment."""
