@@ -2,7 +2,8 @@
 
 Panel serves ``<html lang="en">`` whatever the UI language and Bootstrap keeps the sidebar open
 on a phone; :class:`PageLanguage` (a tiny browser component) sets ``lang`` from the chosen
-language and, on a screen narrower than :data:`NARROW_PX`, starts with the sidebar folded.
+language and, on a screen narrower than :data:`NARROW_PX`, starts with the sidebar folded; it
+also mends two accessibility faults of the template's markup (see its ``_esm``).
 :data:`SCREEN_CSS` gives the template's own elements a visible keyboard focus (widgets drawn in
 a shadow root keep Bokeh's focus style).
 """
@@ -39,6 +40,13 @@ class PageLanguage(JSComponent):
         if (sidebar) { sidebar.classList.remove('show') }
         if (toggle) { toggle.setAttribute('aria-expanded', 'false') }
       }
+      // The template's sidebar is a <ul> of widget containers, not of list items: no list
+      // semantics (axe-core "list"). Its main area scrolls: it takes the focus, so the keyboard
+      // can scroll a page without buttons or fields (axe-core "scrollable-region-focusable").
+      const nav = document.querySelector('#sidebar ul.nav')
+      if (nav) { nav.setAttribute('role', 'none') }
+      const main = document.getElementById('main')
+      if (main) { main.tabIndex = 0 }
       const span = document.createElement('span')
       span.hidden = true
       return span

@@ -117,7 +117,7 @@ class Explorer(Page):
             xlabel="PC 1",
             ylabel="PC 2",
             **colouring,
-        )
+        ).opts(default_tools=["box_zoom", "reset"])  # zoom into the cloud, nothing more (issue 27)
         legend = "".join(
             f'<span class="swatch" style="background:{colours[s]}"></span>'
             f"{html.escape(names[s])}&nbsp;&nbsp;"

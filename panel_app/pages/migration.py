@@ -10,6 +10,7 @@ from amazing_assets.defs.segments.identity_migration import moved_share
 from panel_app import data
 from panel_app.i18n import format_number, format_percent
 from panel_app.pages.base import Page
+from panel_app.tables import table_pane
 
 
 def identity_summary(flows: pd.DataFrame, t, segment_name, language: str) -> list[str]:
@@ -62,6 +63,7 @@ class Migration(Page):
             width=1000,
             height=560,
             title=f"{before} → {state.month}",
+            toolbar=None,  # no toolbar (issue 27); the table below holds the same flows
         )
         table = labelled.pivot_table(
             index="source", columns="target", values="customers", aggfunc="sum", fill_value=0
@@ -71,6 +73,6 @@ class Migration(Page):
             pn.pane.Markdown(state.t("migration_help")),
             pn.pane.Markdown("\n\n".join(summary)),
             pn.pane.HoloViews(sankey, sizing_mode="stretch_width"),
-            pn.pane.DataFrame(table, sizing_mode="stretch_width"),
+            table_pane(table, f"{before} → {state.month}", index=True),
             sizing_mode="stretch_width",
         )

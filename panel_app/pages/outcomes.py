@@ -11,6 +11,7 @@ from panel_app.i18n import localized
 from panel_app.outcome_text import figures_table, incremental_sentence, verdict_sentence
 from panel_app.pages.base import Page
 from panel_app.pages.style import CARD_CSS
+from panel_app.tables import table_pane
 
 VERDICT_TONE = {"worked": "good", "harmed": "bad", "no_effect": "neutral"}
 VERDICT_CSS = """
@@ -64,5 +65,5 @@ class Outcomes(Page):
             pn.pane.HTML(
                 "".join(parts), stylesheets=[CARD_CSS, VERDICT_CSS], sizing_mode="stretch_width"
             ),
-            pn.pane.DataFrame(table, index=False, sizing_mode="stretch_width"),
+            table_pane(table, name),
         ]

@@ -118,19 +118,21 @@ class Overview(Page):
         kpis = data.kpi_history(state.warehouse_uri)
         history = data.profile_history(state.warehouse_uri)
         lines = [
-            kpis.hvplot.line(
-                x="month",
-                y=name,
-                title=state.t(name),
-                xlabel="",
-                ylabel="",
-                height=220,
-                responsive=True,
-                color="#0969da",
-                line_width=2.5,
-                yformatter="%.0f",  # 184000, not 1.84e+5
-            )
-            * kpis.hvplot.scatter(x="month", y=name, color="#0969da", size=40)
+            (
+                kpis.hvplot.line(
+                    x="month",
+                    y=name,
+                    title=state.t(name),
+                    xlabel="",
+                    ylabel="",
+                    height=220,
+                    responsive=True,
+                    color="#0969da",
+                    line_width=2.5,
+                    yformatter="%.0f",  # 184000, not 1.84e+5
+                )
+                * kpis.hvplot.scatter(x="month", y=name, color="#0969da", size=40)
+            ).opts(toolbar=None)  # hover stays; no zoom tools nobody asked for (issue 27)
             for name in TREND_KPIS
         ]
         history = history.assign(
@@ -149,7 +151,7 @@ class Overview(Page):
                 height=320,
                 responsive=True,
                 cmap="Category20",
-            )
+            ).opts(toolbar=None)
             for column, title in (("size", "segment_sizes"), ("revenue_share", "segment_revenue"))
         ]
         return pn.Column(

@@ -13,6 +13,7 @@ from panel_app import data, exports
 from panel_app.i18n import MEDIAN_LABELS, format_number, format_percent, localized
 from panel_app.pages.base import Page
 from panel_app.pages.style import CARD_CSS
+from panel_app.tables import table_pane
 
 ACTION_FIELDS = ("channel", "offer", "timing", "kpi")
 
@@ -64,7 +65,7 @@ class SegmentProfiles(Page):
             height=320,
             responsive=True,
             color="#0969da",
-        )
+        ).opts(toolbar=None)  # hover stays, no toolbar (issue 27)
         actions = "".join(
             f'<div class="card" data-testid="action-{field}"><div class="label">'
             f"{html.escape(state.t(field))}</div><div>"
@@ -91,7 +92,7 @@ class SegmentProfiles(Page):
         return pn.Column(
             pn.pane.Markdown(f"## {html.escape(name)}\n{localized(row, 'description', language)}"),
             pn.Row(
-                pn.pane.DataFrame(medians, index=False, width=380),
+                table_pane(medians, name, width=380, sizing_mode="fixed"),
                 pn.pane.HoloViews(chart, sizing_mode="stretch_width"),
                 sizing_mode="stretch_width",
             ),

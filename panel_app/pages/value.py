@@ -21,6 +21,7 @@ from panel_app.figures import churn_shown
 from panel_app.i18n import format_money, format_number, format_percent, localized
 from panel_app.pages.base import Page
 from panel_app.pages.style import CARD_CSS
+from panel_app.tables import table_pane
 
 SHOWN_ROWS = 20
 FIGURES = ("p_alive", "churn_risk", "expected_purchases_90d", "expected_revenue_90d")
@@ -62,7 +63,7 @@ class CustomerValue(Page):
             pn.pane.Markdown(f"### {state.t('top_customers')}"),
             self.top(values),
             pn.pane.Markdown(f"### {state.t('churn_by_segment')}"),
-            pn.pane.DataFrame(self.by_segment(), index=False, sizing_mode="stretch_width"),
+            table_pane(self.by_segment(), state.t("segment")),
             self.segment,
             pn.panel(pn.bind(self.at_risk, self.segment), loading_indicator=True),
             sizing_mode="stretch_width",
@@ -103,6 +104,7 @@ class CustomerValue(Page):
             responsive=True,
             color="#0969da",
             line_color="white",
+            toolbar=None,  # no toolbar (issue 27)
         )
 
     def _table(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -145,8 +147,8 @@ class CustomerValue(Page):
         state = self.state
         top = data.top_customers(values)
         return pn.Column(
-            pn.pane.DataFrame(
-                self._table(top.head(SHOWN_ROWS)), index=False, name="top-customers", width=900
+            table_pane(
+                self._table(top.head(SHOWN_ROWS)), state.t("export_top"), name="top-customers"
             ),
             self._export(top, state.t("export_top"), state.t("file_top_customers")),
             sizing_mode="stretch_width",
@@ -183,8 +185,8 @@ class CustomerValue(Page):
         chosen = data.at_risk(values, int(segment), HIGH_CHURN)
         name = self.segment_names().get(int(segment), str(segment))
         shown: pn.viewable.Viewable = (
-            pn.pane.DataFrame(
-                self._table(chosen.head(SHOWN_ROWS)), index=False, name="at-risk", width=900
+            table_pane(
+                self._table(chosen.head(SHOWN_ROWS)), state.t("at_risk_customers"), name="at-risk"
             )
             if len(chosen)
             else pn.pane.Alert(state.t("no_at_risk"), alert_type="info")
