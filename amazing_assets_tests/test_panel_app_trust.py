@@ -13,6 +13,7 @@ import io
 import os
 import re
 
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -449,3 +450,22 @@ def test_text_is_at_least_12_px_and_chart_toolbars_are_trimmed(browser, app):
                 if tools != TOOLS.get(key, []):
                     failures[(key, language, width, "tools")] = tools
     assert failures == {}
+
+
+def test_profiles_say_how_many_members_are_what_the_name_says(page, backfilled):
+    """The pipeline's purity next to the name: a warning under 80 %, nothing for a neutral name."""
+    profiles = table(backfilled.warehouse, "cluster_profiles", [LATEST])
+    assert "purity" in profiles and profiles["purity"].notna().any()
+    open_page(page, "profiles")
+    for row in profiles.itertuples():
+        page.locator("select").nth(1).select_option(label=row.name_fr)
+        page.get_by_role("heading", name=row.name_fr).wait_for()
+        if pd.isna(row.purity):
+            assert page.get_by_text("ce que dit le nom").count() == 0, row.name_fr
+            continue
+        share = f"{100 * row.purity:.0f}\u202f%"
+        if row.purity < 0.8:
+            note = page.get_by_text(f"Attention : seuls {share} des membres")
+        else:
+            note = page.get_by_text(f"{share} des membres sont, chacun, ce que dit le nom.")
+        note.wait_for()

@@ -222,6 +222,18 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "No recorded audience for this month (audience_exports): this export has no "
         "control group, its effect cannot be measured.",
     },
+    "purity_ok": {
+        "fr": "{share} des membres sont, chacun, ce que dit le nom.",
+        "en": "{share} of the members are, each on their own, what the name says.",
+    },
+    "purity_low": {
+        "fr": "Attention : seuls {share} des membres sont, chacun, ce que dit le nom (moins de "
+        "{floor}). Le nom décrit le segment en moyenne ; vérifiez l'action avant de l'envoyer à "
+        "tous.",
+        "en": "Caution: only {share} of the members are, each on their own, what the name says "
+        "(under {floor}). The name describes the segment on average; check the action before "
+        "sending it to everyone.",
+    },
     "verdict_worked": {"fr": "l'action a marché", "en": "the action worked"},
     "verdict_no_effect": {"fr": "aucun effet mesurable", "en": "no measurable effect"},
     "verdict_harmed": {
@@ -291,6 +303,21 @@ def format_money(value: float, language: str) -> str:
 def format_percent(share: float, language: str, decimals: int = 1) -> str:
     number = format_number(100 * share, language, decimals)
     return f"{number}\u202f%" if language == "fr" else f"{number}%"
+
+
+PURITY_FLOOR = 0.8  # what the pipeline's names_hold_for_members check warns under
+
+
+def purity_sentence(purity: object, language: str) -> tuple[str, bool] | None:
+    """The segment's purity in words and whether it is below the floor; None for a neutral
+    name (it claims nothing) or a table stored before purity existed."""
+    if not isinstance(purity, (int, float)) or not math.isfinite(purity):
+        return None
+    low = purity < PURITY_FLOOR
+    text = label("purity_low" if low else "purity_ok", language).format(
+        share=format_percent(purity, language, 0), floor=format_percent(PURITY_FLOOR, language, 0)
+    )
+    return text, low
 
 
 def format_change(current: float, previous: float | None, language: str) -> str:

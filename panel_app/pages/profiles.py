@@ -10,7 +10,13 @@ import pandas as pd
 import panel as pn
 
 from panel_app import data, exports
-from panel_app.i18n import MEDIAN_LABELS, format_number, format_percent, localized
+from panel_app.i18n import (
+    MEDIAN_LABELS,
+    format_number,
+    format_percent,
+    localized,
+    purity_sentence,
+)
 from panel_app.pages.base import Page
 from panel_app.pages.style import CARD_CSS
 from panel_app.tables import table_pane
@@ -91,6 +97,7 @@ class SegmentProfiles(Page):
         )
         return pn.Column(
             pn.pane.Markdown(f"## {html.escape(name)}\n{localized(row, 'description', language)}"),
+            *self.purity_note(row),
             pn.Row(
                 table_pane(medians, name, width=380, sizing_mode="fixed"),
                 pn.pane.HoloViews(chart, sizing_mode="stretch_width"),
@@ -107,6 +114,17 @@ class SegmentProfiles(Page):
             pn.pane.Markdown(f"{state.t('export_help')} {state.t('export_columns')}"),
             sizing_mode="stretch_width",
         )
+
+    def purity_note(self, row: dict) -> list[pn.viewable.Viewable]:
+        """How many members are what the name says, each on their own (the pipeline's
+        ``purity``); a warning under the floor, nothing for a neutral name."""
+        said = purity_sentence(row.get("purity"), self.state.language)
+        if said is None:
+            return []
+        text, low = said
+        if low:
+            return [pn.pane.Alert(text, alert_type="warning", name="purity")]
+        return [pn.pane.Markdown(text, name="purity")]
 
     def export_widgets(self, segment: int) -> list[pn.viewable.Viewable]:
         """The recorded audience (targets and held-out controls) when the pipeline made one;
