@@ -79,6 +79,27 @@ def backfilled(tmp_path_factory, spark):
     return backfill_generated_months(tmp_path_factory.mktemp("pipeline"))
 
 
+@pytest.fixture(scope="module")
+def app(backfilled, tmp_path_factory):
+    """The Panel app on the session's pipeline warehouse, one server per browser-test module."""
+    from amazing_assets_tests.support.panel_server import serve_app
+
+    server = serve_app(
+        backfilled.warehouse, backfilled.home, tmp_path_factory.mktemp("app") / "panel.log"
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one per browser-test module."""
+    from amazing_assets_tests.support.browser import chromium
+
+    with chromium() as instance:
+        yield instance
+
+
 @pytest.fixture
 def landing_with_real_october(tmp_path: Path) -> Path:
     """A landing zone whose 2019-10 folder holds the real 17k-row excerpt."""

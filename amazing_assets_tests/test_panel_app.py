@@ -11,7 +11,6 @@ import csv
 import json
 import os
 import re
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -21,19 +20,11 @@ import pytest
 from amazing_assets.lib.delta_tables import read_months
 from amazing_assets.lib.pseudonymize import Pseudonymizer
 from amazing_assets.lib.storage import Location
-from amazing_assets_tests.conftest import free_port
-from amazing_assets_tests.support.browser import (
-    ARTIFACTS,
-    ConsoleErrors,
-    chromium,
-    screenshot,
-    start_server,
-)
+from amazing_assets_tests.support.browser import ARTIFACTS, ConsoleErrors, screenshot
+from amazing_assets_tests.support.panel_server import serve_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-REPO = Path(__file__).resolve().parents[1]
-PANEL = str(Path(sys.executable).parent / "panel")
 LATEST, EARLIER = "2019-11", "2019-10"
 PAGES = {  # page key → its French label in the sidebar
     "overview": "Vue d'ensemble",
@@ -46,34 +37,6 @@ PAGES = {  # page key → its French label in the sidebar
 }
 
 
-def serve_app(warehouse: Path, home: Path, log: Path, extra_args=(), extra_env=None):
-    port = free_port()
-    env = {
-        **os.environ,
-        "AMAZING_HOME": str(home),
-        "AMAZING_WAREHOUSE": str(warehouse),
-        "AMAZING_LANDING": str(warehouse.parent / "landing"),
-        **(extra_env or {}),
-    }
-    command = [
-        PANEL,
-        "serve",
-        str(REPO / "panel_app" / "app.py"),
-        "--port",
-        str(port),
-        "--address",
-        "127.0.0.1",
-        "--allow-websocket-origin",
-        f"127.0.0.1:{port}",
-        "--warm",  # as deployed: imports and the first render happen before the port opens
-        "--liveness",
-        *extra_args,
-    ]
-    root = f"http://127.0.0.1:{port}"
-    # Readiness from the health endpoint: loading /app would warm the first session's caches.
-    return start_server(command, f"{root}/app", log, env, ready_url=f"{root}/liveness")
-
-
 def table(warehouse: Path, name: str, months: list[str] | None = None) -> pd.DataFrame:
     return read_months(Location.parse(str(warehouse / name)), months).to_pandas()
 
@@ -84,21 +47,6 @@ def french_thousands(value: float) -> str:
 
 def french_money(value: float) -> str:
     return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",") + " €"
-
-
-@pytest.fixture(scope="module")
-def app(backfilled, tmp_path_factory):
-    server = serve_app(
-        backfilled.warehouse, backfilled.home, tmp_path_factory.mktemp("app") / "panel.log"
-    )
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as instance:
-        yield instance
 
 
 @pytest.fixture

@@ -18,14 +18,13 @@ import pytest
 from PIL import Image
 
 from amazing_assets.lib.pseudonymize import Pseudonymizer
-from amazing_assets_tests.support.browser import ConsoleErrors, chromium, screenshot
+from amazing_assets_tests.support.browser import ConsoleErrors, screenshot
 from amazing_assets_tests.test_panel_app import (
     EARLIER,
     LATEST,
     archetype_customers,
     french_money,
     open_page,
-    serve_app,
     table,
 )
 
@@ -33,21 +32,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 BANDS_FR = ((0.25, "faible"), (0.50, "modéré"), (0.75, "élevé"), (1.01, "très élevé"))
 """The documented banding (docs/app.md), written out here independently of the app's code."""
-
-
-@pytest.fixture(scope="module")
-def app(backfilled, tmp_path_factory):
-    server = serve_app(
-        backfilled.warehouse, backfilled.home, tmp_path_factory.mktemp("app") / "panel.log"
-    )
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as instance:
-        yield instance
 
 
 @pytest.fixture
@@ -366,31 +350,6 @@ def ours(rule: str, node: dict) -> bool:
     return not any(rule == r and node["html"].startswith(start) for r, start in THIRD_PARTY)
 
 
-def test_accessibility_scan_finds_no_serious_violations(browser, app):
-    """axe-core on every page, in French and English, on a desktop and a phone screen: no
-    violation of impact "serious" or "critical" (rule ids and the elements they name)."""
-    axe_module = pytest.importorskip(
-        "axe_playwright_python.sync_playwright",
-        reason="axe-playwright-python is not installed (pin: axe-playwright-python==0.1.8)",
-    )
-    axe = axe_module.Axe()
-    failures = {}
-    for width, height in SCREENS:
-        for language in ("fr", "en"):
-            for key, page in every_page(browser, app, width, height, language):
-                results = axe.run(page)
-                serious = {
-                    v["id"]: nodes[:5]
-                    for v in results.response["violations"]
-                    if v["impact"] in ("serious", "critical")
-                    and (nodes := [n["target"] for n in v["nodes"] if ours(v["id"], n)])
-                }
-                if serious:
-                    screenshot(page, f"panel-axe-{key}-{language}-{width}")
-                    failures[(key, language, width)] = serious
-    assert failures == {}
-
-
 SMALL_TEXT_JS = """
 (minimum) => {
   const small = []
@@ -435,20 +394,41 @@ TOOLS = {"explorer": ["box-zoom", "reset"]}
 """Chart toolbars' buttons per page: none, but the Explorer's zoom into the cloud of points."""
 
 
-def test_text_is_at_least_12_px_and_chart_toolbars_are_trimmed(browser, app):
-    """Every visible text of every page, FR and EN, desktop and phone: computed size >= 12 px
-    (the page's own text and the widgets' text inside their shadow roots; text a chart draws on
-    its canvas is not in the DOM). Bokeh toolbars: only the buttons of ``TOOLS``."""
+def test_every_view_passes_axe_with_text_of_12_px_and_trimmed_toolbars(browser, app):
+    """Every page, in French and English, on a desktop and a phone screen (each view rendered
+    once for the three checks):
+
+    - axe-core: no violation of impact "serious" or "critical" (rule ids and their elements);
+    - every visible text computes to >= 12 px (the page's own text and the widgets' text inside
+      their shadow roots; text a chart draws on its canvas is not in the DOM);
+    - Bokeh toolbars: only the buttons of ``TOOLS``.
+    """
+    axe_module = pytest.importorskip(
+        "axe_playwright_python.sync_playwright",
+        reason="axe-playwright-python is not installed (pin: axe-playwright-python==0.1.8)",
+    )
+    axe = axe_module.Axe()
     failures = {}
     for width, height in SCREENS:
         for language in ("fr", "en"):
             for key, page in every_page(browser, app, width, height, language):
+                view = (key, language, width)
+                results = axe.run(page)
+                serious = {
+                    v["id"]: nodes[:5]
+                    for v in results.response["violations"]
+                    if v["impact"] in ("serious", "critical")
+                    and (nodes := [n["target"] for n in v["nodes"] if ours(v["id"], n)])
+                }
+                if serious:
+                    screenshot(page, f"panel-axe-{key}-{language}-{width}")
+                    failures[(*view, "axe")] = serious
                 small = page.evaluate(SMALL_TEXT_JS, 12)
                 if small:
-                    failures[(key, language, width)] = sorted(set(small))[:8]
+                    failures[(*view, "text under 12 px")] = sorted(set(small))[:8]
                 tools = page.evaluate(TOOLS_JS)
                 if tools != TOOLS.get(key, []):
-                    failures[(key, language, width, "tools")] = tools
+                    failures[(*view, "tools")] = tools
     assert failures == {}
 
 

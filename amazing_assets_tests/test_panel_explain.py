@@ -11,31 +11,15 @@ import os
 import pytest
 
 from amazing_assets.lib.pseudonymize import Pseudonymizer
-from amazing_assets_tests.support.browser import chromium, screenshot
+from amazing_assets_tests.support.browser import screenshot
 from amazing_assets_tests.test_panel_app import (
     LATEST,
     archetype_customers,
     open_page,
-    serve_app,
     table,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
-
-@pytest.fixture(scope="module")
-def app(backfilled, tmp_path_factory):
-    server = serve_app(
-        backfilled.warehouse, backfilled.home, tmp_path_factory.mktemp("app") / "panel.log"
-    )
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as instance:
-        yield instance
 
 
 def segment_value(profiles):
