@@ -11,6 +11,7 @@ from amazing_assets.defs.segments.profiles import (
     ACTIONS,
     DEFINITIONS,
     MEMBER_RULES,
+    MIN_NAME_PURITY,
     NEUTRAL_ACTIONS,
     describe,
     fits,
@@ -276,6 +277,8 @@ def test_behaviour_features_derive_rates_like_the_table():
 
 def test_every_definition_says_what_it_claims_of_each_member():
     assert set(MEMBER_RULES) == set(DEFINITIONS)
+    # The floor the app states is the one the check warns under by default.
+    assert QualityResource().min_name_purity == MIN_NAME_PURITY
 
 
 def test_purity_counts_the_members_who_are_what_the_name_says():

@@ -29,8 +29,7 @@ from sklearn.preprocessing import StandardScaler
 
 from amazing_assets.defs.segments.chain import SegmentedMonth, segment_month
 from amazing_assets.defs.segments.modeling import ModelingConfig
-from amazing_assets.defs.segments.profiles import fits
-from amazing_assets.lib.quality import QualityResource
+from amazing_assets.defs.segments.profiles import MIN_NAME_PURITY, fits
 from amazing_assets_tests.support.populations import (
     FITTING_NAMES,
     SUITE,
@@ -41,7 +40,6 @@ from amazing_assets_tests.support.populations import (
 from benchmarks.run import RESULTS
 
 GOALS = {"min_ari": 0.80, "median_ari": 0.90}
-PURITY_FLOOR = QualityResource().min_name_purity  # what cluster_profiles warns under
 
 
 @dataclass
@@ -98,7 +96,7 @@ def false_names(segmented: SegmentedMonth) -> list[str]:
     return [str(p["name"]) for _, p in segmented.profiles.iterrows() if not fits(p, str(p["name"]))]
 
 
-def impure_names(segmented: SegmentedMonth, floor: float = PURITY_FLOOR) -> dict[str, float]:
+def impure_names(segmented: SegmentedMonth, floor: float = MIN_NAME_PURITY) -> dict[str, float]:
     """Named segments whose members are, each on their own, what the name says under ``floor``."""
     purity = segmented.profiles.set_index("name")["purity"].dropna()
     return {str(n): round(float(v), 3) for n, v in purity.items() if v < floor}
@@ -154,7 +152,7 @@ def markdown(scores: list[PopulationScore]) -> str:
         f"ARI: min {min(aris):.3f}, median {statistics.median(aris):.3f} "
         f"(goals: every population ≥ {GOALS['min_ari']}, median ≥ {GOALS['median_ari']}); "
         f"false names: {sum(len(s.false_names) for s in scores)}; named segments under "
-        f"{PURITY_FLOOR:.0%} purity: {sum(len(s.impure_names) for s in scores)}.",
+        f"{MIN_NAME_PURITY:.0%} purity: {sum(len(s.impure_names) for s in scores)}.",
         "",
         "Names given to each planted behaviour (majority of its customers):",
         "",

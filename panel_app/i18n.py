@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from amazing_assets.defs.segments.profiles import MIN_NAME_PURITY
+
 LANGUAGES = {"FR": "fr", "EN": "en"}
 DEFAULT_LANGUAGE = "fr"
 
@@ -305,17 +307,15 @@ def format_percent(share: float, language: str, decimals: int = 1) -> str:
     return f"{number}\u202f%" if language == "fr" else f"{number}%"
 
 
-PURITY_FLOOR = 0.8  # what the pipeline's names_hold_for_members check warns under
-
-
 def purity_sentence(purity: object, language: str) -> tuple[str, bool] | None:
     """The segment's purity in words and whether it is below the floor; None for a neutral
     name (it claims nothing) or a table stored before purity existed."""
     if not isinstance(purity, (int, float)) or not math.isfinite(purity):
         return None
-    low = purity < PURITY_FLOOR
+    low = purity < MIN_NAME_PURITY
     text = label("purity_low" if low else "purity_ok", language).format(
-        share=format_percent(purity, language, 0), floor=format_percent(PURITY_FLOOR, language, 0)
+        share=format_percent(purity, language, 0),
+        floor=format_percent(MIN_NAME_PURITY, language, 0),
     )
     return text, low
 

@@ -24,7 +24,8 @@ class QualityResource(DeploymentResource):
     min_silhouette: float = Field(default=0.25, description="K-Means floor on the selection sample")
     min_segment_share: float = Field(default=0.02, description="smaller segments raise a warning")
     min_name_purity: float = Field(
-        default=0.8, description="share of a named segment's members who are what it says (warning)"
+        default=0.8,  # defs.segments.profiles.MIN_NAME_PURITY, which the app states (tested)
+        description="share of a named segment's members who are what it says (warning)",
     )
     max_volume_change: float = Field(
         default=0.5, description="relative change of events vs last month"

@@ -85,10 +85,9 @@ def profile_results(
         for _, p in profiles.iterrows()
         if isinstance(p["name"], str) and not fits(p, p["name"])
     ]
-    impure = {
+    impure = {  # a neutral name's purity is NaN: never under the floor
         f"{p['month']}: {p['name']}": round(float(p["purity"]), 3)
-        for _, p in profiles.iterrows()
-        if "purity" in profiles and p["purity"] < quality.min_name_purity  # NaN: neutral name
+        for _, p in profiles[profiles["purity"] < quality.min_name_purity].iterrows()
     }
     drift: dict[str, dict[str, float]] = {}
     before = previous

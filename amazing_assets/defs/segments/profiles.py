@@ -63,6 +63,7 @@ FEW_SESSIONS = 2  # "now and then": a median of at most 2 visits
 CARTS_OFTEN = 0.1  # median view-to-cart rate of cart abandoners
 CARTS_RARELY = 0.05  # median view-to-cart rate of window shoppers
 LOW_CART = 0.2  # at most 1 member in 5 added anything to a cart
+MIN_NAME_PURITY = 0.8  # under it, a named segment's purity warns (QualityResource's default)
 HEAVY_BROWSING = 2.0  # neutral names only: median views vs the month's median customer
 LIGHT_BROWSING = 1.0
 
@@ -210,50 +211,57 @@ DEFINITIONS: dict[str, Definition] = {
 # What each definition claims of one member: its facts, each customer on their own (a share
 # such as "≥50 % ordered twice" becomes "ordered twice"; a median becomes the member's value).
 # The segment-level definitions above allow half a segment to differ; purity says how many do.
-MemberRule = Callable[[pd.DataFrame, float, float], pd.Series]
+# A rule reads the member's facts (``member_flags``), features and the month's buyers' medians.
+MemberRule = Callable[[pd.DataFrame, pd.DataFrame, "BuyerMedians"], pd.Series]
 
 
-def _bought(f: pd.DataFrame) -> pd.Series:
-    return f["frequency"] >= 1
+@dataclass(frozen=True)
+class BuyerMedians:
+    """The month's buyers' median basket and spend: what "high" and "low" are measured against
+    (0 in a month without a buyer)."""
 
+    basket: float
+    spend: float
 
-def _recent(f: pd.DataFrame) -> pd.Series:
-    return _bought(f) & (f["days_since_last_purchase"] <= RECENT_DAYS)
-
-
-def _visited(f: pd.DataFrame) -> pd.Series:
-    return f["recency_days"] <= INACTIVE_DAYS
+    @classmethod
+    def of(cls, features: pd.DataFrame) -> BuyerMedians:
+        buyers = features[features["frequency"] >= 1]
+        if buyers.empty:
+            return cls(0.0, 0.0)
+        return cls(float(buyers["avg_order_value"].median()), float(buyers["monetary"].median()))
 
 
 MEMBER_RULES: dict[str, MemberRule] = {
-    "Champions": lambda f, aov, spend: (
-        (f["frequency"] >= 2) & _recent(f) & (f["monetary"] >= HIGH_SPEND * spend)
+    "Champions": lambda m, f, month: (
+        m.repeat_share & m.recent_buyer_share & (f["monetary"] >= HIGH_SPEND * month.spend)
     ),
-    "Big spenders": lambda f, aov, spend: _bought(f) & (f["avg_order_value"] >= HIGH_BASKET * aov),
-    "At risk": lambda f, aov, spend: _bought(f) & ~_recent(f),
-    "New customers": lambda f, aov, spend: _bought(f) & (f["tenure_days"] <= RECENT_DAYS),
-    "Bargain hunters": lambda f, aov, spend: (
-        (f["frequency"] >= 2) & (f["avg_order_value"] <= LOW_BASKET * aov)
+    "Big spenders": lambda m, f, month: (
+        m.buyer_share & (f["avg_order_value"] >= HIGH_BASKET * month.basket)
     ),
-    "Loyal customers": lambda f, aov, spend: (f["frequency"] >= 2) & _recent(f),
-    "One-time buyers": lambda f, aov, spend: f["frequency"] == 1,
-    "Cart abandoners": lambda f, aov, spend: (
-        ~_bought(f) & (f["n_carts"] >= 1) & (f["view_to_cart_rate"] >= CARTS_OFTEN)
+    "At risk": lambda m, f, month: m.lapsed_buyer_share,
+    "New customers": lambda m, f, month: m.new_buyer_share,
+    "Bargain hunters": lambda m, f, month: (
+        m.repeat_share & (f["avg_order_value"] <= LOW_BASKET * month.basket)
     ),
-    "Dormant": lambda f, aov, spend: ~_bought(f) & ~_visited(f),
-    "Window shoppers": lambda f, aov, spend: (
-        ~_bought(f)
+    "Loyal customers": lambda m, f, month: m.repeat_share & m.recent_buyer_share,
+    "One-time buyers": lambda m, f, month: m.single_order_share,
+    "Cart abandoners": lambda m, f, month: (
+        ~m.buyer_share & m.cart_share & (f["view_to_cart_rate"] >= CARTS_OFTEN)
+    ),
+    "Dormant": lambda m, f, month: ~m.buyer_share & m.inactive_share,
+    "Window shoppers": lambda m, f, month: (
+        ~m.buyer_share
         & (f["n_sessions"] >= MANY_SESSIONS)
         & (f["n_views"] >= MANY_VIEWS)
         & (f["view_to_cart_rate"] <= CARTS_RARELY)
-        & _visited(f)
+        & ~m.inactive_share
     ),
-    "Occasional browsers": lambda f, aov, spend: (
-        ~_bought(f)
-        & (f["n_carts"] == 0)
+    "Occasional browsers": lambda m, f, month: (
+        ~m.buyer_share
+        & ~m.cart_share
         & (f["n_sessions"] <= FEW_SESSIONS)
         & (f["n_views"] < MANY_VIEWS)
-        & _visited(f)
+        & ~m.inactive_share
     ),
 }
 
@@ -264,18 +272,15 @@ def name_purity(features: pd.DataFrame, labels: np.ndarray, names: dict[int, str
     A segment can meet its name's definition by its shares and medians while many members do
     not (half of a "Champions" who ordered once, with one large basket): they would get an
     action meant for others. Neutral names claim nothing: NaN."""
-    buyers = features["frequency"] >= 1
-    aov = float(features.loc[buyers, "avg_order_value"].median()) if buyers.any() else 0.0
-    spend = float(features.loc[buyers, "monetary"].median()) if buyers.any() else 0.0
-    segments = pd.Series(labels, index=features.index)
+    flags, month = member_flags(features), BuyerMedians.of(features)
     purity: dict[int, float] = {}
     for segment, name in names.items():
         rule = MEMBER_RULES.get(name)
-        members = features[segments == segment]
-        if rule is None or len(members) == 0:
+        members = labels == segment
+        if rule is None or not members.any():
             purity[segment] = np.nan
         else:
-            purity[segment] = float(rule(members, aov, spend).mean())
+            purity[segment] = float(rule(flags[members], features[members], month).mean())
     return pd.Series(purity, name="purity", dtype=float)
 
 
@@ -557,15 +562,14 @@ def profile_segments(features: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame
     grouped = frame.groupby("segment")
     buyers = (features["frequency"] >= 1).to_numpy()
     buyer_frame = frame[buyers].groupby("segment")
-    month_aov = float(features.loc[buyers, "avg_order_value"].median()) if buyers.any() else 0.0
-    month_spend = float(features.loc[buyers, "monetary"].median()) if buyers.any() else 0.0
+    month = BuyerMedians.of(features)
     month_views = float(features["n_views"].median())
     stats = pd.DataFrame({"size": grouped.size(), "revenue": grouped["monetary"].sum()})
     stats = stats.join(member_flags(features).assign(segment=labels).groupby("segment").mean())
     stats["buyer_aov"] = buyer_frame["avg_order_value"].median()
     spend = buyer_frame["monetary"].median().reindex(stats.index)
-    stats["basket_ratio"] = _ratio(stats["buyer_aov"], month_aov)
-    stats["spend_ratio"] = _ratio(spend, month_spend)
+    stats["basket_ratio"] = _ratio(stats["buyer_aov"], month.basket)
+    stats["spend_ratio"] = _ratio(spend, month.spend)
     stats["views_ratio"] = (medians["median_n_views"] + 1) / (month_views + 1)
     stats["share"] = stats["size"] / len(features)
     total_revenue = float(features["monetary"].sum())
