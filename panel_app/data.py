@@ -9,14 +9,17 @@ without restarting the app.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import panel as pn
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from amazing_assets.defs.features.kpis import KPI_COLUMNS
+from amazing_assets.defs.segments.explain import CUSTOMER_COLUMNS
 from amazing_assets.defs.segments.migration import GONE, NEW
 from amazing_assets.defs.segments.prediction import SegmentPredictor, load_predictor
 from amazing_assets.lib.delta_tables import (
@@ -338,16 +341,7 @@ def feature_maxima(warehouse_uri: str, month: str, columns: tuple[str, ...]) -> 
 
     Empty when the features table is missing (the form then checks signs and types only).
     """
-    location = table(warehouse_uri, FEATURES)
-    if not table_exists(location):
-        return {}
-    features = read_months(location, [month], columns=list(columns))
-    out = {}
-    for column in columns:
-        highest = pc.max(features[column]).as_py()
-        if highest is not None:
-            out[column] = float(highest)
-    return out
+    return feature_statistic(warehouse_uri, month, columns, pc.max)
 
 
 @pn.cache(ttl=CACHE_SECONDS, max_items=3)
@@ -372,33 +366,33 @@ def customer_features(warehouse_uri: str, user_key: str, month: str) -> dict[str
     location = table(warehouse_uri, FEATURES)
     if not table_exists(location):
         return None
-    columns = ["user_key", *EXPLAIN_COLUMNS]
+    columns = ["user_key", *CUSTOMER_COLUMNS]
     rows = filtered_rows(location, [month], pc.field("user_key") == user_key, columns, [])
     return rows.to_pylist()[0] if rows.num_rows else None
-
-
-EXPLAIN_COLUMNS = [
-    "recency_days",
-    "frequency",
-    "monetary",
-    "avg_order_value",
-    "n_views",
-    "n_carts",
-    "n_purchases",
-]
 
 
 @pn.cache(ttl=CACHE_SECONDS)
 def feature_medians(warehouse_uri: str, month: str) -> dict[str, float]:
     """The month's median customer, feature by feature (what "all customers" means on the
     lookup's explanation); empty when the features table is missing."""
+    return feature_statistic(warehouse_uri, month, CUSTOMER_COLUMNS, pc.approximate_median)
+
+
+def feature_statistic(
+    warehouse_uri: str,
+    month: str,
+    columns: tuple[str, ...],
+    statistic: Callable[[pa.ChunkedArray], pa.Scalar],
+) -> dict[str, float]:
+    """One statistic of each feature column over the month's customers; a column with no value
+    is left out, and a missing features table gives an empty dict."""
     location = table(warehouse_uri, FEATURES)
     if not table_exists(location):
         return {}
-    features = read_months(location, [month], columns=EXPLAIN_COLUMNS)
+    features = read_months(location, [month], columns=list(columns))
     out = {}
-    for column in EXPLAIN_COLUMNS:
-        median = pc.approximate_median(features[column]).as_py()
-        if median is not None:
-            out[column] = float(median)
+    for column in columns:
+        value = statistic(features[column]).as_py()
+        if value is not None:
+            out[column] = float(value)
     return out

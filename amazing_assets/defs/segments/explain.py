@@ -46,6 +46,8 @@ EXPLAINED_FEATURES: tuple[str, ...] = (
     "n_carts",
 )
 """Features a marketer reads without a definition (the funnel rates are left to the profiles)."""
+CUSTOMER_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys([*FEATURE_INPUTS, *EXPLAINED_FEATURES]))
+"""The per-user table columns the explanation reads of a customer (and of the month's median)."""
 
 ORDER_STEPS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 8, 10)
 """More orders, each at the customer's average basket."""
