@@ -15,6 +15,7 @@ from amazing_assets.defs.features import definitions as features
 from amazing_assets.defs.ingestion import definitions as ingestion
 from amazing_assets.defs.ingestion.sensors import build_landing_sensor
 from amazing_assets.defs.measurement import definitions as measurement
+from amazing_assets.defs.monitoring import definitions as monitoring
 from amazing_assets.defs.privacy import definitions as privacy
 from amazing_assets.defs.segments import definitions as segments
 from amazing_assets.defs.value import definitions as value
@@ -23,7 +24,7 @@ from amazing_assets.lib.settings import Settings, load_settings
 from amazing_assets.resources import build_resources
 
 CODE_LOCATION = "amazing_assets"
-STAGES = (ingestion, cleaning, features, value, segments, measurement, privacy)
+STAGES = (ingestion, cleaning, features, value, segments, measurement, monitoring, privacy)
 """In data order; each stage's ``definitions()`` returns its own."""
 
 MONTHLY_ASSETS = [
@@ -41,6 +42,8 @@ MONTHLY_ASSETS = [
     "audience_exports",
     "audience_export_log",
     "action_outcomes",
+    "month_verdict",
+    "segment_alerts",
 ]
 """What one month's run materialises. rejected_events and erasure_audit are assets too, written
 by the steps that refuse a month and by the erasure job. action_outcomes of a month reads

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from amazing_assets.defs.features.resources import FeatureWindowResource
+from amazing_assets.defs.monitoring.resources import AlertResource
 from amazing_assets.defs.privacy.jobs import RetentionSettings
 from amazing_assets.defs.segments.resources import ModelingResource
 from amazing_assets.lib.io_managers import SparkDeltaIOManager
@@ -59,6 +60,12 @@ def build_resources(
         "retention": RetentionSettings(
             history_days=settings.history_retention_days,
             landing_days=settings.landing_retention_days,
+        ),
+        "alerts": AlertResource(
+            webhook_url=optional_env("AMAZING_ALERT_WEBHOOK"),
+            file_path=settings.alert_file,
+            app_url=settings.app_url,
+            language=settings.alert_language,
         ),
         "spark_delta_io_manager": SparkDeltaIOManager(warehouse=warehouse, spark=spark),
         "model_io_manager": ModelIOManager(warehouse=warehouse, pseudonymization_key=key),

@@ -17,6 +17,7 @@ STAGES = (
     "value",
     "segments",
     "measurement",
+    "monitoring",
     "privacy",
 )
 """Stages in data order: a stage may import the ones before it, never the ones after."""

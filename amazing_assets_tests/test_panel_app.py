@@ -295,9 +295,9 @@ def test_overview_shows_trends_for_every_month_and_one_change_sentence_per_segme
         # same segment ("anciennement …"), and its change is against last month's size.
         same = earlier[earlier["segment_id"] == row.segment_id]
         if len(same):
-            before = int(same["size"].iloc[0])
-            sign = "+" if row.size >= before else "−"
-            assert f"({sign}" in sentence
+            # November's 3-month window holds 2 months: a segment grows because the window
+            # fills, so no growth is shown (test_panel_verdict covers the caveat).
+            assert not re.search(r"clients \([+−]", sentence), sentence
             if same["name"].iloc[0] != row.name:
                 assert "anciennement" in sentence
         else:

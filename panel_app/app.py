@@ -132,7 +132,22 @@ def build() -> pn.template.BootstrapTemplate:
         # Same rule as the pipeline's key resource: a key file only on the embedded default.
         key_file=settings.local_key_file if settings.is_local else None,
     )
+    open_link(state, pn.state.session_args or {})
     return SegmentsApp(state=state).template()
+
+
+def open_link(state: AppState, args: dict[str, list[bytes]]) -> None:
+    """``?month=2019-12&page=profiles&language=en`` (the links in alerts): each known value is
+    applied, anything else is ignored (a link never fails the page)."""
+    for name, allowed in (
+        ("month", state.months),
+        ("page", PAGES),
+        ("language", list(LANGUAGES.values())),
+    ):
+        values = args.get(name) or []
+        value = values[0].decode(errors="replace") if values else None
+        if value in allowed:
+            setattr(state, name, value)
 
 
 if pn.state.served:

@@ -28,11 +28,19 @@ def _relative(now: float, before: float, language: str) -> str:
     return f"{sign}{format_percent(abs(change), language)}"
 
 
-def segment_changes(history: pd.DataFrame, month: str, previous: str | None, language: str):
+def segment_changes(
+    history: pd.DataFrame,
+    month: str,
+    previous: str | None,
+    language: str,
+    compare_sizes: bool = True,
+):
     """``(name, sentence)`` per segment of ``month``, biggest first.
 
     ``history`` has one row per (month, segment) with ``name``, ``name_fr``, ``size``,
-    ``revenue_share`` and, when modelled, ``churn_risk``.
+    ``revenue_share`` and, when modelled, ``churn_risk``. ``compare_sizes=False`` while either
+    month's feature window is still filling up: a segment then grows because the window holds
+    one more month, not because customers joined it, so no growth is shown.
     """
     now = history[history["month"] == month].sort_values("size", ascending=False)
     earlier = history[history["month"] == previous] if previous else pd.DataFrame()
@@ -46,7 +54,8 @@ def segment_changes(history: pd.DataFrame, month: str, previous: str | None, lan
         parts = [f"{size} {label('customers_lower', language)}"]
         if row[key] in before.index:
             old = before.loc[row[key]]
-            parts[0] += f" ({_relative(row['size'], old['size'], language)})"
+            if compare_sizes:
+                parts[0] += f" ({_relative(row['size'], old['size'], language)})"
             parts.append(
                 f"{share} {label('of_revenue', language)} "
                 f"({_points(row['revenue_share'] - old['revenue_share'], language)})"

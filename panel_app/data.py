@@ -40,6 +40,7 @@ COORDINATES = "pca_embedding/coordinates"
 KPIS = "monthly_kpis"
 MIGRATION = "segment_migration"
 VALUE = "customer_value"
+VERDICT = "month_verdict"
 SEGMENTATION_OUTCOMES = "kmeans_model/outcome"
 VALUE_FIELDS = [
     "user_key",
@@ -152,6 +153,17 @@ def profile_history(warehouse_uri: str) -> pd.DataFrame:
     frame = read_months(table(warehouse_uri, PROFILES), months).to_pandas()
     frame = frame.reindex(columns=TREND_PROFILE_COLUMNS)
     return frame.sort_values(["month", "size"], ascending=[True, False]).reset_index(drop=True)
+
+
+@pn.cache(ttl=CACHE_SECONDS)
+def month_verdict(warehouse_uri: str, month: str) -> pd.DataFrame | None:
+    """The month's verdict rows (one per aspect), or None when ``month_verdict`` was not
+    materialised for it (a warehouse written before the verdict existed)."""
+    location = table(warehouse_uri, VERDICT)
+    if not table_exists(location):
+        return None
+    frame = read_months(location, [month]).to_pandas()
+    return frame if len(frame) else None
 
 
 def has_value(warehouse_uri: str, month: str) -> bool:

@@ -31,6 +31,14 @@ LABELS: dict[str, dict[str, str]] = {
     "avg_order_value": {"fr": "Panier moyen", "en": "Average order value"},
     "vs_previous": {"fr": "vs mois précédent", "en": "vs previous month"},
     "no_previous": {"fr": "pas de mois précédent", "en": "no previous month"},
+    "month_activity": {
+        "fr": "Activité du mois {month} (événements du mois seul)",
+        "en": "Activity of {month} (that month's events only)",
+    },
+    "segments_window": {
+        "fr": "Segments — clients actifs sur {window} mois ({first} à {last})",
+        "en": "Segments — customers active over {window} months ({first} to {last})",
+    },
     "segments": {"fr": "Segments", "en": "Segments"},
     "size": {"fr": "Clients", "en": "Customers"},
     "share": {"fr": "Part des clients", "en": "Share of customers"},

@@ -29,6 +29,7 @@ LOCKED_RESOURCES: dict[str, str] = {
     "quality": "QualityResource defaults in code (reviewed like any rule change)",
     "feature_window": "AMAZING_FEATURE_WINDOW_MONTHS variable",
     "retention": "AMAZING_HISTORY_RETENTION_DAYS / AMAZING_LANDING_RETENTION_DAYS variables",
+    "alerts": "AMAZING_ALERT_* / AMAZING_APP_URL variables",
     "spark_delta_io_manager": "the warehouse and spark settings",
     "model_io_manager": "the warehouse settings",
 }

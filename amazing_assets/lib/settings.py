@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from amazing_assets.lib.storage import Location, S3Settings, StorageConfigError
@@ -32,6 +32,12 @@ class Settings:
     spark_conf: dict[str, str]
     history_retention_days: float = 7.0
     landing_retention_days: float | None = None
+    alert_file: str | None = None
+    """``AMAZING_ALERT_FILE``; on the embedded default ``$AMAZING_HOME/alerts/alerts.jsonl``."""
+    app_url: str = "http://localhost:5006/app"
+    """``AMAZING_APP_URL``: where the Panel app is served, for the links in alerts."""
+    alert_language: str = "fr"
+    """``AMAZING_ALERT_LANGUAGE``: ``fr`` or ``en``."""
 
     @property
     def is_local(self) -> bool:
@@ -87,7 +93,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
     )
     refuse_key_inside_warehouse(settings)
-    return settings
+    return with_alert_settings(settings, env_vars)
+
+
+def with_alert_settings(settings: Settings, env_vars: Environ) -> Settings:
+    """Where alerts go (the webhook itself is a secret: ``AMAZING_ALERT_WEBHOOK`` reaches the
+    resource as a ``dg.EnvVar``, never as a value here)."""
+    language = env_vars.get("AMAZING_ALERT_LANGUAGE", "fr")
+    if language not in ("fr", "en"):
+        raise SettingsError(f"AMAZING_ALERT_LANGUAGE={language!r}: use fr or en")
+    default_file = str(settings.home / "alerts" / "alerts.jsonl") if settings.is_local else None
+    return replace(
+        settings,
+        alert_file=env_vars.get("AMAZING_ALERT_FILE") or default_file,
+        app_url=env_vars.get("AMAZING_APP_URL") or settings.app_url,
+        alert_language=language,
+    )
 
 
 def days(env_vars, name: str, default: str) -> float:

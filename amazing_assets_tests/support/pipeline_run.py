@@ -33,6 +33,8 @@ ASSETS = {
     "audience_exports",
     "audience_export_log",
     "action_outcomes",
+    "month_verdict",
+    "segment_alerts",
 }
 """Every asset the monthly job materialises (rejected_events and erasure_audit are written by
 the steps that refuse a month and by the erasure job)."""

@@ -8,6 +8,7 @@ import hvplot.pandas  # noqa: F401  (registers .hvplot)
 import pandas as pd
 import panel as pn
 
+from amazing_assets.lib.months import add_months
 from panel_app import data
 from panel_app.changes import segment_changes
 from panel_app.figures import churn_shown
@@ -15,6 +16,14 @@ from panel_app.i18n import format_change, format_money, format_number, format_pe
 from panel_app.pages.base import Page
 from panel_app.pages.style import CARD_CSS
 from panel_app.pages.value import value_action
+from panel_app.verdict_text import (
+    CHANGES_FROM_DATA,
+    verdict_parts,
+    window_filling,
+    window_sentence,
+)
+
+VERDICT_STYLES = {"comparable": "success", "caution": "warning", "first_month": "info"}
 
 KPI_FORMATS = {
     "customers": "count",
@@ -32,12 +41,15 @@ class Overview(Page):
         if not state.month:
             return self.empty_warehouse()
         notice = self.not_segmented_notice()
+        verdict = self.verdict_box()
         return pn.Column(
+            *([verdict] if verdict is not None else []),
             *([notice] if notice is not None else []),
+            pn.pane.Markdown(f"### {state.t('month_activity').format(month=state.month)}"),
             pn.pane.HTML(self.kpi_cards(), stylesheets=[CARD_CSS], sizing_mode="stretch_width"),
             pn.pane.Markdown(f"### {state.t('changes')}"),
             pn.pane.HTML(self.changes(), sizing_mode="stretch_width"),
-            pn.pane.Markdown(f"### {state.t('segments')}"),
+            pn.pane.Markdown(f"### {self.segments_heading()}"),
             pn.pane.HTML(self.segment_cards(), stylesheets=[CARD_CSS], sizing_mode="stretch_width"),
             pn.pane.Markdown(f"### {state.t('trends')}"),
             # Six Bokeh charts would double the first page's render; they load right after it.
@@ -101,16 +113,56 @@ class Overview(Page):
             )
         return f'<div class="cards">{"".join(cards)}</div>'
 
+    def segments_heading(self) -> str:
+        """Segments count the customers of the feature window, not of the month: say which."""
+        rows = data.month_verdict(self.state.warehouse_uri, self.state.month)
+        window = None if rows is None else rows[rows["aspect"] == "window_months"]
+        if window is None or window.empty:
+            return self.state.t("segments")
+        length = int(window["threshold"].iloc[0])
+        first = add_months(self.state.month, 1 - length)
+        return self.state.t("segments_window").format(
+            window=length, first=first, last=self.state.month
+        )
+
+    def verdict_box(self) -> pn.viewable.Viewable | None:
+        """The pipeline's verdict on the month, first on the page: can it be compared with the
+        last, and which data causes (a cut export, bots, a remap, a filling window) say not."""
+        rows = data.month_verdict(self.state.warehouse_uri, self.state.month)
+        if rows is None:
+            return None
+        verdict, title, sentences = verdict_parts(rows, self.state.language)
+        items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+        return pn.pane.Alert(
+            f'<div data-testid="month-verdict" data-verdict="{verdict}">'
+            f"<strong>{html.escape(title)}</strong>{f'<ul>{items}</ul>' if items else ''}</div>",
+            alert_type=VERDICT_STYLES[verdict],
+            sizing_mode="stretch_width",
+        )
+
     def changes(self) -> str:
-        state = self.state
+        state, language = self.state, self.state.language
         history = data.profile_history(state.warehouse_uri)
+        current = data.month_verdict(state.warehouse_uri, state.month)
+        before = state.previous_month
+        filling = window_filling(current) or window_filling(
+            data.month_verdict(state.warehouse_uri, before) if before else None
+        )
+        notes = []
+        if filling is not None and before:
+            notes.append(window_sentence(filling, language))
+        if current is not None and (current["status"] == "warn").any() and before:
+            notes.append(CHANGES_FROM_DATA[language])
         items = "".join(
             f'<li data-testid="segment-change">{html.escape(sentence)}</li>'
             for _, sentence in segment_changes(
-                history, state.month, state.previous_month, state.language
+                history, state.month, before, language, compare_sizes=filling is None
             )
         )
-        return f"<ul>{items}</ul>"
+        caveats = "".join(
+            f'<p class="caveat" data-testid="changes-caveat">{html.escape(n)}</p>' for n in notes
+        )
+        return f"{caveats}<ul>{items}</ul>"
 
     def trends(self) -> pn.viewable.Viewable:
         """KPI lines and segment sizes / revenue shares per month (stacked bars), all months."""
