@@ -40,7 +40,12 @@ from amazing_assets.defs.ingestion.bounded_lines import (
 )
 from amazing_assets.defs.ingestion.id_fields import line_holds
 from amazing_assets.defs.ingestion.suppression import SUPPRESSION_TABLE, customer_digest, suppress
-from amazing_assets.lib.delta_tables import open_table, read_months, table_exists
+from amazing_assets.lib.delta_tables import (
+    confined_dataset,
+    open_table,
+    read_months,
+    table_exists,
+)
 from amazing_assets.lib.pseudonymize import Pseudonymizer
 from amazing_assets.lib.storage import Location
 from amazing_assets.lib.tables import table_location
@@ -192,8 +197,7 @@ def masked_copies(warehouse: Location, ids: list[int], sessions: list[str]) -> l
     if not table_exists(location):
         return []
     rows = (
-        open_table(location)
-        .to_pyarrow_dataset()
+        confined_dataset(location)
         .to_table(
             columns=["_raw_line", "user_id", "user_session"],
             filter=pads.field("_raw_line").is_valid(),
@@ -219,7 +223,7 @@ def lines_of_customers(
 
     wanted, found = set(ids), {}
     session_set = set(sessions)
-    dataset = open_table(location).to_pyarrow_dataset()
+    dataset = confined_dataset(location)
     for column in LINE_COLUMNS:
         if column not in columns:
             continue
@@ -241,7 +245,7 @@ def customer_sessions(warehouse: Location, ids: list[int]) -> list[str]:
     import pyarrow.compute as pc
     import pyarrow.dataset as pads
 
-    dataset = open_table(location).to_pyarrow_dataset()
+    dataset = confined_dataset(location)
     found = dataset.to_table(
         columns=["user_session"], filter=pads.field("user_id").isin(ids)
     ).column("user_session")
