@@ -1,5 +1,6 @@
 """Raw ids never reach a log record: the redaction of messages and of Dagster metadata."""
 
+import dagster as dg
 import pytest
 
 from amazing_assets.lib.observability.ecs import REDACTED, metadata_values, redact
@@ -144,3 +145,63 @@ def test_an_id_typed_into_brand_reaches_neither_clean_events_nor_the_preview(tmp
     write_arrow_months(location, classified.drop_columns(["drop_reason"]), ["2019-10"])
     preview = stored_preview(location, ["2019-10"]).value
     assert "541312140" not in preview and SESSION not in preview and "acme" in preview
+
+
+# What the console prints: Dagster's console output is the container's stderr, which compose
+# ships to Elasticsearch as it is.
+RAW = "541312140"
+PRINTED_SHAPES = {
+    "plain": f"user {RAW} rejected",
+    "leading_zeros": f"user 00{RAW} rejected",
+    "dot_zero": f"user {RAW}.0 rejected",
+    "quoted": f'user "{RAW}" rejected',
+    "single_quoted": f"user '{RAW}' rejected",
+    "csv_line": f"line 2019-10-01 00:00:05 UTC,view,1004856,2053,,acme,1.0,{RAW},{SESSION}",
+    "key_value": f"user_id={RAW} session={SESSION}",
+}
+
+
+def talking_job() -> dg.JobDefinition:
+    """A job whose op logs raw ids in every shape, as arguments and ``extra``, then fails on one."""
+
+    @dg.op
+    def talk(context: dg.OpExecutionContext) -> None:
+        for text in PRINTED_SHAPES.values():
+            context.log.info(text)
+        context.log.info("customer %s and %d as arguments", RAW, int(RAW))
+        context.log.warning("with extra fields", extra={"customer": int(RAW), "note": f"id {RAW}"})
+        try:
+            raise ValueError(f"cannot parse ,{RAW},{SESSION}")
+        except ValueError:
+            context.log.exception("a caught error")
+        raise RuntimeError(f"failing on user {RAW} in session {SESSION}")
+
+    @dg.job
+    def talking() -> None:
+        talk()
+
+    return talking
+
+
+@pytest.mark.parametrize("run_config", [{}, {"loggers": {"console": {}}}], ids=["none", "console"])
+def test_the_console_prints_no_raw_id_in_any_shape(tmp_path, capfd, run_config):
+    """The code location's console, with or without a ``loggers`` section in the run config
+    (Dagster uses a job's own ``console`` logger only when the run config names it)."""
+    from amazing_assets_tests.support.pipeline_run import definitions_for
+
+    defs = dg.Definitions.merge(
+        definitions_for(tmp_path, tmp_path / "landing"), dg.Definitions(jobs=[talking_job()])
+    )
+    capfd.readouterr()
+    with dg.instance_for_test() as instance:
+        result = defs.resolve_job_def("talking").execute_in_process(
+            instance=instance, raise_on_error=False, run_config=run_config
+        )
+    assert not result.success
+    out, err = capfd.readouterr()
+    printed = out + err
+    # The records were printed (the test would pass vacuously on silence), masked.
+    for text in ("rejected", "as arguments", "with extra fields", "a caught error", "failing on"):
+        assert text in printed, text
+    assert "user [redacted] rejected" in printed and "[redacted]" in printed
+    assert RAW not in printed and SESSION not in printed
