@@ -2,6 +2,8 @@
 
 import dagster as dg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from amazing_assets.lib.observability.ecs import REDACTED, metadata_values, redact
 
@@ -205,3 +207,67 @@ def test_the_console_prints_no_raw_id_in_any_shape(tmp_path, capfd, run_config):
         assert text in printed, text
     assert "user [redacted] rejected" in printed and "[redacted]" in printed
     assert RAW not in printed and SESSION not in printed
+
+
+# Ids stuck to letters or underscores (acme541312140, id_541312140, 541312140x): a digit run of
+# a raw id's length is an id wherever it sits, unless it is part of a longer number or decimal.
+
+NO_DIGITS = st.text(
+    alphabet=st.characters(codec="ascii", exclude_categories=("Nd", "Cc", "Cs")), max_size=12
+)
+RAW_IDS = st.integers(100_000_000, 9_999_999_999)
+SPELLINGS = st.sampled_from(["{}", "00{}", "{}.0", "0{}.00"])
+
+
+def masked_everywhere(text: str) -> dict[str, str]:
+    """``text`` as each place that masks raw ids leaves it: free text of clean_events (brand,
+    category_code), the quarantine's line, log messages and metadata."""
+    import pyarrow as pa
+
+    from amazing_assets.defs.cleaning.clean_tables import (
+        line_without_identifiers,
+        without_identifier_shapes,
+    )
+    from amazing_assets.lib.observability.ecs import redacted
+
+    brand = without_identifier_shapes(pa.chunked_array([[text, "acme"]])).to_pylist()[0]
+    return {
+        "brand": brand,
+        "quarantine_line": line_without_identifiers(text, None, None),
+        "log": redact(text),
+        "metadata": redacted({"note": text})["note"],
+    }
+
+
+@pytest.mark.parametrize(
+    "text", ["acme541312140", "id_541312140", "541312140x", "brand-x0541312140.0y", "a_541312140_b"]
+)
+def test_an_id_stuck_to_letters_or_underscores_is_masked_everywhere(text):
+    for place, out in masked_everywhere(text).items():
+        assert "541312140" not in out, place
+
+
+@settings(max_examples=300, deadline=None)
+@given(NO_DIGITS, RAW_IDS, SPELLINGS, NO_DIGITS)
+def test_a_raw_id_is_masked_whatever_surrounds_it(before, user_id, spelling, after):
+    text = before + spelling.format(user_id) + after
+    for place, out in masked_everywhere(text).items():
+        assert str(user_id) not in out, (place, text, out)
+
+
+SHORT_NUMBERS = st.one_of(
+    st.integers(0, 99_999_999).map(str),  # model numbers, quantities: up to 8 digits
+    st.decimals(0, 99_999_999, places=2, allow_nan=False).map(str),  # prices
+    st.integers(10**10, 10**19 - 1).map(str),  # longer than an id: category ids, EANs
+)
+LETTERS = st.text(alphabet="ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ_ -/", max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(LETTERS, SHORT_NUMBERS, LETTERS)
+def test_numbers_shorter_or_longer_than_an_id_stay_readable(before, number, after):
+    """Prices, model numbers (``rtx3080``, ``sm_g99012``) and long ids (category ids) are not
+    user ids: masking them would make free text and logs unreadable."""
+    text = before + number + after
+    for place, out in masked_everywhere(text).items():
+        assert out == text, (place, text, out)
