@@ -19,7 +19,10 @@ from amazing_assets.defs.monitoring import definitions as monitoring
 from amazing_assets.defs.privacy import definitions as privacy
 from amazing_assets.defs.segments import definitions as segments
 from amazing_assets.defs.value import definitions as value
-from amazing_assets.lib.observability.redacting import redacting_console_logger
+from amazing_assets.lib.observability.redacting import (
+    install_redacting_logger_class,
+    redacting_console_logger,
+)
 from amazing_assets.lib.settings import Settings, load_settings
 from amazing_assets.resources import build_resources
 
@@ -70,6 +73,9 @@ def assets_using_spark(stages: list[dg.Definitions]) -> list[str]:
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or load_settings()
+    # Runs whose config has no `loggers` section print through Dagster's default console, which
+    # ignores the `loggers` below: make that one redact too (see observability.redacting).
+    install_redacting_logger_class()
     stages = [stage.definitions() for stage in STAGES]
     return dg.Definitions.merge(
         *stages,

@@ -283,6 +283,84 @@ def test_the_suppression_filter_takes_out_erased_customers_rows_by_id_and_by_lin
     assert "erased" not in repr(suppression) and KEY not in repr(suppression)
 
 
+# Sessions are matched by whole field, never by substring: one customer's session inside another
+# customer's field (a longer session, or a short session equal to a common word) keeps the
+# other customer's rows.
+SESSION_CASES = {
+    "prefix_of_another_session": (SESSION_A, f"{SESSION_A}-2"),
+    "suffix_of_another_session": (SESSION_A[9:], SESSION_A),
+    "short_word_in_every_line": ("view", SESSION_B),
+}
+
+
+@pytest.mark.parametrize("case", list(SESSION_CASES))
+def test_a_session_inside_another_customers_field_keeps_their_rows(tmp_path, case):
+    import pyarrow as pa
+
+    from amazing_assets.defs.cleaning.clean_tables import line_without_identifiers
+    from amazing_assets.defs.privacy.erasure import erase_customers
+    from amazing_assets.lib.delta_tables import write_arrow_months
+    from amazing_assets.lib.tables import table_location
+
+    session, neighbours = SESSION_CASES[case]
+    warehouse = Location.parse(str(tmp_path / "warehouse"))
+    landing = Location.parse(str(tmp_path / "landing"))
+    customer_line = line(str(SHORT), session)
+    neighbour_lines = [
+        line(str(NEIGHBOUR), neighbours),
+        f"{line(str(NEIGHBOUR), neighbours)},one-field-too-many",  # no user_id parsed
+        f"{line('not-an-id', neighbours)}",  # no user_id parsed, session in its place
+    ]
+    raw_lines = [customer_line, *neighbour_lines]
+    ids = [SHORT, NEIGHBOUR, None, None]
+    raw_sessions = [session, neighbours, None, neighbours]
+    month = ["2019-10"] * len(raw_lines)
+    write_arrow_months(
+        table_location(warehouse, "raw_events"),
+        pa.table(
+            {
+                "user_id": pa.array(ids, pa.int64()),
+                "user_session": raw_sessions,
+                "_raw_line": raw_lines,
+                "month": month,
+            }
+        ),
+        ["2019-10"],
+    )
+    token = Pseudonymizer(KEY.encode()).token
+    quarantined = [
+        line_without_identifiers(text, uid, None) for text, uid in zip(raw_lines, ids, strict=True)
+    ]
+    write_arrow_months(
+        table_location(warehouse, "event_quarantine"),
+        pa.table(
+            {
+                "user_key": [token(SHORT), token(NEIGHBOUR), None, None],
+                "_raw_line": quarantined,
+                "reason": ["unparseable_price"] * len(raw_lines),
+                "month": month,
+            }
+        ),
+        ["2019-10"],
+    )
+    write_arrow_months(
+        table_location(warehouse, "rejected_events"),
+        pa.table({"line": raw_lines, "reason": ["x"] * len(raw_lines), "month": month}),
+        ["2019-10"],
+    )
+    report = erase_customers(warehouse, landing, [SHORT], KEY.encode(), request_id="r-s")
+    expected = {
+        "raw/raw_events": neighbour_lines,
+        "raw/event_quarantine": quarantined[1:],
+        "raw/rejected_events": neighbour_lines,
+    }
+    for name, kept in expected.items():
+        rows = read_months(warehouse.child(*name.split("/")))
+        texts = rows.column("line" if "line" in rows.column_names else "_raw_line").to_pylist()
+        assert sorted(texts) == sorted(kept), name
+        assert report.rows_removed[name] == 1, name
+
+
 # Issue 24, finding 14: the erasure's landing scan is bounded on decompressed bytes.
 
 

@@ -1,6 +1,9 @@
 """Raw ids never reach a log record: the redaction of messages and of Dagster metadata."""
 
+import dagster as dg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from amazing_assets.lib.observability.ecs import REDACTED, metadata_values, redact
 
@@ -144,3 +147,127 @@ def test_an_id_typed_into_brand_reaches_neither_clean_events_nor_the_preview(tmp
     write_arrow_months(location, classified.drop_columns(["drop_reason"]), ["2019-10"])
     preview = stored_preview(location, ["2019-10"]).value
     assert "541312140" not in preview and SESSION not in preview and "acme" in preview
+
+
+# What the console prints: Dagster's console output is the container's stderr, which compose
+# ships to Elasticsearch as it is.
+RAW = "541312140"
+PRINTED_SHAPES = {
+    "plain": f"user {RAW} rejected",
+    "leading_zeros": f"user 00{RAW} rejected",
+    "dot_zero": f"user {RAW}.0 rejected",
+    "quoted": f'user "{RAW}" rejected',
+    "single_quoted": f"user '{RAW}' rejected",
+    "csv_line": f"line 2019-10-01 00:00:05 UTC,view,1004856,2053,,acme,1.0,{RAW},{SESSION}",
+    "key_value": f"user_id={RAW} session={SESSION}",
+}
+
+
+def talking_job() -> dg.JobDefinition:
+    """A job whose op logs raw ids in every shape, as arguments and ``extra``, then fails on one."""
+
+    @dg.op
+    def talk(context: dg.OpExecutionContext) -> None:
+        for text in PRINTED_SHAPES.values():
+            context.log.info(text)
+        context.log.info("customer %s and %d as arguments", RAW, int(RAW))
+        context.log.warning("with extra fields", extra={"customer": int(RAW), "note": f"id {RAW}"})
+        try:
+            raise ValueError(f"cannot parse ,{RAW},{SESSION}")
+        except ValueError:
+            context.log.exception("a caught error")
+        raise RuntimeError(f"failing on user {RAW} in session {SESSION}")
+
+    @dg.job
+    def talking() -> None:
+        talk()
+
+    return talking
+
+
+@pytest.mark.parametrize("run_config", [{}, {"loggers": {"console": {}}}], ids=["none", "console"])
+def test_the_console_prints_no_raw_id_in_any_shape(tmp_path, capfd, run_config):
+    """The code location's console, with or without a ``loggers`` section in the run config
+    (Dagster uses a job's own ``console`` logger only when the run config names it)."""
+    from amazing_assets_tests.support.pipeline_run import definitions_for
+
+    defs = dg.Definitions.merge(
+        definitions_for(tmp_path, tmp_path / "landing"), dg.Definitions(jobs=[talking_job()])
+    )
+    capfd.readouterr()
+    with dg.instance_for_test() as instance:
+        result = defs.resolve_job_def("talking").execute_in_process(
+            instance=instance, raise_on_error=False, run_config=run_config
+        )
+    assert not result.success
+    out, err = capfd.readouterr()
+    printed = out + err
+    # The records were printed (the test would pass vacuously on silence), masked.
+    for text in ("rejected", "as arguments", "with extra fields", "a caught error", "failing on"):
+        assert text in printed, text
+    assert "user [redacted] rejected" in printed and "[redacted]" in printed
+    assert RAW not in printed and SESSION not in printed
+
+
+# Ids stuck to letters or underscores (acme541312140, id_541312140, 541312140x): a digit run of
+# a raw id's length is an id wherever it sits, unless it is part of a longer number or decimal.
+
+NO_DIGITS = st.text(
+    alphabet=st.characters(codec="ascii", exclude_categories=("Nd", "Cc", "Cs")), max_size=12
+)
+RAW_IDS = st.integers(100_000_000, 9_999_999_999)
+SPELLINGS = st.sampled_from(["{}", "00{}", "{}.0", "0{}.00"])
+
+
+def masked_everywhere(text: str) -> dict[str, str]:
+    """``text`` as each place that masks raw ids leaves it: free text of clean_events (brand,
+    category_code), the quarantine's line, log messages and metadata."""
+    import pyarrow as pa
+
+    from amazing_assets.defs.cleaning.clean_tables import (
+        line_without_identifiers,
+        without_identifier_shapes,
+    )
+    from amazing_assets.lib.observability.ecs import redacted
+
+    brand = without_identifier_shapes(pa.chunked_array([[text, "acme"]])).to_pylist()[0]
+    return {
+        "brand": brand,
+        "quarantine_line": line_without_identifiers(text, None, None),
+        "log": redact(text),
+        "metadata": redacted({"note": text})["note"],
+    }
+
+
+@pytest.mark.parametrize(
+    "text", ["acme541312140", "id_541312140", "541312140x", "brand-x0541312140.0y", "a_541312140_b"]
+)
+def test_an_id_stuck_to_letters_or_underscores_is_masked_everywhere(text):
+    for place, out in masked_everywhere(text).items():
+        assert "541312140" not in out, place
+
+
+@settings(max_examples=300, deadline=None)
+@given(NO_DIGITS, RAW_IDS, SPELLINGS, NO_DIGITS)
+def test_a_raw_id_is_masked_whatever_surrounds_it(before, user_id, spelling, after):
+    text = before + spelling.format(user_id) + after
+    for place, out in masked_everywhere(text).items():
+        assert str(user_id) not in out, (place, text, out)
+
+
+SHORT_NUMBERS = st.one_of(
+    st.integers(0, 99_999_999).map(str),  # model numbers, quantities: up to 8 digits
+    st.decimals(0, 99_999_999, places=2, allow_nan=False).map(str),  # prices
+    st.integers(10**10, 10**19 - 1).map(str),  # longer than an id: category ids, EANs
+)
+LETTERS = st.text(alphabet="ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ_ -/", max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(LETTERS, SHORT_NUMBERS, LETTERS)
+def test_numbers_shorter_or_longer_than_an_id_stay_readable(before, number, after):
+    """Prices, model numbers (``rtx3080``, ``sm_g99012``) and long ids (category ids) are not
+    user ids: masking them would make free text and logs unreadable."""
+    text = before + number + after
+    for place, out in masked_everywhere(text).items():
+        assert out == text, (place, text, out)

@@ -110,3 +110,87 @@ def test_a_confined_path_never_leaves_the_root(parts: list[str], absolute: bool)
     root = Path("/root/table")
     assert (root / normal).resolve().is_relative_to(root)
     assert not absolute
+
+
+OUTSIDE_SESSION = "5c1f3e2a-9d4b-4f8e-a7c6-0b1d2e3f4a5b"
+OUTSIDE_BRAND = "brand-from-outside-the-table"
+
+
+def raw_events_with_crafted_entry(tmp_path: Path) -> Location:
+    """A real ``raw_events`` of 2019-10 and a commit adding, by ``../``, a file of another
+    table whose row names customer ``SECRET_ID`` (line, id, session and a brand)."""
+    from amazing_assets.defs.privacy.erasure import RAW_EVENTS
+    from amazing_assets.lib.tables import table_location
+
+    warehouse = Location.parse(str(tmp_path / "warehouse"))
+    location = table_location(warehouse, RAW_EVENTS)
+    inside = {"_raw_line": ["a,b,1"], "user_id": [1], "user_session": ["s1"], "brand": ["acme"]}
+    write_arrow_months(location, pa.table({"month": ["2019-10"], **inside}), ["2019-10"])
+    outside = tmp_path / "elsewhere" / "month=2019-10"
+    outside.mkdir(parents=True)
+    row = {
+        "_raw_line": [f"2019-10-01 00:00:00 UTC,view,1,2,,acme,1.0,{SECRET_ID},{OUTSIDE_SESSION}"],
+        "user_id": [SECRET_ID],
+        "user_session": [OUTSIDE_SESSION],
+        "brand": [OUTSIDE_BRAND],
+    }
+    pq.write_table(pa.table(row), outside / "part-0.parquet")
+    depth = "../" * len(Path(location.path).relative_to(tmp_path).parts)
+    add = {
+        "add": {
+            "path": f"{depth}elsewhere/month=2019-10/part-0.parquet",
+            "partitionValues": {"month": "2019-10"},
+            "size": (outside / "part-0.parquet").stat().st_size,
+            "modificationTime": int(time.time() * 1000),
+            "dataChange": True,
+            "stats": json.dumps({"numRecords": 1}),
+        }
+    }
+    version = open_table(location).version() + 1
+    log = Path(location.path) / "_delta_log" / f"{version:020d}.json"
+    log.write_text(json.dumps(add) + "\n")
+    return warehouse
+
+
+def _masked_copies(warehouse: Location) -> object:
+    from amazing_assets.defs.privacy.erasure import masked_copies
+
+    return masked_copies(warehouse, [SECRET_ID], [OUTSIDE_SESSION])
+
+
+def _lines_of_customers(warehouse: Location) -> object:
+    from amazing_assets.defs.privacy.erasure import RAW_EVENTS, lines_of_customers
+    from amazing_assets.lib.tables import table_location
+
+    location = table_location(warehouse, RAW_EVENTS)
+    return lines_of_customers(location, {"_raw_line"}, [SECRET_ID], [OUTSIDE_SESSION])
+
+
+def _customer_sessions(warehouse: Location) -> object:
+    from amazing_assets.defs.privacy.erasure import customer_sessions
+
+    return customer_sessions(warehouse, [SECRET_ID])
+
+
+def _stored_preview(warehouse: Location) -> object:
+    from amazing_assets.defs.privacy.erasure import RAW_EVENTS
+    from amazing_assets.lib.asset_options import stored_preview
+    from amazing_assets.lib.tables import table_location
+
+    return stored_preview(table_location(warehouse, RAW_EVENTS), ["2019-10"]).value
+
+
+@pytest.mark.parametrize(
+    "read", [_masked_copies, _lines_of_customers, _customer_sessions, _stored_preview]
+)
+def test_the_erasure_and_preview_readers_refuse_a_path_outside_the_table(
+    tmp_path: Path, read
+) -> None:
+    """The erasure's reads of the raw zone and the metadata preview opened the table with a bare
+    ``to_pyarrow_dataset()``, so nothing of the project checked the paths: they relied on how
+    the installed deltalake resolves them (1.6 fails to find the file, with an error that
+    repeats the crafted path). They now refuse before any file is opened, like every reader."""
+    warehouse = raw_events_with_crafted_entry(tmp_path)
+    with pytest.raises(UnsafeTablePathError, match="commit log") as refused:
+        read(warehouse)
+    assert "elsewhere" not in str(refused.value)  # the message does not repeat the path

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 import dagster as dg
 
 from amazing_assets.lib import retries
-from amazing_assets.lib.delta_tables import month_filter, open_table
+from amazing_assets.lib.delta_tables import confined_dataset, month_filter
 from amazing_assets.lib.partitions import month_of, monthly_partitions
 from amazing_assets.lib.storage import Location
 
@@ -57,7 +57,7 @@ def preview_markdown(spark_df, limit: int = 10) -> dg.MetadataValue:
 def stored_preview(location: Location, months: list[str], limit: int = 10) -> dg.MetadataValue:
     """:func:`preview_markdown` of a stored table's first rows, read with pyarrow: a Spark read
     would first open every file's footer to plan its tasks (thousands of files at 42 M events)."""
-    dataset = open_table(location).to_pyarrow_dataset()
+    dataset = confined_dataset(location)
     columns = [n for n in dataset.schema.names if n not in IDENTIFYING_COLUMNS]
     head = dataset.head(limit, columns=columns, filter=month_filter(months))
     return dg.MetadataValue.md(markdown_table(without_id_shapes(head.to_pylist()), columns))

@@ -38,6 +38,15 @@ def confined_table(table):
     return table
 
 
+def confined_dataset(location: Location, version: int | None = None) -> pads.Dataset:
+    """The table's Arrow dataset, once every file its version names is inside it.
+
+    Every driver-side read of a table's rows goes through here (or :func:`confined_table`): a
+    bare ``open_table().to_pyarrow_dataset()`` opens whatever a commit log entry points at.
+    """
+    return confined_table(open_table(location, version)).to_pyarrow_dataset()
+
+
 def table_exists(location: Location) -> bool:
     from deltalake import DeltaTable
 
@@ -51,7 +60,7 @@ def read_months(
     version: int | None = None,
 ) -> pa.Table:
     """The table's rows for ``months`` (all when None), as one Arrow table."""
-    dataset = confined_table(open_table(location, version)).to_pyarrow_dataset()
+    dataset = confined_dataset(location, version)
     return dataset.to_table(columns=columns, filter=month_filter(months))
 
 
@@ -62,7 +71,7 @@ def month_filter(months: list[str] | None) -> pc.Expression | None:
 
 def scan_months(location: Location, months: list[str] | None = None) -> pads.Dataset:
     """A lazy dataset restricted to ``months``, for streaming aggregation (constant memory)."""
-    dataset = confined_table(open_table(location)).to_pyarrow_dataset()
+    dataset = confined_dataset(location)
     return dataset.filter(month_filter(months)) if months else dataset
 
 

@@ -11,6 +11,13 @@ A line with the export's nine fields has its user id in the ``user_id`` position
 line (a wrong field count, a cut-off overlong row) has no trustworthy position, so every field
 is compared: such a line is garbage whose only use is to be recognised, and erring towards
 forgetting it is the safe side.
+
+Sessions are matched the same way, as whole fields and never by substring (a customer's session
+``abc`` inside another's ``abc-2``, or a session equal to a common word such as ``view``, took
+the other customer's rows). In a nine-field line the ``user_session`` field is compared; in any
+other line only a session of :data:`MIN_FREE_SESSION_LENGTH` characters or more is compared
+with every field, since a short one could equal any field of anyone's line. Such a line of the
+customer is still found by its id.
 """
 
 from __future__ import annotations
@@ -24,6 +31,10 @@ from amazing_assets.defs.ingestion.parsing import parse_ids
 from amazing_assets.lib.schema import EVENT_COLUMNS
 
 USER_ID_FIELD = EVENT_COLUMNS.index("user_id")
+SESSION_FIELD = EVENT_COLUMNS.index("user_session")
+MIN_FREE_SESSION_LENGTH = 16
+"""Shortest session compared with every field of a line without the export's nine fields
+(REES46 sessions are 36-character UUIDs)."""
 
 
 def line_fields(line: str) -> list[str]:
@@ -53,6 +64,25 @@ def line_user_ids(line: str) -> set[int]:
 def line_holds(line: str, ids: set[int]) -> bool:
     """True when ``line`` belongs to one of ``ids`` (:func:`line_user_ids`)."""
     return bool(line_user_ids(line) & ids)
+
+
+def line_holds_session(line: str, sessions: set[str]) -> bool:
+    """True when a field of ``line`` is one of ``sessions``, exactly (see the module docstring).
+
+    ``sessions`` as stored in ``raw_events`` (the field's text); spaces around are ignored."""
+    wanted = {s.strip() for s in sessions if s and s.strip()}
+    if not wanted:
+        return False
+    fields = [f.strip() for f in line_fields(line)]
+    if len(fields) == len(EVENT_COLUMNS):
+        return fields[SESSION_FIELD] in wanted
+    distinctive = {s for s in wanted if len(s) >= MIN_FREE_SESSION_LENGTH}
+    return any(f in distinctive for f in fields)
+
+
+def line_of_customers(line: str, ids: set[int], sessions: set[str]) -> bool:
+    """True when ``line`` belongs to one of the customers: by an id field or a session field."""
+    return line_holds(line, ids) or line_holds_session(line, sessions)
 
 
 def id_field_pattern(user_id: int) -> re.Pattern[str]:

@@ -38,9 +38,14 @@ from amazing_assets.defs.ingestion.bounded_lines import (
     MAX_COMPRESSION_RATIO,
     MAX_DECOMPRESSED_BYTES,
 )
-from amazing_assets.defs.ingestion.id_fields import line_holds
+from amazing_assets.defs.ingestion.id_fields import line_of_customers
 from amazing_assets.defs.ingestion.suppression import SUPPRESSION_TABLE, customer_digest, suppress
-from amazing_assets.lib.delta_tables import open_table, read_months, table_exists
+from amazing_assets.lib.delta_tables import (
+    confined_dataset,
+    open_table,
+    read_months,
+    table_exists,
+)
 from amazing_assets.lib.pseudonymize import Pseudonymizer
 from amazing_assets.lib.storage import Location
 from amazing_assets.lib.tables import table_location
@@ -53,6 +58,8 @@ DEFAULT_LOG_RETENTION = "interval 30 days"
 DEFAULT_FILE_RETENTION = "interval 7 days"
 _USER_ID = re.compile(r"^[0-9]{1,19}$")
 _SESSION = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+"""Sessions safe as SQL literals. Any length: they are matched by whole column or field, never by
+substring, and a short one only where a line's fields are in place (``id_fields``)."""
 
 
 class ErasureRequestError(ValueError):
@@ -192,8 +199,7 @@ def masked_copies(warehouse: Location, ids: list[int], sessions: list[str]) -> l
     if not table_exists(location):
         return []
     rows = (
-        open_table(location)
-        .to_pyarrow_dataset()
+        confined_dataset(location)
         .to_table(
             columns=["_raw_line", "user_id", "user_session"],
             filter=pads.field("_raw_line").is_valid(),
@@ -204,7 +210,7 @@ def masked_copies(warehouse: Location, ids: list[int], sessions: list[str]) -> l
     masked = {
         line_without_identifiers(r["_raw_line"], r["user_id"], r["user_session"])
         for r in rows
-        if line_holds(r["_raw_line"], wanted) or any(s in r["_raw_line"] for s in session_set)
+        if line_of_customers(r["_raw_line"], wanted, session_set)
     }
     return sorted(hashlib.md5(line.encode()).hexdigest() for line in masked)
 
@@ -213,13 +219,14 @@ def lines_of_customers(
     location: Location, columns: set[str], ids: list[int], sessions: list[str]
 ) -> dict[str, list[str]]:
     """Per line column of the table: MD5 digests of the lines holding the customers, as whole
-    fields by the parser's notion of an id (:mod:`amazing_assets.defs.ingestion.id_fields`), or
-    holding one of their sessions. Only the few rows with a line are read."""
+    fields by the parser's notion of an id, or holding one of their sessions as a whole field
+    (:mod:`amazing_assets.defs.ingestion.id_fields`; never a substring). Only the few rows with a
+    line are read."""
     import pyarrow.dataset as pads
 
     wanted, found = set(ids), {}
     session_set = set(sessions)
-    dataset = open_table(location).to_pyarrow_dataset()
+    dataset = confined_dataset(location)
     for column in LINE_COLUMNS:
         if column not in columns:
             continue
@@ -227,7 +234,7 @@ def lines_of_customers(
         matching = {
             line
             for line in lines.column(column).to_pylist()
-            if line_holds(line, wanted) or any(s in line for s in session_set)
+            if line_of_customers(line, wanted, session_set)
         }
         found[column] = sorted(hashlib.md5(line.encode()).hexdigest() for line in matching)
     return found
@@ -241,7 +248,7 @@ def customer_sessions(warehouse: Location, ids: list[int]) -> list[str]:
     import pyarrow.compute as pc
     import pyarrow.dataset as pads
 
-    dataset = open_table(location).to_pyarrow_dataset()
+    dataset = confined_dataset(location)
     found = dataset.to_table(
         columns=["user_session"], filter=pads.field("user_id").isin(ids)
     ).column("user_session")

@@ -6,7 +6,13 @@ unredacted), which compose ships with the container's output, and a sensor's or 
 ``dagster.yaml`` were redacted, those were not. Here:
 
 * :data:`redacting_console_logger` replaces Dagster's default ``console`` logger for every job
-  of the code location (``Definitions(loggers=...)``), same config (``log_level``, ``name``);
+  of the code location (``Definitions(loggers=...)``), same config (``log_level``, ``name``).
+  Dagster uses a job's own loggers only when the run config names them (``loggers:
+  {console: ...}``); a run without that section (the launchpad's default, sensors, schedules,
+  backfills, the UI's materialisations) gets Dagster's colored console instead, unredacted. So
+  :func:`install_redacting_logger_class` also makes every logger created afterwards, Dagster's
+  default console included (it is built from ``logging.getLoggerClass()``), mask each record
+  before its handlers see it;
 * :class:`RedactingFilter` masks a record's message (and Dagster's copy of it) before any
   handler sees it: put on the console logger, on the handlers of ``dagster.yaml`` and on the
   loggers of sensors and schedules (:func:`redacted_log`).
@@ -37,6 +43,30 @@ class RedactingFilter(logging.Filter):
             record.exc_text = redact(record.exc_text, run_id)
             record.exc_info = None  # the text above is what handlers print
         return True
+
+
+class RedactingLogger(logging.Logger):
+    """A logger that masks every record (:class:`RedactingFilter`) before any handler sees it."""
+
+    _redacting = RedactingFilter()
+
+    def handle(self, record: logging.LogRecord) -> None:
+        self._redacting.filter(record)
+        super().handle(record)
+
+
+def install_redacting_logger_class() -> None:
+    """Make loggers created from now on :class:`RedactingLogger` (idempotent).
+
+    Process-wide on purpose: what any logger of the code location's processes prints ends up in
+    the log stream. A logger class another library set stays in the chain."""
+    current = logging.getLoggerClass()
+    if issubclass(current, RedactingLogger):
+        return
+    if current is logging.Logger:
+        logging.setLoggerClass(RedactingLogger)
+    else:
+        logging.setLoggerClass(type(f"Redacting{current.__name__}", (RedactingLogger, current), {}))
 
 
 class RedactingFormatter(logging.Formatter):
