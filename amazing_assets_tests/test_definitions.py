@@ -101,13 +101,17 @@ def test_the_settings_given_decide_the_feature_window(tmp_path):
 
 
 def test_no_asset_module_reads_the_environment_at_import():
-    """Before: assets/features.py called load_settings() at import, so a bad variable broke every
-    import of the assets (tests, tools) and the Settings given to build_definitions were ignored
-    for the window. Only the code location's own ``defs`` reads the environment."""
+    """Before: the features' asset module called load_settings() at import, so a bad variable
+    broke every import of the assets (tests, tools) and the Settings given to build_definitions
+    were ignored for the window. Only the code location's own ``defs`` reads the environment.
+    (This test once globbed the old ``assets/`` and ``checks/`` folders, so after the move it
+    checked nothing: it now walks every stage module and fails when it finds none.)"""
     import ast
 
-    package = Path(__file__).resolve().parents[1] / "amazing_assets"
-    for module in sorted([*(package / "assets").glob("*.py"), *(package / "checks").glob("*.py")]):
+    stages = Path(__file__).resolve().parents[1] / "amazing_assets" / "defs"
+    modules = sorted(stages.rglob("*.py"))
+    assert len(modules) > 20, modules
+    for module in modules:
         tree = ast.parse(module.read_text())
         top_level = [n for n in tree.body if not isinstance(n, ast.FunctionDef | ast.ClassDef)]
         calls = {
@@ -116,8 +120,8 @@ def test_no_asset_module_reads_the_environment_at_import():
             for node in ast.walk(statement)
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
         }
-        assert not calls & {"load_settings", "getenv"}, module.name
-        assert "os.environ" not in "".join(ast.unparse(n) for n in top_level), module.name
+        assert not calls & {"load_settings", "getenv"}, module
+        assert "os.environ" not in "".join(ast.unparse(n) for n in top_level), module
 
 
 def test_modelling_defaults_have_one_owner():
