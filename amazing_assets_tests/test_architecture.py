@@ -246,3 +246,14 @@ def test_the_reference_rule_catches_what_it_should() -> None:
         "a.py: amazing_assets.segmentation.features",
         "c.md: amazing_assets.lib.tables.no_such_name",
     ]
+
+
+def test_test_helpers_live_in_support() -> None:
+    """The tests folder holds test modules and conftest; whatever they share is in support/."""
+    tests = ROOT / "amazing_assets_tests"
+    loose = [
+        p.name
+        for p in sorted(tests.glob("*.py"))
+        if not p.name.startswith("test_") and p.name not in {"__init__.py", "conftest.py"}
+    ]
+    assert loose == []
