@@ -23,6 +23,9 @@ from amazing_assets.lib.settings import Settings, load_settings
 from amazing_assets.resources import build_resources
 
 CODE_LOCATION = "amazing_assets"
+"""The location's name in Dagster. Dagster reads it (and this module's name) from config files
+that cannot import Python: both workspaces, ``[tool.dagster]`` in pyproject.toml and the
+commands that serve the location; ``test_deploy_config`` holds every one equal to this."""
 STAGES = (ingestion, cleaning, features, value, segments, measurement, privacy)
 """In data order; each stage's ``definitions()`` returns its own."""
 
