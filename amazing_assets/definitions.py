@@ -45,9 +45,10 @@ MONTHLY_ASSETS = [
     "audience_export_log",
     "action_outcomes",
 ]
-"""What one month's run materialises. rejected_events and erasure_audit are assets too, written
-by the steps that refuse a month and by the erasure job. action_outcomes of a month reads
-"waiting" until the next month's events exist; its automation sensor measures it then."""
+"""What one month's run materialises. rejected_events, erasure_audit and erased_customers are
+assets too, written by the steps that refuse a month and by the erasure job. action_outcomes
+of a month reads "waiting" until the next month's events exist; its automation sensor measures
+it then."""
 
 monthly_segments_job = dg.define_asset_job(
     "monthly_segments",

@@ -34,8 +34,8 @@ ASSETS = {
     "audience_export_log",
     "action_outcomes",
 }
-"""Every asset the monthly job materialises (rejected_events and erasure_audit are written by
-the steps that refuse a month and by the erasure job)."""
+"""Every asset the monthly job materialises (rejected_events, erasure_audit and erased_customers
+are written by the steps that refuse a month and by the erasure job)."""
 
 
 def definitions_for(tmp: Path, landing: Path) -> dg.Definitions:
