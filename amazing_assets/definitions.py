@@ -27,6 +27,9 @@ from amazing_assets.lib.settings import Settings, load_settings
 from amazing_assets.resources import build_resources
 
 CODE_LOCATION = "amazing_assets"
+"""The location's name in Dagster. Dagster reads it (and this module's name) from config files
+that cannot import Python: both workspaces, ``[tool.dagster]`` in pyproject.toml and the
+commands that serve the location; ``test_deploy_config`` holds every one equal to this."""
 STAGES = (ingestion, cleaning, features, value, segments, measurement, monitoring, privacy)
 """In data order; each stage's ``definitions()`` returns its own."""
 
@@ -48,9 +51,10 @@ MONTHLY_ASSETS = [
     "month_verdict",
     "segment_alerts",
 ]
-"""What one month's run materialises. rejected_events and erasure_audit are assets too, written
-by the steps that refuse a month and by the erasure job. action_outcomes of a month reads
-"waiting" until the next month's events exist; its automation sensor measures it then."""
+"""What one month's run materialises. rejected_events, erasure_audit and erased_customers are
+assets too, written by the steps that refuse a month and by the erasure job. action_outcomes
+of a month reads "waiting" until the next month's events exist; its automation sensor measures
+it then."""
 
 monthly_segments_job = dg.define_asset_job(
     "monthly_segments",

@@ -4,6 +4,8 @@ environment. Both are AST checks, so they need no Java and run in the unit tier.
 from __future__ import annotations
 
 import ast
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -164,3 +166,95 @@ def test_a_unit_test_that_asks_for_spark_fails() -> None:
         SparkSession.builder.master("local[1]").getOrCreate()
     with pytest.raises(RuntimeError, match="is a unit test"):
         build_spark_session(master="local[1]")
+
+
+PATH_REFERENCE = re.compile(r"(?<![\w./-])((?:[A-Za-z_][\w-]*/)+[A-Za-z_]\w*\.py)\b")
+DOTTED_REFERENCE = re.compile(r"\b(amazing_assets(?:_tests)?(?:\.[A-Za-z_]\w*)+)")
+OUTSIDE_REFERENCES = {"panel/auth.py", "tests/clv/models/test_beta_geo.py"}
+"""Files of other projects the text cites on purpose (Panel's and pymc-marketing's sources)."""
+LOGGER_NAMES = {"amazing_assets.shipping_test", "amazing_assets.x"}
+"""Dotted names that are test loggers' names, not modules."""
+
+
+def repository_texts() -> dict[str, str]:
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    return {
+        name: (ROOT / name).read_text(errors="replace")
+        for name in tracked
+        if name.endswith((".py", ".md", ".toml", ".yaml", ".yml", ".cfg"))
+        and (ROOT / name).is_file()
+    }
+
+
+def defined_names(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.ImportFrom | ast.Import):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+def dangling_references(texts: dict[str, str], files: set[str]) -> list[str]:
+    """Paths (``dir/module.py``) and dotted names (``amazing_assets.x.y``) that name nothing
+    in the repository: what a move leaves behind in docstrings and docs."""
+    problems = []
+    for name, text in texts.items():
+        if name == "amazing_assets_tests/test_architecture.py":
+            continue  # this file's examples name missing paths on purpose
+        for path in PATH_REFERENCE.findall(text):
+            path = path.removeprefix("./")
+            if path in OUTSIDE_REFERENCES or path.startswith("shared/"):
+                continue  # ../shared is the benchmarks' reference, outside by design
+            if not any(f == path or f.endswith(f"/{path}") for f in files):
+                problems.append(f"{name}: {path}")
+        for dotted in sorted(set(DOTTED_REFERENCE.findall(text)) - LOGGER_NAMES):
+            parts = dotted.split(".")
+            for end in range(len(parts), 0, -1):
+                base = ROOT.joinpath(*parts[:end])
+                module = base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
+                if module.is_file():
+                    break
+            rest = parts[end:]
+            if rest and rest[0] not in defined_names(module) | {"__file__"}:
+                problems.append(f"{name}: {dotted}")
+    return problems
+
+
+def test_every_path_and_module_the_repository_names_exists() -> None:
+    """After a move, a docstring or a doc that still names the old place misleads the next
+    reader (``segmentation/features.py`` after the features moved to ``defs/features/``)."""
+    texts = repository_texts()
+    assert dangling_references(texts, set(texts)) == []
+
+
+def test_the_reference_rule_catches_what_it_should() -> None:
+    files = {"amazing_assets/defs/features/features.py", "amazing_assets/lib/tables.py"}
+    texts = {
+        "a.py": "see ``segmentation/features.py`` and amazing_assets.segmentation.features",
+        "b.md": "see `defs/features/features.py` and amazing_assets.lib.tables.table_location",
+        "c.md": "amazing_assets.lib.tables.no_such_name",
+    }
+    assert dangling_references(texts, files) == [
+        "a.py: segmentation/features.py",
+        "a.py: amazing_assets.segmentation.features",
+        "c.md: amazing_assets.lib.tables.no_such_name",
+    ]
+
+
+def test_test_helpers_live_in_support() -> None:
+    """The tests folder holds test modules and conftest; whatever they share is in support/."""
+    tests = ROOT / "amazing_assets_tests"
+    loose = [
+        p.name
+        for p in sorted(tests.glob("*.py"))
+        if not p.name.startswith("test_") and p.name not in {"__init__.py", "conftest.py"}
+    ]
+    assert loose == []

@@ -136,8 +136,8 @@ def test_a_backfill_from_the_ui_runs_each_month_alone_and_a_bad_month_fails_alon
         page.set_default_timeout(60_000)
         errors = ConsoleErrors().attach(page)
         page.goto(f"{webserver.url}/asset-groups")
-        # "Materialize all (N)…": N counts the executable assets (rejected_events and
-        # erasure_audit are written by other steps and are not launched from here).
+        # "Materialize all (N)…": N counts the executable assets (rejected_events,
+        # erasure_audit and erased_customers are written by other steps, not launched here).
         materialize_all = page.locator("button", has_text="Materialize all").first
         materialize_all.wait_for()
         dismiss_first_visit_prompt(page)

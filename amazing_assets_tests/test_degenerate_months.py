@@ -34,7 +34,7 @@ from amazing_assets.defs.segments.outcomes import (
 )
 from amazing_assets.defs.segments.profiles import action_for, fits
 from amazing_assets.defs.value.models import too_little_history
-from amazing_assets_tests.degenerate_months import Degenerate, features_of, purchase_days_of
+from amazing_assets_tests.support.degenerate_months import Degenerate, features_of, purchase_days_of
 from panel_app.changes import segment_changes
 from panel_app.data import at_risk, migration_labels, top_customers
 from panel_app.pages.base import not_segmented_markdown

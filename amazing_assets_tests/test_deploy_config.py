@@ -156,6 +156,51 @@ def test_dagster_yaml_is_accepted_by_dagster(monkeypatch, tmp_path):
         handler.close()
 
 
+def code_location_commands() -> dict[str, list[str]]:
+    """Every command that serves or loads the code location, by where it is written."""
+    settings = yaml.safe_load((ROOT / "deploy/settings.yaml").read_text())
+    manifest = next(
+        document
+        for document in yaml.safe_load_all(
+            (ROOT / "deploy/kubernetes/manifests/43-dagster-code.yaml").read_text()
+        )
+        if document and document["kind"] == "Deployment"
+    )
+    [container] = manifest["spec"]["template"]["spec"]["containers"]
+    dockerfile_cmd = re.search(r"^CMD (\[.*\])$", (ROOT / "Dockerfile").read_text(), re.M)
+    make_ui = re.search(r"dagster dev (-m \S+)", (ROOT / "Makefile").read_text())
+    assert dockerfile_cmd and make_ui
+    return {
+        "Dockerfile": json.loads(dockerfile_cmd.group(1)),
+        "docker-compose.yml": COMPOSE["services"]["dagster-code"]["command"],
+        "deploy/settings.yaml": settings["services"]["dagster-code"]["command"],
+        "deploy/kubernetes/manifests/43-dagster-code.yaml": container["command"],
+        "Makefile (ui)": make_ui.group(1).split(),
+    }
+
+
+def test_every_place_that_names_the_code_location_names_the_same_one():
+    """The location's name and module are written in config files Dagster reads (workspaces,
+    pyproject, the servers' commands), which cannot import Python: this holds them equal to
+    ``amazing_assets.definitions`` and its ``CODE_LOCATION``."""
+    import tomllib
+
+    from amazing_assets import definitions
+
+    module = definitions.__name__
+    [local] = yaml.safe_load((ROOT / "workspace.yaml").read_text())["load_from"]
+    assert local["python_module"] == {
+        "module_name": module,
+        "location_name": definitions.CODE_LOCATION,
+    }
+    [served] = yaml.safe_load((ROOT / "deploy/dagster/workspace.yaml").read_text())["load_from"]
+    assert served["grpc_server"]["location_name"] == definitions.CODE_LOCATION
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["dagster"]
+    assert pyproject == {"module_name": module, "code_location_name": definitions.CODE_LOCATION}
+    for where, command in code_location_commands().items():
+        assert command[command.index("-m") + 1] == module, where
+
+
 def test_compose_workspace_points_at_the_grpc_code_location():
     workspace = yaml.safe_load((ROOT / "deploy/dagster/workspace.yaml").read_text())
     server = workspace["load_from"][0]["grpc_server"]
@@ -170,6 +215,7 @@ def test_compose_workspace_loads_the_definitions_from_a_grpc_server(tmp_path):
     from dagster._core.workspace.context import WorkspaceProcessContext
     from dagster._core.workspace.load_target import WorkspaceFileTarget
 
+    from amazing_assets.definitions import CODE_LOCATION
     from amazing_assets_tests.conftest import free_port, wait_until
 
     port = free_port()
@@ -206,7 +252,7 @@ def test_compose_workspace_loads_the_definitions_from_a_grpc_server(tmp_path):
             dg.instance_for_test(temp_dir=str(tmp_path)) as instance,
             WorkspaceProcessContext(instance, WorkspaceFileTarget(paths=[str(local)])) as context,
         ):
-            location = context.create_request_context().get_code_location("amazing_assets")
+            location = context.create_request_context().get_code_location(CODE_LOCATION)
             repository = next(iter(location.get_repositories().values()))
             assert repository.has_job("monthly_segments")
             assert {s.name for s in repository.get_sensors()} >= {"landing_sensor"}

@@ -86,6 +86,16 @@ def table_sizes(warehouse: Location) -> dict[str, int]:
     }
 
 
+def every_delta_table(warehouse: Location) -> set[str]:
+    """Every Delta table under the warehouse (raw zone and nested ones included), by path."""
+    fs = warehouse.filesystem()
+    return {
+        info.path[len(warehouse.path) :].strip("/").removesuffix("_delta_log").strip("/")
+        for info in fs.get_file_info(pafs.FileSelector(warehouse.path, recursive=True))
+        if info.type == pafs.FileType.Directory and info.base_name == "_delta_log"
+    }
+
+
 def every_stored_text(warehouse: Location) -> str:
     """Every value of every data file and every log entry of the warehouse, versions included."""
     fs = warehouse.filesystem()
@@ -122,6 +132,14 @@ def run_and_erase(store: Store, export: bytes, user: int) -> None:
         },
     )
     assert result.success
+    # Every table the month's run and the erasure wrote is an asset of the graph (lineage has
+    # no hole), and the erasure recorded a materialisation of the two it appended to.
+    assets = {k.to_user_string() for k in store.defs.resolve_asset_graph().get_all_asset_keys()}
+    written = every_delta_table(store.warehouse)
+    assert {"erased_customers", "erasure_audit", "raw/raw_events"} <= written
+    assert {t.removeprefix("raw/").split("/")[0] for t in written} <= assets
+    recorded = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert recorded == {"erased_customers", "erasure_audit"}
 
     # Gone from every table and every version; every other row still there.
     assert set(customer_rows(store.warehouse, user, token).values()) == {0}

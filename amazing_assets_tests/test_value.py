@@ -1,5 +1,5 @@
 """Customer value: the RFM-T summary, the models' predictions and the back-test, on purchase
-histories with planted habits (``datagen/purchases.py``), two seeds each.
+histories with planted habits (``support/purchases.py``), two seeds each.
 
 Expected values come from the planted truth and from pymc-marketing's own summary function, not
 from the module under test.

@@ -1,10 +1,11 @@
 """``customer_value``'s modelling on N customers: summary, MAP fits, predictions, back-test.
 
-Purchase histories come from the planted generator (``datagen/purchases.py``): N buyers arriving
-over 12 months. Timed is what the asset does on the driver once Spark has reduced the clean
-events to purchase days (one row per customer and day with a purchase): the RFM-T summary, the
-modified BG/NBD and Gamma-Gamma MAP fits (on a sample), the 90-day predictions for everyone,
-the in-sample calibration and the back-test (a second fit, 3 months earlier).
+Purchase histories come from the planted generator (``amazing_assets_tests/support/purchases.py``):
+N buyers arriving over 12 months. Timed is what the asset does on the driver once Spark has
+reduced the clean events to purchase days (one row per customer and day with a purchase): the
+RFM-T summary, the modified BG/NBD and Gamma-Gamma MAP fits (on a sample), the 90-day
+predictions for everyone, the in-sample calibration and the back-test (a second fit, 3 months
+earlier).
 
     python -m benchmarks.customer_value --customers 1000000
     PYTENSOR_FLAGS=cxx= python -m benchmarks.customer_value   # as in the image: no C++ compiler

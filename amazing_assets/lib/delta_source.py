@@ -9,7 +9,7 @@ Write protocol (``df.write.format("amazing_delta").mode("overwrite")``):
 1. Each task buffers Arrow batches per month into ~1 M-row Parquet files under
    ``<table>/month=YYYY-MM/part-<write_id>-<task>-<n>.parquet`` and returns the file list. A task
    that fails removes its own files before re-raising. A task that holds one customer bucket
-   names it: ``part-<write_id>-<task>-b<index>of<count>-<n>.parquet`` (``io.buckets``).
+   names it: ``part-<write_id>-<task>-b<index>of<count>-<n>.parquet`` (:mod:`.buckets`).
 2. The driver's :meth:`DeltaWriter.commit` verifies what deltalake does not (schema, partition
    column, every file inside the months being replaced, every file present), then commits one
    Delta transaction that replaces exactly the months in ``replace_months`` (a month with no rows
@@ -391,7 +391,7 @@ class TaskFiles:
 class CustomerBucketFiles:
     """One task's rows written by customer bucket (:func:`customer_buckets` of the user id):
     files of one bucket each, named after it, so that a later task can read whole customers
-    without a shuffle (``io.buckets``)."""
+    without a shuffle (:mod:`.buckets`)."""
 
     def __init__(self, writer: DeltaWriter, count: int, customer_column: str = "user_id") -> None:
         self.writer, self.count, self.customer_column = writer, count, customer_column

@@ -61,6 +61,12 @@ class ModelIOManager(DeploymentIOManager):
         return model_signing_key(self.pseudonymization_key.key_bytes())
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | MonthlyModels) -> None:
+        if obj is None:  # one I/O contract: never a silent no-op (as the Spark IO manager)
+            raise dg.Failure(
+                f"{table_name(context.asset_key)} returned None to the model IO manager: return "
+                "a DataFrame or MonthlyModels, or write the table yourself, return "
+                "dg.MaterializeResult and declare no IO manager"
+            )
         months = partition_months(context)
         root = self.warehouse.table(table_name(context.asset_key))
         if isinstance(obj, pd.DataFrame):

@@ -36,8 +36,8 @@ ASSETS = {
     "month_verdict",
     "segment_alerts",
 }
-"""Every asset the monthly job materialises (rejected_events and erasure_audit are written by
-the steps that refuse a month and by the erasure job)."""
+"""Every asset the monthly job materialises (rejected_events, erasure_audit and erased_customers
+are written by the steps that refuse a month and by the erasure job)."""
 
 
 def definitions_for(tmp: Path, landing: Path) -> dg.Definitions:

@@ -11,7 +11,7 @@ One simulation gives two outputs, so the large populations stay cheap and the sm
 through the real Spark code:
 
 * :func:`per_user_features`: the per-user table computed in numpy with the pipeline's formulas
-  (``segmentation/features.py``), fast enough for 200 k customers in seconds;
+  (:mod:`amazing_assets.defs.features.features`), fast enough for 200 k customers in seconds;
 * :func:`write_landing`: the same events as REES46 CSV exports (one folder per month), for the
   real ingestion → cleaning → Spark features chain.
 

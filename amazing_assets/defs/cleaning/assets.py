@@ -7,6 +7,7 @@ import dagster as dg
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from amazing_assets.defs.cleaning.checks import CLEAN_CHECK_SPECS, clean_results
 from amazing_assets.defs.cleaning.classification import (
     CleaningRules,
 )
@@ -15,7 +16,6 @@ from amazing_assets.defs.cleaning.clean_tables import (
     kept_violations,
 )
 from amazing_assets.defs.cleaning.cleaning_pass import CleaningPass
-from amazing_assets.defs.ingestion.checks import CLEAN_CHECK_SPECS, clean_results
 from amazing_assets.defs.ingestion.rejected_events import (
     examples_of,
     record_rejected_rows,

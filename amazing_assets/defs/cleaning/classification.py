@@ -103,12 +103,13 @@ def classify_events(
     (:data:`IDENTIFIER_TOKENS`), which :func:`clean_view` and :func:`quarantine_view` then show
     in place of the raw ids.
     ``finish``: what the same tasks then make of their classified rows, instead of returning
-    them (the cleaning asset writes its tables there: ``io.cleaning_write``).
+    them (the cleaning asset writes its tables there: :mod:`.cleaning_write`).
 
     This is the path for rows that are not stored by customer bucket: one shuffle by user id.
-    ``clean_events`` reads bucketed raw files in the tasks themselves instead (``io.buckets``);
-    both run :func:`classify_task`. The category medians, which every task needs, are computed
-    when this is called (one Spark job); the classification runs when the result is used.
+    ``clean_events`` reads bucketed raw files in the tasks themselves instead
+    (:mod:`amazing_assets.lib.buckets`); both run :func:`classify_task`. The category medians,
+    which every task needs, are computed when this is called (one Spark job); the
+    classification runs when the result is used.
     """
     rules = rules or CleaningRules()
     narrow = (raw if prices is None else prices).select(*PRICE_INPUT_COLUMNS)

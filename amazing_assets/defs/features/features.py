@@ -114,7 +114,8 @@ def compute_user_features(
     in a Python worker, so size it to the rows read (default: the session's shuffle partitions).
 
     The events are shuffled by customer here. ``user_features_rfm`` reads the stored table
-    bucket by bucket instead (``io.buckets``); both run the same Arrow code and formulas.
+    bucket by bucket instead (:mod:`amazing_assets.lib.buckets`); both run the same Arrow code
+    and formulas.
     """
     plan = window_plan(
         as_of_months,

@@ -10,6 +10,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from amazing_assets.defs.ingestion.checks import RAW_CHECK_SPECS, raw_results
+from amazing_assets.defs.ingestion.erased_customers import erased_customers
 from amazing_assets.defs.ingestion.landing import LandingFile, LandingFormatError, list_month_files
 from amazing_assets.defs.ingestion.landing_ingest import stage_months
 from amazing_assets.defs.ingestion.landing_source import FORMAT_NAME as LANDING_FORMAT
@@ -206,6 +207,7 @@ def refuse_defective_months(
     **monthly_asset_options(code_version="1"),
     kinds={"spark", "delta"},
     group_name="events",
+    deps=[erased_customers],
     check_specs=RAW_CHECK_SPECS,
 )
 @retry_only_transient

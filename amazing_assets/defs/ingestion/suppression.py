@@ -13,6 +13,10 @@ before ``raw_events`` and counts them under :data:`ERASED_CUSTOMER`, so the rows
 for (``data lines = stored rows + erased_customer``) without any table holding them. Defective
 rows whose user id did not parse are matched by their line's fields
 (:mod:`amazing_assets.defs.ingestion.id_fields`).
+
+The list is an asset of the graph (:mod:`.erased_customers`), upstream of ``raw_events``; the
+erasure job records its materialisations. This module stays free of Dagster: the filter below
+is shipped to the ingestion's Spark tasks, whose Python workers import it.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from amazing_assets.defs.ingestion.id_fields import line_user_ids
 from amazing_assets.lib.delta_tables import read_months, table_exists
 from amazing_assets.lib.pseudonymize import Pseudonymizer
 from amazing_assets.lib.storage import Location
+from amazing_assets.lib.tables import table_location
 
 SUPPRESSION_TABLE = "erased_customers"
 ERASED_CUSTOMER = "erased_customer"
@@ -43,7 +48,7 @@ def customer_digest(token: str) -> str:
 
 def suppressed_digests(warehouse: Location) -> frozenset[str]:
     """Every erased customer's digest (empty when nobody was ever erased)."""
-    location = warehouse.child(SUPPRESSION_TABLE)
+    location = table_location(warehouse, SUPPRESSION_TABLE)
     if not table_exists(location):
         return frozenset()
     return frozenset(read_months(location).column("customer_digest").to_pylist())
@@ -57,7 +62,7 @@ def suppress(warehouse: Location, digests: Iterable[str], request_id: str) -> in
     if not new:
         return 0
     now = datetime.now(UTC).isoformat()
-    location = warehouse.child(SUPPRESSION_TABLE)
+    location = table_location(warehouse, SUPPRESSION_TABLE)
     write_deltalake(
         location.table_uri,
         pa.table(

@@ -5,8 +5,9 @@ private folder ``_erasure/`` (where only the pipeline reads), and the job is lau
 file name. The raw ids therefore never enter Dagster's run configuration, event log or the logs;
 the request file is deleted once the erasure is done. The run's metadata and the audit table
 ``erasure_audit`` hold counts and one-way digests only. See :mod:`.erasure`. The customers stay
-out of later runs (``defs/ingestion/suppression.py``), and runs of the Dagster instance whose
-records name them are deleted (:mod:`amazing_assets.lib.observability.run_history`).
+out of later runs (the asset ``erased_customers``, ``defs/ingestion/suppression.py``), and runs
+of the Dagster instance whose records name them are deleted
+(:mod:`amazing_assets.lib.observability.run_history`).
 """
 
 import json
@@ -15,6 +16,7 @@ import re
 import dagster as dg
 from pydantic import Field
 
+from amazing_assets.defs.ingestion.suppression import SUPPRESSION_TABLE, suppressed_digests
 from amazing_assets.defs.privacy.erasure import (
     AUDIT_TABLE,
     ErasureRequestError,
@@ -125,6 +127,17 @@ def erase_requested_customers(
         )
     except ErasureRequestError as error:
         raise dg.Failure(description=str(error), allow_retries=False) from error
+    # The customers joined the suppression list (erased_customers) before any row was deleted.
+    context.log_event(
+        dg.AssetMaterialization(
+            asset_key=SUPPRESSION_TABLE,
+            description=f"{report.customers} customer(s) of this request listed",
+            metadata={
+                "customers_listed": len(suppressed_digests(warehouse.warehouse())),
+                "table_uri": dg.MetadataValue.path(warehouse.table(SUPPRESSION_TABLE).uri),
+            },
+        )
+    )
     pseudonymizer = pseudonymization_key.pseudonymizer()
     pattern = mentions_pattern(ids, [pseudonymizer.token(i) for i in ids] + report.sessions)
     forgotten = runs_mentioning(context.instance, pattern, keep_run_id=context.run_id)
