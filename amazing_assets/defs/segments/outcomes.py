@@ -70,8 +70,9 @@ SEGMENTED_OUTCOME = Outcome(SEGMENTED)
 
 
 def min_customers(config: ModelingConfig) -> int:
-    """Customers needed to segment: ten per segment the month could have."""
-    return config.max_segments * 10
+    """Customers needed to segment (``ModelingConfig.min_customers``: the embedding's guard
+    reads the same rule, so the outcome and the model never disagree on "too few")."""
+    return config.min_customers
 
 
 def distinct_behaviours(features: pd.DataFrame) -> int:
@@ -97,7 +98,8 @@ def segmentation_outcome(features: pd.DataFrame, config: ModelingConfig) -> Outc
         return Outcome(
             NOT_SEGMENTED,
             f"{who} features this month; segmenting needs at least {needed_customers:,} "
-            f"(10 per possible segment, {config.max_segments} segments at most)",
+            f"({needed_customers // config.max_segments} per possible segment, "
+            f"{config.max_segments} segments at most)",
             f"a fuller export of the month (at least {needed_customers:,} customers with events); "
             "a sample or a partial day is too small",
         )
