@@ -3,11 +3,15 @@
 Real exports are not always full months of healthy traffic (a purchase-tag outage, a store that
 opened mid-month, a sample cut for a test). Each case has a defined outcome:
 
-* **too few customers** (none, a single one, or fewer than ``10 × max segments``, 110 by
-  default): *not segmented*, with how many customers are needed; *not modelled* for value.
+* **too few customers** (none, a single one, or fewer than ``ModelingConfig.min_customers``:
+  10 per possible segment, 110 by default): *not segmented*, with how many customers are
+  needed; *not modelled* for value.
 * **every customer with the same behaviour** (one distinct feature row): *not segmented*.
 * **no buyers** (views and carts only, a purchase-tag outage; "one behaviour only"):
   segmented, browsing segments only; customer value *not modelled* (no buyer).
+* **purchases only** (a buyers-only extract: no view, no cart; the other "one behaviour only"):
+  segmented, buyer segments only (the constant views and carts carry no weight); customer value
+  as its buyers allow.
 * **no carts, every price zero, every event in one day, one product**: segmented (constant
   features carry no weight); customer value as its buyers allow.
 * **fewer than 20 buyers or 10 repeat buyers**: segmented; customer value *not modelled*
