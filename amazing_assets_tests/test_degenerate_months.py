@@ -19,11 +19,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from amazing_assets.defs.segments import modeling
 from amazing_assets.defs.segments.chain import segment_month
 from amazing_assets.defs.segments.distinct_names import SEPARATOR, base_name, distinct_names
 from amazing_assets.defs.segments.modeling import (
     ModelingConfig,
     build_embedding,
+    fit_embedding,
     high_basket_threshold,
 )
 from amazing_assets.defs.segments.outcomes import (
@@ -174,6 +176,20 @@ def test_the_outcome_round_trips_through_its_stored_row():
     text = not_segmented_markdown({"2019-11": outcome.__dict__}, "Months not segmented")
     assert "2019-11" in text and "at least 110" in text
     assert not_segmented_markdown({}, "x") == ""
+
+
+def test_one_too_few_customers_rule_for_the_outcome_and_the_embedding(monkeypatch):
+    """The outcome and the embedding's guard read one rule: moving it moves both. (The guard had
+    its own ``max_segments * 10``; at five per segment it still refused 60 customers.)"""
+    monkeypatch.setattr(modeling, "CUSTOMERS_PER_SEGMENT", 5)
+    assert min_customers(CONFIG) == CONFIG.min_customers == 5 * CONFIG.max_segments == 55
+    features = features_of(Degenerate(60, seed=8))
+    assert segmentation_outcome(features, CONFIG).segmented
+    fit_embedding(features, CONFIG)
+    fewer = features.head(54)
+    assert not segmentation_outcome(fewer, CONFIG).segmented
+    with pytest.raises(ValueError, match="at least 55 are needed"):
+        fit_embedding(fewer, CONFIG)
 
 
 def test_a_broken_table_is_still_an_error_not_an_outcome():

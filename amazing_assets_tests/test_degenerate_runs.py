@@ -143,17 +143,28 @@ def test_a_tiny_excel_month_is_not_segmented_and_says_why(tmp_path, spark):
     assert restarts(result) == []
     written = materialised(result)
     assert set(written) == ASSETS
+    downstream = ("audience_exports", "audience_export_log", "action_outcomes")
     for asset in ("pca_embedding", "kmeans_model", "cluster_profiles", "segment_migration"):
         assert written[asset]["status"] == "not_segmented", asset
         assert "19 customer(s)" in written[asset]["reason"]
         assert "at least 110" in written[asset]["needed"]
+    for asset in downstream:  # they recorded nothing: the report said plain "written"
+        assert written[asset]["status"] == "not_segmented", asset
+        assert "19 customer(s)" in written[asset]["reason"], asset
     assert written["cluster_profiles"]["segments"] == 0
 
-    from amazing_assets.demo import month_report
+    from amazing_assets.demo import month_report, runs_sentence
 
     report = month_report("2019-11", result)
     assert f"{len(ASSETS)} of {len(ASSETS)} assets written" in report
     assert "pca_embedding" in report and "not segmented" in report
+    lines = {line.split()[0]: line for line in report.splitlines()[1:]}
+    for asset in ("pca_embedding", "kmeans_model", "cluster_profiles", *downstream):
+        assert "written with an outcome: not segmented: only 19" in lines[asset], lines[asset]
+    assert runs_sentence({"2019-11": result}) == (
+        "1 month(s) run: 0 complete, 1 with outcomes (not segmented / not modelled), 0 failed; "
+        f"{len(ASSETS)} of {len(ASSETS)} assets written"
+    )
 
     from panel_app import data
 

@@ -16,6 +16,8 @@ from urllib.parse import urlparse
 
 import pyarrow.fs as pafs
 
+from amazing_assets.lib.retries import is_transient
+
 PARTITION_COLUMN = "month"
 """Every warehouse table is partitioned by this column (``YYYY-MM``)."""
 
@@ -191,26 +193,6 @@ def ensure_directory(location: Location) -> None:
         Path(location.path).mkdir(parents=True, exist_ok=True)
 
 
-TRANSIENT_MARKERS = (
-    "SLOW_DOWN",
-    "SlowDown",
-    "503",
-    "500",
-    "SERVICE_UNAVAILABLE",
-    "INTERNAL_FAILURE",
-    "Connection reset",
-    "timed out",
-    "NETWORK_CONNECTION",
-    "Broken pipe",
-)
-
-
-def is_transient(error: BaseException) -> bool:
-    """Throttling, 5xx and dropped connections: worth another try. Denials and 404s are not."""
-    text = str(error)
-    return isinstance(error, OSError) and any(marker in text for marker in TRANSIENT_MARKERS)
-
-
 def upload_bytes(
     location: Location, path: str, data: bytes, attempts: int = 5, first_delay: float = 0.5
 ) -> None:
@@ -219,7 +201,8 @@ def upload_bytes(
 
     pyarrow's S3 client retries single requests, but a multipart upload whose part is throttled
     (503 SlowDown) fails as a whole; re-sending the whole object is safe because objects are only
-    visible once complete.
+    visible once complete. What is transient is the pipeline's one rule
+    (:func:`amazing_assets.lib.retries.is_transient`): a denial or a missing bucket fails at once.
     """
     fs = location.filesystem()
     for attempt in range(attempts):

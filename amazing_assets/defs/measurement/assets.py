@@ -5,6 +5,10 @@ customer marked ``target`` or ``control`` (see :mod:`.holdout`), with the export
 keeps one row per export (segment, month, action, share, sizes, when). ``action_outcomes``
 compares target and control in the month after the export, as soon as that month's clean
 events exist; until then each export reads ``waiting``.
+
+A month that was not segmented has no audience and no outcome to measure: both assets still
+materialise, carrying the segmentation's outcome (``status``, ``reason``, ``needed``, as
+``kmeans_model`` stored it), so the run report says "not segmented: why" instead of "written".
 """
 
 import dagster as dg
@@ -20,7 +24,13 @@ from amazing_assets.defs.measurement.outcomes import (
     measure_exports,
 )
 from amazing_assets.defs.measurement.statistics import DEFAULT_CONFIDENCE, DEFAULT_POWER
-from amazing_assets.defs.segments.assets import ASSIGNMENTS, month_rows, stored_outcome
+from amazing_assets.defs.segments.assets import (
+    ASSIGNMENTS,
+    month_rows,
+    status_metadata,
+    stored_outcome,
+)
+from amazing_assets.defs.segments.outcomes import OUTCOME_TABLE, Outcome
 from amazing_assets.lib.asset_options import (
     OWNERS,
     markdown_table,
@@ -32,6 +42,7 @@ from amazing_assets.lib.asset_options import (
 from amazing_assets.lib.delta_tables import (
     filtered_rows,
     month_row_counts,
+    read_months,
     table_exists,
 )
 from amazing_assets.lib.model_io_manager import MonthlyModels
@@ -40,6 +51,16 @@ from amazing_assets.lib.warehouse import WarehouseResource
 
 AUDIENCES, EXPORT_LOG, OUTCOMES = "audience_exports", "audience_export_log", "action_outcomes"
 CLEAN_EVENTS = "clean_events"
+SEGMENTS = "kmeans_model"
+
+
+def segmentation_outcome_of(warehouse: WarehouseResource, month: str) -> Outcome:
+    """The outcome ``kmeans_model`` stored for ``month`` (``kmeans_model/outcome``; segmented
+    when the month was stored before outcomes existed)."""
+    location = warehouse.table(f"{SEGMENTS}/{OUTCOME_TABLE}")
+    if not table_exists(location):
+        return Outcome.from_frame(None)
+    return Outcome.from_frame(read_months(location, [month]).to_pandas())
 
 
 class ExportConfig(dg.Config):
@@ -94,9 +115,9 @@ def audience_exports(
     cluster_profiles: pd.DataFrame,
 ):
     """Audiences with a deterministic control group for every segment of the month."""
-    audiences, logs = [], []
+    audiences, logs, outcomes = [], [], {}
     for month in run_months(context):
-        outcome = stored_outcome(kmeans_model[month])
+        outcome = outcomes[month] = stored_outcome(kmeans_model[month])
         if not outcome.segmented:  # no segment, no audience: the month is replaced with none
             context.log.warning(f"audience_exports {month}: no audience, {outcome.sentence()}")
             continue
@@ -119,19 +140,21 @@ def audience_exports(
                 f"{entry.targets:,} targets, {entry.controls:,} controls "
                 f"({entry.control_share:.0%} held out)"
             )
+    status = status_metadata(outcomes)  # "not segmented: why" for the report, the UI
     if not logs:
         nothing = pd.DataFrame({"month": pd.Series(dtype=object)})
-        yield dg.Output(nothing, output_name=AUDIENCES)
-        yield dg.Output(nothing.copy(), output_name=EXPORT_LOG, metadata={"exports": 0})
+        yield dg.Output(nothing, output_name=AUDIENCES, metadata=status)
+        yield dg.Output(nothing.copy(), output_name=EXPORT_LOG, metadata={"exports": 0, **status})
         return
     log = pd.concat(logs, ignore_index=True)
     shown = ["export_id", "segment_name", "action", "control_share", "targets", "controls"]
-    yield dg.Output(pd.concat(audiences, ignore_index=True), output_name=AUDIENCES)
+    yield dg.Output(pd.concat(audiences, ignore_index=True), output_name=AUDIENCES, metadata=status)
     yield dg.Output(
         log,
         output_name=EXPORT_LOG,
         metadata={
             "exports": len(log),
+            **status,
             "log": dg.MetadataValue.md(markdown_table(log[shown].to_dict("records"), shown)),
         },
     )
@@ -182,11 +205,14 @@ def action_outcomes(
 ) -> dg.Output[pd.DataFrame]:
     """Per export: purchase rate, orders and revenue of target vs control the next month."""
     settings = OutcomeSettings(config.minimum_effect, config.confidence, config.power)
-    frames = []
+    frames, outcomes = [], {}
     for month in run_months(context):
+        outcome = outcomes[month] = segmentation_outcome_of(warehouse, month)
         exports = audience_exports[audience_exports["month"] == month]
         if exports.empty or "user_key" not in exports:  # a month that was not segmented
-            context.log.warning(f"action_outcomes {month}: no audience was exported")
+            context.log.warning(
+                f"action_outcomes {month}: no audience was exported ({outcome.sentence()})"
+            )
             continue
         after = add_months(month, 1)
         purchases = next_month_purchases(warehouse, after, exports["user_key"].tolist())
@@ -197,8 +223,11 @@ def action_outcomes(
                 f"action_outcomes {month}: {row.export_id} {row.status}"
                 + (f" ({row.verdict})" if row.verdict else "")
             )
+    status = status_metadata(outcomes)
     if not frames:
-        return dg.Output(pd.DataFrame({"month": pd.Series(dtype=object)}), metadata={"exports": 0})
+        return dg.Output(
+            pd.DataFrame({"month": pd.Series(dtype=object)}), metadata={"exports": 0, **status}
+        )
     result = pd.concat(frames, ignore_index=True)
     shown = ["export_id", "segment_name", "status", "verdict", "targets", "controls"]
     shown += ["purchase_rate_diff", "purchase_rate_low", "purchase_rate_high", "controls_needed"]
@@ -206,6 +235,7 @@ def action_outcomes(
     return dg.Output(
         result,
         metadata={
+            **status,
             "statuses": dg.MetadataValue.json(result["status"].value_counts().to_dict()),
             "outcomes": dg.MetadataValue.md(markdown_table(table.to_dict("records"), shown)),
         },

@@ -65,6 +65,8 @@ HIGH_BASKET_FACTOR = 2.0
 NON_BUYERS, BUYERS, HIGH_BASKET = 0, 1, 2
 TIER_NAMES = {NON_BUYERS: "non-buyers", BUYERS: "buyers", HIGH_BASKET: "high-basket buyers"}
 TIER_COLUMN = "tier"
+CUSTOMERS_PER_SEGMENT = 10
+"""Under ten customers per possible segment, a month is "not segmented" (too few customers)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,13 @@ class ModelingConfig:
     @property
     def max_segments(self) -> int:
         return 2 * self.k_max + 1
+
+    @property
+    def min_customers(self) -> int:
+        """Customers needed to segment: :data:`CUSTOMERS_PER_SEGMENT` per possible segment. The
+        one rule: the stage's outcome (``outcomes.segmentation_outcome``) and the embedding's
+        own guard both read it."""
+        return CUSTOMERS_PER_SEGMENT * self.max_segments
 
 
 @dataclass
@@ -191,10 +200,10 @@ def fit_embedding(features: pd.DataFrame, config: ModelingConfig) -> tuple[Pipel
     missing = [c for c in MODEL_FEATURES if c not in features.columns]
     if missing:
         raise ValueError(f"features lack model columns {missing}")
-    if len(features) < config.max_segments * 10:
+    if len(features) < config.min_customers:  # the assets stop earlier, with an outcome
         raise ValueError(
             f"{len(features)} customers are too few to segment into up to "
-            f"{config.max_segments} groups"
+            f"{config.max_segments} groups (at least {config.min_customers:,} are needed)"
         )
     X = features.loc[:, list(MODEL_FEATURES)]
     fit_rows = sample_rows(len(X), config.fit_sample, config.seed)

@@ -3,11 +3,15 @@
 Real exports are not always full months of healthy traffic (a purchase-tag outage, a store that
 opened mid-month, a sample cut for a test). Each case has a defined outcome:
 
-* **too few customers** (none, a single one, or fewer than ``10 × max segments``, 110 by
-  default): *not segmented*, with how many customers are needed; *not modelled* for value.
+* **too few customers** (none, a single one, or fewer than ``ModelingConfig.min_customers``:
+  10 per possible segment, 110 by default): *not segmented*, with how many customers are
+  needed; *not modelled* for value.
 * **every customer with the same behaviour** (one distinct feature row): *not segmented*.
 * **no buyers** (views and carts only, a purchase-tag outage; "one behaviour only"):
   segmented, browsing segments only; customer value *not modelled* (no buyer).
+* **purchases only** (a buyers-only extract: no view, no cart; the other "one behaviour only"):
+  segmented, buyer segments only (the constant views and carts carry no weight); customer value
+  as its buyers allow.
 * **no carts, every price zero, every event in one day, one product**: segmented (constant
   features carry no weight); customer value as its buyers allow.
 * **fewer than 20 buyers or 10 repeat buyers**: segmented; customer value *not modelled*
@@ -70,8 +74,9 @@ SEGMENTED_OUTCOME = Outcome(SEGMENTED)
 
 
 def min_customers(config: ModelingConfig) -> int:
-    """Customers needed to segment: ten per segment the month could have."""
-    return config.max_segments * 10
+    """Customers needed to segment (``ModelingConfig.min_customers``: the embedding's guard
+    reads the same rule, so the outcome and the model never disagree on "too few")."""
+    return config.min_customers
 
 
 def distinct_behaviours(features: pd.DataFrame) -> int:
@@ -97,7 +102,8 @@ def segmentation_outcome(features: pd.DataFrame, config: ModelingConfig) -> Outc
         return Outcome(
             NOT_SEGMENTED,
             f"{who} features this month; segmenting needs at least {needed_customers:,} "
-            f"(10 per possible segment, {config.max_segments} segments at most)",
+            f"({needed_customers // config.max_segments} per possible segment, "
+            f"{config.max_segments} segments at most)",
             f"a fuller export of the month (at least {needed_customers:,} customers with events); "
             "a sample or a partial day is too small",
         )
