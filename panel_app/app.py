@@ -21,6 +21,7 @@ from panel_app.pages.migration import Migration
 from panel_app.pages.outcomes import Outcomes
 from panel_app.pages.overview import Overview
 from panel_app.pages.profiles import SegmentProfiles
+from panel_app.pages.quality import ModelQuality
 from panel_app.pages.value import CustomerValue
 from panel_app.screen import SCREEN_CSS, VIEWPORT, PageLanguage
 from panel_app.state import PAGES, AppState
@@ -31,6 +32,7 @@ PAGE_CLASSES = {
     "explorer": Explorer,
     "migration": Migration,
     "value": CustomerValue,
+    "quality": ModelQuality,
     "outcomes": Outcomes,
     "customer": CustomerPage,
 }

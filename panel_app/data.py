@@ -408,3 +408,48 @@ def feature_statistic(
         if value is not None:
             out[column] = float(value)
     return out
+
+
+# Model quality (issue 27): what kmeans_model and customer_value stored about their own quality.
+SEGMENT_QUALITY = "kmeans_model/quality"
+SEGMENT_QUALITY_TIERS = "kmeans_model/quality_tiers"
+SEGMENT_QUALITY_SEGMENTS = "kmeans_model/quality_segments"
+VALUE_BACKTEST = "value_quality/backtest"
+VALUE_DECILES = "value_quality/deciles"
+
+
+def _month_frame(warehouse_uri: str, name: str, month: str) -> pd.DataFrame | None:
+    """A quality table's rows for ``month`` (without ``month``), or None when the table was
+    never written (a warehouse older than it)."""
+    location = table(warehouse_uri, name)
+    if not table_exists(location):
+        return None
+    return read_months(location, [month]).to_pandas().drop(columns="month")
+
+
+@pn.cache(ttl=CACHE_SECONDS)
+def segment_quality(warehouse_uri: str, month: str) -> dict[str, pd.DataFrame] | None:
+    """The month's segmentation quality: ``summary`` (one row), ``tiers``, ``segments``; None
+    when ``kmeans_model`` stored none for the month."""
+    summary = _month_frame(warehouse_uri, SEGMENT_QUALITY, month)
+    if summary is None or summary.empty:
+        return None
+    tiers = _month_frame(warehouse_uri, SEGMENT_QUALITY_TIERS, month)
+    segments = _month_frame(warehouse_uri, SEGMENT_QUALITY_SEGMENTS, month)
+    return {
+        "summary": summary,
+        "tiers": tiers if tiers is not None else pd.DataFrame(),
+        "segments": segments.sort_values("segment") if segments is not None else pd.DataFrame(),
+    }
+
+
+@pn.cache(ttl=CACHE_SECONDS)
+def value_quality(warehouse_uri: str, month: str) -> tuple[dict | None, pd.DataFrame]:
+    """The month's value back-test row (status, figures; None when never stored) and its
+    calibration by decile (empty unless measured)."""
+    row = _month_frame(warehouse_uri, VALUE_BACKTEST, month)
+    deciles = _month_frame(warehouse_uri, VALUE_DECILES, month)
+    deciles = deciles.sort_values("decile") if deciles is not None else pd.DataFrame()
+    if row is None or row.empty:
+        return None, deciles
+    return row.to_dict("records")[0], deciles.reset_index(drop=True)

@@ -268,6 +268,166 @@ LABELS: dict[str, dict[str, str]] = {
         "fr": "Accès non configuré : l'application exige une authentification hors démo.",
         "en": "Access is not configured: the app requires authentication outside the demo.",
     },
+    # --- Model quality page (issue 27): keep these keys together, at the end. ---------------
+    "quality": {"fr": "Qualité des modèles", "en": "Model quality"},
+    "quality_help": {
+        "fr": "Ce que valent les segments et les prédictions de valeur de ce mois, mesuré par le "
+        "pipeline sur vos propres données.",
+        "en": "How good this month's segments and value predictions are, measured by the "
+        "pipeline on your own data.",
+    },
+    "quality_segments": {"fr": "Segments", "en": "Segments"},
+    "quality_value": {"fr": "Prédictions de valeur", "en": "Value predictions"},
+    "quality_no_segments": {
+        "fr": "Pas de mesure de qualité des segments pour ce mois : matérialisez kmeans_model.",
+        "en": "No segment quality for this month: materialise kmeans_model.",
+    },
+    "quality_separation": {
+        "fr": "Les {k} segments sont {words} (silhouette {silhouette} ; 1 = groupes parfaitement "
+        "séparés, 0 = groupes qui se chevauchent).",
+        "en": "The {k} segments are {words} (silhouette {silhouette}; 1 = perfectly separate "
+        "groups, 0 = overlapping groups).",
+    },
+    "band_strong": {"fr": "très distincts", "en": "very distinct"},
+    "band_reasonable": {"fr": "distincts", "en": "distinct"},
+    "band_weak": {
+        "fr": "en partie distincts : leurs frontières se chevauchent",
+        "en": "partly distinct: their borders overlap",
+    },
+    "band_none": {
+        "fr": "peu distincts : des tranches d'un continuum plutôt que des groupes séparés",
+        "en": "hardly distinct: bands of a continuum rather than separate groups",
+    },
+    "quality_stability": {
+        "fr": "{stable} segments sur {k}, soit {share} des clients, sont retrouvés quand la "
+        "segmentation est refaite sur d'autres échantillons de clients (recouvrement d'au moins "
+        "{floor}) ; le moins stable est retrouvé à {least}.",
+        "en": "{stable} of {k} segments, holding {share} of the customers, are found again when "
+        "the segmentation is redone on other samples of customers (an overlap of at least "
+        "{floor}); the least stable is found again at {least}.",
+    },
+    "quality_why_k": {"fr": "Pourquoi ce nombre de segments", "en": "Why this number of segments"},
+    "tier_non-buyers": {"fr": "Non-acheteurs", "en": "Non-buyers"},
+    "tier_buyers": {"fr": "Acheteurs", "en": "Buyers"},
+    "tier_high-basket buyers": {"fr": "Acheteurs à gros panier", "en": "High-basket buyers"},
+    "rule_single": {
+        "fr": "{k} segment : trop peu de clients ({customers}) ou un seul comportement pour en "
+        "distinguer plusieurs.",
+        "en": "{k} segment: too few customers ({customers}) or a single behaviour to tell "
+        "several apart.",
+    },
+    "rule_value_tier": {
+        "fr": "{k} segment, par construction : les plus gros paniers ({customers} clients) "
+        "restent ensemble.",
+        "en": "{k} segment by design: the biggest baskets ({customers} customers) stay together.",
+    },
+    "rule_collapsed": {
+        "fr": "{k} segment : aucun découpage des {customers} clients ne donne deux groupes "
+        "distincts.",
+        "en": "{k} segment: no split of the {customers} customers gives two distinct groups.",
+    },
+    "rule_most_stable": {
+        "fr": "{k} segments pour {customers} clients : aucun découpage n'était assez stable ; "
+        "celui-ci est le plus stable (accord {agreement} entre rééchantillonnages).",
+        "en": "{k} segments for {customers} customers: no split was stable enough; this one "
+        "is the most stable (agreement {agreement} between resamplings).",
+    },
+    "rule_majority": {
+        "fr": "{k} segments pour {customers} clients : le nombre sur lequel s'accordent deux "
+        "des trois mesures de qualité, parmi les découpages qui restent stables quand on "
+        "rééchantillonne les clients (accord {agreement}).",
+        "en": "{k} segments for {customers} customers: the number two of the three quality "
+        "measures agree on, among the splits that stay stable when customers are resampled "
+        "(agreement {agreement}).",
+    },
+    "rule_smallest_voted": {
+        "fr": "{k} segments pour {customers} clients : les trois mesures de qualité ne "
+        "s'accordaient pas ; le plus petit nombre proposé est retenu (accord {agreement} entre "
+        "rééchantillonnages).",
+        "en": "{k} segments for {customers} customers: the three quality measures disagreed; "
+        "the smallest number proposed is kept (agreement {agreement} between resamplings).",
+    },
+    "stability_column": {"fr": "Retrouvé à", "en": "Found again at"},
+    "stability_verdict": {"fr": "Verdict", "en": "Verdict"},
+    "stability_stable": {"fr": "stable", "en": "stable"},
+    "stability_pattern": {"fr": "à lire avec prudence", "en": "read with care"},
+    "stability_dissolved": {"fr": "instable", "en": "unstable"},
+    "quality_minimums": {
+        "fr": "Minimums : les prédictions de valeur ne sont faites et montrées qu'à partir de "
+        "{buyers} acheteurs, dont {repeat} acheteurs réguliers (achats sur au moins deux jours "
+        "différents), jusqu'au mois choisi. En dessous, elles sont masquées, avec la raison. "
+        "Leur précision se mesure sur un mois qui atteint ces minimums suivi de {holdout} mois "
+        "observés.",
+        "en": "Minimums: value predictions are made and shown only from {buyers} buyers, "
+        "{repeat} of them repeat buyers (purchases on two different days or more), up to the "
+        "chosen month. Below that they are hidden, with the reason. Their accuracy is measured "
+        "on a month meeting these minimums followed by {holdout} observed months.",
+    },
+    "quality_measured_top": {
+        "fr": "Testé sur le passé : un modèle entraîné sur les achats jusqu'à {origin} a classé "
+        "{customers} clients. Des 10 % qu'il classait le plus haut sont venus {share} du chiffre "
+        "d'affaires des {holdout} mois suivants ({start} à {end}) ; 10 % de clients pris au "
+        "hasard en auraient apporté 10 %.",
+        "en": "Tested on the past: a model fitted on the purchases up to {origin} ranked "
+        "{customers} customers. The 10 % it ranked highest brought {share} of the revenue of "
+        "the next {holdout} months ({start} to {end}); 10 % of customers picked at random would "
+        "have brought 10 %.",
+    },
+    "quality_measured_ratio": {
+        "fr": "Il prévoyait {predicted} achats sur ces {holdout} mois, il y en a eu {actual} "
+        "(prévu / réel : {ratio}) ; des 10 % qu'il voyait acheter le plus sont venus {purchases} "
+        "des achats.",
+        "en": "It predicted {predicted} purchases over these {holdout} months; there were "
+        "{actual} (predicted / actual: {ratio}); the 10 % it expected to buy most made "
+        "{purchases} of the purchases.",
+    },
+    "quality_model": {
+        "fr": "Modèle retenu ce mois : {model}, choisi par ce test parmi les candidats.",
+        "en": "Model used this month: {model}, chosen by this test among the candidates.",
+    },
+    "quality_deciles": {
+        "fr": "Achats prévus et réels par dixième de clients (10 = ceux dont on attendait le plus)",
+        "en": "Predicted and actual purchases by tenth of customers (10 = those expected to buy "
+        "most)",
+    },
+    "decile": {"fr": "Dixième", "en": "Tenth"},
+    "decile_predicted": {"fr": "Achats prévus par client", "en": "Predicted purchases each"},
+    "decile_actual": {"fr": "Achats réels par client", "en": "Actual purchases each"},
+    "decile_ratio": {"fr": "Prévu / réel", "en": "Predicted / actual"},
+    "quality_not_measurable": {
+        "fr": "Précision pas encore mesurable : l'historique commence en {start} ({months} mois, "
+        "{days} jours) ; un test demande un mois d'au moins {buyers} acheteurs dont {repeat} "
+        "réguliers, suivi de {holdout} mois observés. {when} En attendant, le modèle par défaut "
+        "({model}) prédit, sans preuve de sa précision sur vos données.",
+        "en": "Accuracy not measurable yet: the history starts in {start} ({months} months, "
+        "{days} days); a test needs a month of at least {buyers} buyers, {repeat} of them "
+        "repeat buyers, followed by {holdout} observed months. {when} Meanwhile the default "
+        "model ({model}) predicts, with no proof of its accuracy on your data.",
+    },
+    "quality_measurable_from": {
+        "fr": "Premier mois mesurable : {month}.",
+        "en": "First measurable month: {month}.",
+    },
+    "quality_measurable_later": {
+        "fr": "Aucun mois n'atteint encore ces minimums.",
+        "en": "No month meets these minimums yet.",
+    },
+    "quality_not_tested": {
+        "fr": "Précision non mesurée : aucun modèle candidat n'a pu être testé ({reason}). Le "
+        "modèle par défaut ({model}) prédit.",
+        "en": "Accuracy not measured: no candidate model could be tested ({reason}). The "
+        "default model ({model}) predicts.",
+    },
+    "quality_hidden": {
+        "fr": "Prédictions masquées pour {month} : {buyers} acheteurs, dont {repeat} réguliers, "
+        "jusqu'à ce mois ; il en faut au moins {min_buyers} et {min_repeat}.",
+        "en": "Predictions hidden for {month}: {buyers} buyers, {repeat} of them repeat buyers, "
+        "up to this month; at least {min_buyers} and {min_repeat} are needed.",
+    },
+    "quality_no_value": {
+        "fr": "Pas de bilan des prédictions pour ce mois : matérialisez customer_value.",
+        "en": "No record of the value predictions for this month: materialise customer_value.",
+    },
 }
 
 # Medians shown on the profiles page (column suffix → label).

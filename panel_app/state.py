@@ -10,7 +10,16 @@ from amazing_assets.defs.segments.profiles import ACTIONS, action_for
 from panel_app import data
 from panel_app.i18n import DEFAULT_LANGUAGE, LANGUAGES, label
 
-PAGES = ("overview", "profiles", "explorer", "migration", "value", "outcomes", "customer")
+PAGES = (
+    "overview",
+    "profiles",
+    "explorer",
+    "migration",
+    "value",
+    "quality",
+    "outcomes",
+    "customer",
+)
 
 # Segment names in French for tables that carry only the English name (migration flows).
 FRENCH_NAMES = {name: action.name_fr for name, action in ACTIONS.items()}

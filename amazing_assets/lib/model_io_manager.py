@@ -5,6 +5,10 @@
 * :class:`MonthlyModels` (month → :class:`ModelOutput`) stores each month's fitted model with
   skops under ``<warehouse>/<asset>/model/month=YYYY-MM/`` and its tables as Delta tables
   ``<warehouse>/<asset>/<table>``; loading returns the same structure, models integrity-checked.
+* :class:`FrameWithTables`: the frame as above, and small side tables (a month's model quality,
+  for the app) as Delta tables ``<warehouse>/<folder>/<table>``, each with the run's months
+  replaced. Not under ``<asset>/``: that folder is the frame's Delta table, whose vacuum would
+  delete another table's files. Loading the asset returns the frame only.
 """
 
 from dataclasses import dataclass, field
@@ -36,6 +40,16 @@ class MonthlyModels(dict):
     """month (``YYYY-MM``) → :class:`ModelOutput`."""
 
 
+@dataclass
+class FrameWithTables:
+    """An asset's table (with a ``month`` column) and side tables under ``folder``, each with a
+    ``month`` column, every run month replaced (a month without rows is emptied)."""
+
+    frame: pd.DataFrame
+    folder: str
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
 def to_arrow(frame: pd.DataFrame) -> pa.Table:
     """The frame as Arrow; a frame without rows (a month not segmented) keeps only the columns
     whose type it knows: its ``month`` (text), so the write replaces the month with nothing,
@@ -60,7 +74,9 @@ class ModelIOManager(DeploymentIOManager):
         """Manifests are signed with a key derived from (not equal to) the pseudonymisation key."""
         return model_signing_key(self.pseudonymization_key.key_bytes())
 
-    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | MonthlyModels) -> None:
+    def handle_output(
+        self, context: dg.OutputContext, obj: pd.DataFrame | MonthlyModels | FrameWithTables
+    ) -> None:
         if obj is None:  # one I/O contract: never a silent no-op (as the Spark IO manager)
             raise dg.Failure(
                 f"{table_name(context.asset_key)} returned None to the model IO manager: return "
@@ -69,6 +85,11 @@ class ModelIOManager(DeploymentIOManager):
             )
         months = partition_months(context)
         root = self.warehouse.table(table_name(context.asset_key))
+        if isinstance(obj, FrameWithTables):
+            for name, frame in obj.tables.items():
+                location = self.warehouse.table(f"{obj.folder}/{name}")
+                write_arrow_months(location, to_arrow(frame), months)
+            obj = obj.frame
         if isinstance(obj, pd.DataFrame):
             write_arrow_months(root, to_arrow(obj), months)
             context.add_output_metadata(

@@ -20,6 +20,7 @@ APP_TABLES = (
     "pca_embedding",  # pca_embedding/coordinates (the explorer)
     "segment_migration",
     "customer_value",  # pseudonymous key → predicted value and churn risk
+    "value_quality",  # per month: the value model's back-test (no customer in it)
     "audience_exports",  # pseudonymous key → export id and group (target or control)
     "audience_export_log",
     "action_outcomes",

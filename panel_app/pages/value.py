@@ -20,6 +20,7 @@ from panel_app import data, exports
 from panel_app.figures import churn_shown
 from panel_app.i18n import format_money, format_number, format_percent, localized
 from panel_app.pages.base import Page
+from panel_app.pages.quality import hidden_predictions_notice
 from panel_app.pages.style import CARD_CSS
 from panel_app.tables import table_pane
 
@@ -51,8 +52,8 @@ class CustomerValue(Page):
         state = self.state
         if not state.month:
             return self.empty_warehouse()
-        if not data.has_value(state.warehouse_uri, state.month):
-            return pn.pane.Alert(state.t("no_value"), alert_type="info")
+        if not data.has_value(state.warehouse_uri, state.month):  # why: below the minimums?
+            return hidden_predictions_notice(state.warehouse_uri, state.month, state.language)
         values = data.customer_values(state.warehouse_uri, state.month)
         return pn.Column(
             pn.pane.Markdown(state.t("value_help")),

@@ -32,6 +32,7 @@ from amazing_assets.defs.segments.outcomes import (
     segmentation_outcome,
 )
 from amazing_assets.defs.segments.plots import scree_plot, selection_plot
+from amazing_assets.defs.segments.quality import empty_quality_tables, segmentation_quality
 from amazing_assets.defs.segments.resources import ModelingResource
 from amazing_assets.lib.asset_options import (
     markdown_table,
@@ -77,6 +78,7 @@ def empty_segment_tables() -> dict[str, pd.DataFrame]:
                 "distance": pd.Series(dtype="float64"),
             }
         ),
+        **empty_quality_tables(),
     }
 
 
@@ -201,7 +203,8 @@ def pca_embedding(
 
 
 @dg.asset(
-    **monthly_asset_options(code_version="1"),
+    # 2: the month's quality is stored for the app (quality, quality_tiers, quality_segments).
+    **monthly_asset_options(code_version="2"),
     io_manager_key="model_io_manager",
     kinds={"scikitlearn"},
     group_name="segments",
@@ -218,7 +221,9 @@ def kmeans_model(
 ):
     """Customer segments: K-Means per tier (non-buyers, buyers, high-basket buyers), k chosen per
     tier by a stability-filtered consensus of indices, stored as one skops pipeline. Each
-    segment carries a ``segment_id`` matched to last month's segments (``identity.py``)."""
+    segment carries a ``segment_id`` matched to last month's segments (``identity.py``); the
+    month's quality (silhouette, stability per segment, why this k) is stored for the app
+    (``quality.py``)."""
     spark.release_when_done(context)
     config = modeling.config()
     rows: list[dict[str, Any]]  # one per segmented month, mixed values (ints, floats, text)
@@ -253,6 +258,10 @@ def kmeans_model(
         identity = match_segments(previous, assignments)
         assignments[SEGMENT_ID] = identity.column(labels)
         previous = assignments
+        agreement = tier_agreement(labels, tier, selection.k)
+        quality_tables = segmentation_quality(
+            selection, labels, stability, silhouette, agreement, identity.ids
+        )
         outputs[month] = ModelOutput(
             model=segment_pipeline(embedded.model, kmeans),
             tables={
@@ -260,6 +269,7 @@ def kmeans_model(
                 SELECTION: selection.scores,
                 IDENTITY: identity_table(identity),
                 OUTCOME_TABLE: SEGMENTED_OUTCOME.frame(),
+                **quality_tables,
             },
         )
         last = {
@@ -275,7 +285,7 @@ def kmeans_model(
                 "k_per_tier": " + ".join(f"{t.k} {TIER_NAMES[t.tier]}" for t in selection.tiers),
                 "why_this_k": " | ".join(f"{t}: {r}" for t, r in selection.reasons.items()),
                 "silhouette": round(silhouette, 4),
-                "tier_agreement": round(tier_agreement(labels, tier, selection.k), 4),
+                "tier_agreement": round(agreement, 4),
                 "min_stability": round(min(stability.values()), 4),
                 "min_segment_share": round(float(shares.min()), 4),
                 "identity": identity.method,

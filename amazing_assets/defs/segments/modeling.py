@@ -114,6 +114,7 @@ class TierSelection:
     k: int
     reason: str
     scores: pd.DataFrame  # one row per candidate k (empty when the tier is one segment)
+    rule: str = "single"  # which rule chose k (:data:`K_RULES`), for the app's sentences
 
 
 @dataclass
@@ -283,8 +284,14 @@ VOTERS: dict[str, bool] = {"silhouette": True, "calinski_harabasz": True, "davie
 """Internal indices that vote for a k, and whether higher is better."""
 
 
-def choose_k(scores: pd.DataFrame, config: ModelingConfig) -> tuple[int, str]:
-    """Consensus of three indices over the stable k; and why, in words.
+K_RULES = ("single", "value_tier", "collapsed", "most_stable", "majority", "smallest_voted")
+"""How a tier's k was chosen: one segment (too few customers or one behaviour), the value tier
+(always one), no k splitting the tier, no stable k (the most stable one), the indices' majority,
+or the smallest voted k (no majority). Stored with the month's quality for the app."""
+
+
+def choose_k(scores: pd.DataFrame, config: ModelingConfig) -> tuple[int, str, str]:
+    """Consensus of three indices over the stable k; why, in words; and the rule's code.
 
     Each index (silhouette, Calinski-Harabasz, Davies-Bouldin) votes for its best k among the
     admissible (stable) ones; the k with most votes wins, and when no k has two votes the
@@ -293,13 +300,15 @@ def choose_k(scores: pd.DataFrame, config: ModelingConfig) -> tuple[int, str]:
     """
     scores = scores.dropna(subset=list(UNDEFINED))
     if scores.empty:
-        return 1, "k=1: no candidate k gives two or more distinct groups"
+        return 1, "k=1: no candidate k gives two or more distinct groups", "collapsed"
     admissible = scores[scores["stability"] >= config.min_stability]
     if admissible.empty:
         best = scores.loc[scores["stability"].idxmax()]
-        return int(best["k"]), (
+        return (
+            int(best["k"]),
             f"no k reached stability {config.min_stability:.2f}; "
-            f"k={int(best['k'])} is the most stable ({best['stability']:.3f})"
+            f"k={int(best['k'])} is the most stable ({best['stability']:.3f})",
+            "most_stable",
         )
     votes = {
         index: int(
@@ -313,7 +322,8 @@ def choose_k(scores: pd.DataFrame, config: ModelingConfig) -> tuple[int, str]:
     ballot = ", ".join(f"{index} → {v}" for index, v in votes.items())
     rule = "majority" if len(majority) else "no majority, smallest voted k"
     stability = float(admissible.set_index("k").loc[k, "stability"])
-    return k, f"k={k} ({rule}; {ballot}; bootstrap ARI {stability:.3f})"
+    code = "majority" if len(majority) else "smallest_voted"
+    return k, f"k={k} ({rule}; {ballot}; bootstrap ARI {stability:.3f})", code
 
 
 def select_tier_k(Z: np.ndarray, tier: int, total: int, config: ModelingConfig) -> TierSelection:
@@ -326,11 +336,12 @@ def select_tier_k(Z: np.ndarray, tier: int, total: int, config: ModelingConfig) 
             why = f"{len(Z)} customers with one behaviour: nothing to split"
         else:
             why = f"{len(Z)} customers: too few to split"
-        return TierSelection(tier, len(Z), 1, f"k=1: {why}", pd.DataFrame())
+        rule = "value_tier" if tier == HIGH_BASKET else "single"
+        return TierSelection(tier, len(Z), 1, f"k=1: {why}", pd.DataFrame(), rule)
     scores = pd.DataFrame([score_k(Z, k, config) for k in candidates])
-    k, reason = choose_k(scores, config)
+    k, reason, rule = choose_k(scores, config)
     scores["chosen"] = scores["k"] == k
-    return TierSelection(tier, len(Z), k, reason, scores)
+    return TierSelection(tier, len(Z), k, reason, scores, rule)
 
 
 def effective_tiers(tier: np.ndarray, config: ModelingConfig) -> np.ndarray:

@@ -21,6 +21,7 @@ from amazing_assets.defs.value.models import (
     too_little_history,
 )
 from amazing_assets.defs.value.purchase_history import purchase_history
+from amazing_assets.defs.value.quality import FOLDER, value_quality
 from amazing_assets.defs.value.value_selection import selection_record, tracking_record
 from amazing_assets.lib.asset_options import (
     markdown_table,
@@ -29,12 +30,14 @@ from amazing_assets.lib.asset_options import (
     retry_only_transient,
     run_months,
 )
+from amazing_assets.lib.model_io_manager import FrameWithTables
 from amazing_assets.lib.spark import SparkResource
 from amazing_assets.lib.warehouse import WarehouseResource
 
 
 @dg.asset(
-    **monthly_asset_options(code_version="2"),
+    # 3: each month's back-test (or why there is none) is stored for the app (value_quality).
+    **monthly_asset_options(code_version="3"),
     io_manager_key="model_io_manager",
     deps=["purchase_days", "user_features_rfm"],
     kinds={"pandas"},
@@ -45,21 +48,25 @@ from amazing_assets.lib.warehouse import WarehouseResource
 def customer_value(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, spark: SparkResource
 ):
-    """Per buyer: P(alive), churn risk, expected purchases, order value and revenue (90 days)."""
+    """Per buyer: P(alive), churn risk, expected purchases, order value and revenue (90 days);
+    per month, the back-test that says how far to trust them (``value_quality/*``)."""
     spark.release_when_done(context)  # the fits run on the driver, beside no idle JVM
     months = run_months(context)
     days, history = purchase_history(warehouse, months[-1], log=context.log)
     if not history:
         raise rejected(f"customer_value {months}: no clean events up to {months[-1]}")
     frames, fits, skipped = [], {}, {}
+    quality: dict[str, list[pd.DataFrame]] = {}
     for month in months:
         reason = too_little_history(days, month)
         if reason:  # an empty month, not a failure: the segments do not depend on it
             context.log.warning(f"customer_value {month}: not modelled, {reason}")
             skipped[month] = reason
+            add_quality(quality, month, value_quality(month, days, history, None, reason))
             continue
         fit = month_value(days, month)
         fits[month] = fit
+        add_quality(quality, month, value_quality(month, days, history, fit))
         frames.append(fit.predictions.assign(month=month))
         context.log.info(
             f"customer_value {month}: {fit.model} ({fit.selection.reason if fit.selection else ''}"
@@ -74,8 +81,17 @@ def customer_value(
         else empty_predictions().assign(month=pd.Series(dtype="string"))
     )
     metadata = value_metadata(fits, history, skipped)
-    yield dg.Output(output, metadata=metadata)
+    tables = {name: pd.concat(frames, ignore_index=True) for name, frames in quality.items()}
+    yield dg.Output(FrameWithTables(output, FOLDER, tables), metadata=metadata)
     yield from value_results(fits, skipped)
+
+
+def add_quality(
+    quality: dict[str, list[pd.DataFrame]], month: str, tables: dict[str, pd.DataFrame]
+) -> None:
+    """Collect one month's ``value_quality`` tables, tagged with the month."""
+    for name, frame in tables.items():
+        quality.setdefault(name, []).append(frame.assign(month=month))
 
 
 def value_metadata(

@@ -53,6 +53,9 @@ class BackTest:
     model: str = DEFAULT_MODEL
     # Per holdout month: predicted and actual repeat purchases, and both cumulated (tracking).
     tracking: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # Share of holdout revenue (purchases) of the top 10 % by predicted value (purchases).
+    top_revenue_share: float = float("nan")
+    top_purchase_share: float = float("nan")
 
     @property
     def calibration_error(self) -> float:
@@ -110,14 +113,23 @@ def calibration_by_decile(predicted: np.ndarray, actual: np.ndarray) -> pd.DataF
     return out.reset_index()
 
 
-def top_lift(score: np.ndarray, outcome: np.ndarray, share: float = TOP_SHARE) -> float:
-    """Share of the outcome captured by the top ``share`` by score, over ``share`` (random = 1)."""
+def top_share(score: np.ndarray, outcome: np.ndarray, share: float = TOP_SHARE) -> float:
+    """Share of the outcome captured by the top ``share`` of customers by score ("of the 10 %
+    we rank highest, 57 % of the next three months' revenue"); a random pick gets ``share``."""
     total = float(np.sum(outcome))
     if total <= 0 or len(score) == 0:
         return float("nan")
     top = max(1, round(len(score) * share))
     chosen = np.argsort(-score, kind="stable")[:top]
-    return float(np.sum(outcome[chosen]) / total / (top / len(score)))
+    return float(np.sum(outcome[chosen]) / total)
+
+
+def top_lift(score: np.ndarray, outcome: np.ndarray, share: float = TOP_SHARE) -> float:
+    """Share of the outcome captured by the top ``share`` by score, over ``share`` (random = 1)."""
+    if len(score) == 0:
+        return float("nan")
+    top = max(1, round(len(score) * share))
+    return top_share(score, outcome, share) / (top / len(score))
 
 
 def back_test(
@@ -156,6 +168,8 @@ def back_test(
         deciles=calibration_by_decile(expected_purchases, actual_purchases),
         top_lift=top_lift(expected_revenue, actual_revenue),
         top_purchase_lift=top_lift(expected_purchases, actual_purchases),
+        top_revenue_share=top_share(expected_revenue, actual_revenue),
+        top_purchase_share=top_share(expected_purchases, actual_purchases),
         predicted_purchases=float(expected_purchases.sum()),
         actual_purchases=float(actual_purchases.sum()),
         predicted_revenue=float(expected_revenue.sum()),

@@ -277,14 +277,21 @@ def too_little_history(days: pd.DataFrame, month: str) -> str | None:
     Four population parameters need buyers, and the spend model needs repeat buyers (a real
     excerpt of one day has none): such a month gets no prediction rather than a wild one.
     """
-    summary = rfm_summary(days, last_day(month))
-    repeat = int(((summary["frequency"] > 0) & (summary["monetary_value"] > 0)).sum())
-    if len(summary) < MIN_BUYERS or repeat < MIN_REPEAT_BUYERS:
+    buyers, repeat = history_counts(days, month)
+    if buyers < MIN_BUYERS or repeat < MIN_REPEAT_BUYERS:
         return (
-            f"{len(summary)} buyers, {repeat} repeat buyers up to {month}: at least "
+            f"{buyers} buyers, {repeat} repeat buyers up to {month}: at least "
             f"{MIN_BUYERS} and {MIN_REPEAT_BUYERS} are needed"
         )
     return None
+
+
+def history_counts(days: pd.DataFrame, month: str) -> tuple[int, int]:
+    """Buyers and repeat buyers (a priced purchase on two days or more) up to ``month``: what
+    the minimums :data:`MIN_BUYERS` and :data:`MIN_REPEAT_BUYERS` are compared with."""
+    summary = rfm_summary(days, last_day(month))
+    repeat = int(((summary["frequency"] > 0) & (summary["monetary_value"] > 0)).sum())
+    return len(summary), repeat
 
 
 def empty_predictions() -> pd.DataFrame:
