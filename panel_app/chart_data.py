@@ -96,9 +96,11 @@ def alternative_pane(chart: ChartData, language: str, expanded: bool = False) ->
 
 
 def with_alternative(
-    plot: object, chart: ChartData, language: str, expanded: bool = False
+    plot: object, chart: ChartData, language: str, expanded: bool = False, **params
 ) -> pn.Column:
-    """The chart (a HoloViews object or a pane) and, right under it, its text alternative."""
+    """The chart (a HoloViews object or a pane) and, right under it, its text alternative;
+    ``params`` go to the column holding both (e.g. its ``styles`` in a flex row)."""
     pane = plot if isinstance(plot, pn.viewable.Viewable) else pn.pane.HoloViews(plot)
     pane.sizing_mode = "stretch_width"
-    return pn.Column(pane, alternative_pane(chart, language, expanded), sizing_mode="stretch_width")
+    params.setdefault("sizing_mode", "stretch_width")
+    return pn.Column(pane, alternative_pane(chart, language, expanded), **params)

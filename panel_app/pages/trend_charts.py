@@ -122,7 +122,8 @@ def segment_stack(
         title=title,
         xlabel=label("chosen_month", language).format(month=month),
         ylabel="",
-        legend="right",
+        legend="bottom",  # under the bars: on a phone a side legend leaves them no room
+        legend_cols=3,
         height=320,
         responsive=True,
         cmap=cmap,
