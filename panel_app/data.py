@@ -32,6 +32,7 @@ from amazing_assets.lib.delta_tables import (
 from amazing_assets.lib.pseudonymize import Pseudonymizer, existing_key
 from amazing_assets.lib.storage import Location
 from amazing_assets.lib.tables import table_location
+from panel_app.colours import identity_colours
 
 CACHE_SECONDS = 300
 PROFILES = "cluster_profiles"
@@ -164,6 +165,25 @@ def month_verdict(warehouse_uri: str, month: str) -> pd.DataFrame | None:
         return None
     frame = read_months(location, [month]).to_pandas()
     return frame if len(frame) else None
+
+
+def identities(frame: pd.DataFrame) -> pd.Series:
+    """Each row's segment identity: ``segment_id``, or the segment number in months stored
+    before segments had an identity (as ``identity_migration`` reads them)."""
+    if "segment_id" not in frame:
+        return frame["segment"].astype(int)
+    return frame["segment_id"].fillna(frame["segment"]).astype(int)
+
+
+@pn.cache(ttl=CACHE_SECONDS)
+def segment_colours(warehouse_uri: str) -> dict[int, str]:
+    """Segment id → colour over every shown month (:mod:`panel_app.colours`): the one mapping
+    every page's charts, legends and table swatches use."""
+    history = profile_history(warehouse_uri)
+    if history.empty:
+        return {}
+    ids = history.assign(identity=identities(history))
+    return identity_colours(ids.groupby("month")["identity"].agg(list))
 
 
 def has_value(warehouse_uri: str, month: str) -> bool:

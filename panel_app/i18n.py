@@ -49,6 +49,51 @@ LABELS: dict[str, dict[str, str]] = {
         "fr": "Écart à la population (z-score)",
         "en": "Difference from the population (z-score)",
     },
+    # Charts' axes and text alternatives (issue 27).
+    "chart_data": {"fr": "Données du graphique : {title}", "en": "Chart data: {title}"},
+    "chosen_month": {"fr": "● mois choisi : {month}", "en": "● chosen month: {month}"},
+    "trend_summary": {
+        "fr": "{title}, {count} mois ({first} à {last}) : au plus bas {low} ({low_month}), au "
+        "plus haut {high} ({high_month}) ; {month}, mois choisi : {value}.",
+        "en": "{title}, {count} months ({first} to {last}): lowest {low} ({low_month}), "
+        "highest {high} ({high_month}); {month}, the chosen month: {value}.",
+    },
+    "stacked_summary": {
+        "fr": "{title}, {count} mois, {segments} segments ; en {month} (mois choisi), le plus "
+        "grand est « {name} » : {value}.",
+        "en": "{title}, {count} months, {segments} segments; in {month} (the chosen month) the "
+        "largest is “{name}”: {value}.",
+    },
+    "z_summary": {
+        "fr": "« {segment} » comparé à la population : le plus au-dessus, {high} (z = {high_z}) "
+        "; le plus en dessous, {low} (z = {low_z}).",
+        "en": "“{segment}” against the population: furthest above, {high} (z = {high_z}); "
+        "furthest below, {low} (z = {low_z}).",
+    },
+    "scatter_summary": {
+        "fr": "{customers} clients de {segments} segments sur les deux premiers axes de l'ACP "
+        "({month}).",
+        "en": "{customers} customers of {segments} segments on the first two principal "
+        "components ({month}).",
+    },
+    "sankey_summary": {
+        "fr": "{customers} clients de {before} à {after}, en {flows} flux entre segments "
+        "(nouveaux et partis compris).",
+        "en": "{customers} customers from {before} to {after}, in {flows} flows between "
+        "segments (new and gone included).",
+    },
+    "histogram_summary": {
+        "fr": "{buyers} acheteurs ; CA attendu à 90 jours médian : {median} ; le 1 % le plus "
+        "haut est regroupé dans la dernière tranche (à partir de {cap}).",
+        "en": "{buyers} buyers; median expected 90-day revenue: {median}; the top 1 % is "
+        "grouped in the last bar (from {cap}).",
+    },
+    "feature": {"fr": "Caractéristique", "en": "Feature"},
+    "value_range": {
+        "fr": "CA attendu à 90 jours (tranche)",
+        "en": "Expected 90-day revenue (range)",
+    },
+    "median_pc": {"fr": "Médiane PC {axis}", "en": "Median PC {axis}"},
     "actions": {"fr": "Actions recommandées", "en": "Recommended actions"},
     "channel": {"fr": "Canal", "en": "Channel"},
     "offer": {"fr": "Offre", "en": "Offer"},

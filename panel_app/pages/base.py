@@ -8,6 +8,7 @@ import panel as pn
 import param
 
 from panel_app import data
+from panel_app.colours import colour_of
 from panel_app.i18n import localized
 from panel_app.state import AppState
 
@@ -47,6 +48,19 @@ class Page(pn.viewable.Viewer):
             return {}
         rows = data.profiles(state.warehouse_uri, state.month).to_dict("records")
         return {localized(r, "name", state.language): r["segment"] for r in rows}
+
+    def segment_identities(self) -> dict[int, int]:
+        """The month's segment number → its identity (``segment_id``)."""
+        state = self.state
+        if not state.month:
+            return {}
+        frame = data.profiles(state.warehouse_uri, state.month)
+        return dict(zip(frame["segment"].astype(int), data.identities(frame), strict=True))
+
+    def segment_colours(self) -> dict[int, str]:
+        """The month's segment number → its identity's colour (the same on every page)."""
+        colours = data.segment_colours(self.state.warehouse_uri)
+        return {s: colour_of(colours, i) for s, i in self.segment_identities().items()}
 
     def segment_selector(self) -> pn.widgets.Select:
         """A segment picker that follows the month and the language (keeps its choice when the

@@ -13,9 +13,11 @@ import logging
 import hvplot.pandas  # noqa: F401  (registers .hvplot)
 import pandas as pd
 import panel as pn
-from bokeh.palettes import Category10_10
 
 from panel_app import data
+from panel_app.axes import tick_formatter
+from panel_app.chart_data import ChartData, Swatch, with_alternative
+from panel_app.i18n import format_number
 from panel_app.pages.base import Page
 
 logger = logging.getLogger(__name__)
@@ -52,11 +54,6 @@ def warm_up() -> None:
         tf.dynspread(tf.shade(counts, color_key={"a": "#000000", "b": "#ffffff"}))
     except Exception:  # a warm-up must never keep the app from serving
         logger.warning("datashader warm-up failed: the first Explorer visit will be slower")
-
-
-def segment_colours(segments: list[int]) -> dict[int, str]:
-    """A stable colour per segment number, the same on every page and month."""
-    return {s: Category10_10[s % len(Category10_10)] for s in segments}
 
 
 class Explorer(Page):
@@ -96,7 +93,7 @@ class Explorer(Page):
                 "segment": pd.Categorical(chosen["segment"].map(names), categories=order),
             }
         )
-        colours = segment_colours(sorted(names))
+        colours = self.segment_colours()  # by segment identity, as on every page
         shown = [s for s in sorted(names) if s in set(segments)]
         if not shown:  # a choice left over from another month
             return pn.pane.Markdown("")
@@ -116,16 +113,59 @@ class Explorer(Page):
             height=560,
             xlabel="PC 1",
             ylabel="PC 2",
+            xformatter=tick_formatter("decimal", state.language),
+            yformatter=tick_formatter("decimal", state.language),
             **colouring,
         ).opts(default_tools=["box_zoom", "reset"])  # zoom into the cloud, nothing more (issue 27)
+        ids = self.segment_identities()
         legend = "".join(
-            f'<span class="swatch" style="background:{colours[s]}"></span>'
-            f"{html.escape(names[s])}&nbsp;&nbsp;"
-            for s in sorted(names)
-            if s in set(segments)
+            f'<span class="swatch" style="background:{colours[s]}" data-colour="{colours[s]}" '
+            f'data-segment-id="{ids[s]}"></span>{html.escape(names[s])}&nbsp;&nbsp;'
+            for s in shown
         )
         return pn.Column(
             pn.pane.HTML(legend, stylesheets=[LEGEND_CSS]),
-            pn.pane.HoloViews(plot, sizing_mode="stretch_width"),
+            with_alternative(
+                plot, self.scatter_data(chosen, shown, names, colours), state.language
+            ),
             sizing_mode="stretch_width",
+        )
+
+    def scatter_data(
+        self, points: pd.DataFrame, shown: list[int], names: dict[int, str], colours: dict[int, str]
+    ) -> ChartData:
+        """Per segment shown: its customers and the median of each axis (where its cloud sits)."""
+        state, language = self.state, self.state.language
+        ids = self.segment_identities()
+        groups = points.groupby("segment")
+        sizes, medians = groups.size(), groups[["pc_1", "pc_2"]].median()
+        rows = [
+            [
+                names[s],
+                format_number(int(sizes.get(s, 0)), language),
+                *(
+                    format_number(float(medians.at[s, axis]), language, 2)
+                    if s in medians.index
+                    else "—"
+                    for axis in ("pc_1", "pc_2")
+                ),
+            ]
+            for s in shown
+        ]
+        return ChartData(
+            key="explorer-scatter",
+            title=state.t("explorer"),
+            summary=state.t("scatter_summary").format(
+                customers=format_number(len(points), language),
+                segments=len(shown),
+                month=state.month,
+            ),
+            columns=[
+                state.t("segment"),
+                state.t("size"),
+                state.t("median_pc").format(axis=1),
+                state.t("median_pc").format(axis=2),
+            ],
+            rows=rows,
+            swatches=[Swatch(colours[s], ids[s]) for s in shown],
         )

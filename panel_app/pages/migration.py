@@ -6,11 +6,12 @@ import holoviews as hv
 import pandas as pd
 import panel as pn
 
-from amazing_assets.defs.segments.identity_migration import moved_share
+from amazing_assets.defs.segments.identity_migration import NO_SEGMENT, moved_share
 from panel_app import data
+from panel_app.chart_data import ChartData, Swatch, with_alternative
+from panel_app.colours import colour_of
 from panel_app.i18n import format_number, format_percent
 from panel_app.pages.base import Page
-from panel_app.tables import table_pane
 
 
 def identity_summary(flows: pd.DataFrame, t, segment_name, language: str) -> list[str]:
@@ -54,25 +55,78 @@ class Migration(Page):
         labelled = data.migration_labels(
             flows, names, before, state.month, state.t("new"), state.t("gone")
         )
+        colours = data.segment_colours(state.warehouse_uri)
+        node_colours = sankey_colours(flows, labelled, colours)
         sankey = hv.Sankey(labelled, kdims=["source", "target"], vdims=["customers"]).opts(
             label_position="outer",
             show_values=False,
             edge_color="source",
             node_color="index",
-            cmap="Category20",
+            cmap=node_colours,  # each segment in its identity's colour, (new)/(gone) in grey
             width=1000,
             height=560,
             title=f"{before} → {state.month}",
             toolbar=None,  # no toolbar (issue 27); the table below holds the same flows
         )
-        table = labelled.pivot_table(
-            index="source", columns="target", values="customers", aggfunc="sum", fill_value=0
-        ).rename_axis(index=state.t("from_segment"), columns=state.t("to_segment"))
         summary = identity_summary(flows, state.t, state.segment_name, state.language)
         return pn.Column(
             pn.pane.Markdown(state.t("migration_help")),
             pn.pane.Markdown("\n\n".join(summary)),
-            pn.pane.HoloViews(sankey, sizing_mode="stretch_width"),
-            table_pane(table, f"{before} → {state.month}", index=True),
+            # The flows are read as much as the Sankey is looked at: the table is open.
+            with_alternative(
+                sankey,
+                flows_data(
+                    labelled, node_colours, flows, before, state.month, state.t, state.language
+                ),
+                state.language,
+                expanded=True,
+            ),
             sizing_mode="stretch_width",
         )
+
+
+def sankey_colours(
+    flows: pd.DataFrame, labelled: pd.DataFrame, colours: dict[int, str]
+) -> dict[str, str]:
+    """Sankey node label → its segment identity's colour; (new), (gone) and flows stored before
+    segments had an identity are grey."""
+    nodes: dict[str, str] = {}
+    for side, column in (("source", "from_segment_id"), ("target", "to_segment_id")):
+        ids = flows[column] if column in flows else pd.Series([None] * len(flows))
+        for node, identity in zip(labelled[side], ids, strict=True):
+            known = identity is not None and pd.notna(identity) and int(identity) != NO_SEGMENT
+            nodes[node] = colour_of(colours, int(identity) if known else None)
+    return nodes
+
+
+def flows_data(
+    labelled: pd.DataFrame,
+    node_colours: dict[str, str],
+    flows: pd.DataFrame,
+    before: str,
+    after: str,
+    t,
+    language: str,
+) -> ChartData:
+    """One row per flow (from, to, customers), biggest first, the from-segment's swatch."""
+    ordered = labelled.assign(from_id=flows.get("from_segment_id", NO_SEGMENT)).sort_values(
+        "customers", ascending=False, kind="stable"
+    )
+    return ChartData(
+        key="migration-sankey",
+        title=f"{before} → {after}",
+        summary=t("sankey_summary").format(
+            customers=format_number(int(labelled["customers"].sum()), language),
+            before=before,
+            after=after,
+            flows=format_number(len(labelled), language),
+        ),
+        columns=[t("from_segment"), t("to_segment"), t("size")],
+        rows=[
+            [row.source, row.target, format_number(int(row.customers), language)]
+            for row in ordered.itertuples()
+        ],
+        swatches=[
+            Swatch(node_colours[row.source], int(row.from_id)) for row in ordered.itertuples()
+        ],
+    )

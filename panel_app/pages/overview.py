@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import html
 
-import hvplot.pandas  # noqa: F401  (registers .hvplot)
 import pandas as pd
 import panel as pn
 
 from amazing_assets.lib.months import add_months
 from panel_app import data
+from panel_app.axes import Kind
 from panel_app.changes import segment_changes
+from panel_app.chart_data import with_alternative
 from panel_app.figures import churn_shown
 from panel_app.i18n import format_change, format_money, format_number, format_percent, localized
 from panel_app.pages.base import Page
 from panel_app.pages.style import CARD_CSS
+from panel_app.pages.trend_charts import kpi_trend, segment_stack
 from panel_app.pages.value import value_action
 from panel_app.verdict_text import (
     CHANGES_FROM_DATA,
@@ -33,6 +35,14 @@ KPI_FORMATS = {
     "avg_order_value": "money",
 }
 TREND_KPIS = ("customers", "purchasers", "revenue", "avg_order_value")
+STACKED_TRENDS: tuple[tuple[str, Kind, str], ...] = (
+    ("size", "count", "segment_sizes"),
+    ("revenue_share", "percent", "segment_revenue"),
+)
+"""Segment bars: the column stacked, its axis and its title's label."""
+TREND_KINDS: dict[str, Kind] = {
+    name: "money" if KPI_FORMATS[name] == "money" else "count" for name in TREND_KPIS
+}
 
 
 class Overview(Page):
@@ -165,54 +175,24 @@ class Overview(Page):
         return f"{caveats}<ul>{items}</ul>"
 
     def trends(self) -> pn.viewable.Viewable:
-        """KPI lines and segment sizes / revenue shares per month (stacked bars), all months."""
-        state, language = self.state, self.state.language
+        """KPI lines and segment sizes / revenue shares per month (stacked bars), all months,
+        each chart followed by its text alternative (``panel_app/chart_data.py``)."""
+        state, language, month = self.state, self.state.language, self.state.month or ""
         kpis = data.kpi_history(state.warehouse_uri)
         history = data.profile_history(state.warehouse_uri)
-        lines = [
-            (
-                kpis.hvplot.line(
-                    x="month",
-                    y=name,
-                    title=state.t(name),
-                    xlabel="",
-                    ylabel="",
-                    height=220,
-                    responsive=True,
-                    color="#0969da",
-                    line_width=2.5,
-                    yformatter="%.0f",  # 184000, not 1.84e+5
-                )
-                * kpis.hvplot.scatter(x="month", y=name, color="#0969da", size=40)
-            ).opts(toolbar=None)  # hover stays; no zoom tools nobody asked for (issue 27)
-            for name in TREND_KPIS
-        ]
-        history = history.assign(
-            segment_name=[localized(r, "name", language) for r in history.to_dict("records")]
-        )
+        colours = data.segment_colours(state.warehouse_uri)
+        lines = [kpi_trend(kpis, name, TREND_KINDS[name], month, language) for name in TREND_KPIS]
         stacked = [
-            history.hvplot.bar(
-                x="month",
-                y=column,
-                by="segment_name",
-                stacked=True,
-                title=state.t(title),
-                xlabel="",
-                ylabel="",
-                legend="right",
-                height=320,
-                responsive=True,
-                cmap="Category20",
-            ).opts(toolbar=None)
-            for column, title in (("size", "segment_sizes"), ("revenue_share", "segment_revenue"))
+            segment_stack(history, column, kind, title, month, language, colours)
+            for column, kind, title in STACKED_TRENDS
         ]
         return pn.Column(
             pn.GridBox(
-                *[pn.pane.HoloViews(c, sizing_mode="stretch_width") for c in lines],
+                *[with_alternative(plot, chart, language) for plot, chart in lines],
                 ncols=2,
                 sizing_mode="stretch_width",
             ),
-            *[pn.pane.HoloViews(c, sizing_mode="stretch_width") for c in stacked],
+            *[with_alternative(plot, chart, language) for plot, chart in stacked],
             sizing_mode="stretch_width",
             css_classes=["trends"],
         )

@@ -10,6 +10,9 @@ import pandas as pd
 import panel as pn
 
 from panel_app import data, exports
+from panel_app.axes import tick_formatter
+from panel_app.chart_data import ChartData, with_alternative
+from panel_app.colours import NO_SEGMENT_COLOUR
 from panel_app.i18n import (
     MEDIAN_LABELS,
     format_number,
@@ -62,6 +65,7 @@ class SegmentProfiles(Page):
                 "z": [float(row[c]) for c in z_columns],
             }
         )
+        colour = self.segment_colours().get(int(segment), NO_SEGMENT_COLOUR)
         chart = z_scores.hvplot.barh(
             x="feature",
             y="z",
@@ -70,8 +74,10 @@ class SegmentProfiles(Page):
             ylabel="z",
             height=320,
             responsive=True,
-            color="#0969da",
+            color=colour,  # the segment identity's colour, as on the overview and the explorer
+            xformatter=tick_formatter("decimal", language),  # barh: z runs along x
         ).opts(toolbar=None)  # hover stays, no toolbar (issue 27)
+        z_data = z_chart_data(z_scores, name, state.t, language)
         actions = "".join(
             f'<div class="card" data-testid="action-{field}"><div class="label">'
             f"{html.escape(state.t(field))}</div><div>"
@@ -100,7 +106,7 @@ class SegmentProfiles(Page):
             *self.purity_note(row),
             pn.Row(
                 table_pane(medians, name, width=380, sizing_mode="fixed"),
-                pn.pane.HoloViews(chart, sizing_mode="stretch_width"),
+                with_alternative(chart, z_data, language),
                 sizing_mode="stretch_width",
             ),
             pn.pane.Markdown(f"### {state.t('actions')}"),
@@ -157,3 +163,21 @@ class SegmentProfiles(Page):
             ),
             pn.pane.Markdown(f"{state.t('export_measured_help')} {state.t('export_help')}"),
         ]
+
+
+def z_chart_data(z_scores: pd.DataFrame, name: str, t, language: str) -> ChartData:
+    """The z-score bars as a table (feature, z) and the features furthest above and below."""
+    high, low = z_scores["z"].idxmax(), z_scores["z"].idxmin()
+    return ChartData(
+        key="profile-z-scores",
+        title=t("z_scores"),
+        summary=t("z_summary").format(
+            segment=name,
+            high=z_scores.at[high, "feature"],
+            high_z=format_number(z_scores.at[high, "z"], language, 2),
+            low=z_scores.at[low, "feature"],
+            low_z=format_number(z_scores.at[low, "z"], language, 2),
+        ),
+        columns=[t("feature"), "z"],
+        rows=[[f, format_number(z, language, 2)] for f, z in z_scores.itertuples(index=False)],
+    )

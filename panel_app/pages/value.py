@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import io
+import itertools
 
 import holoviews as hv
 import numpy as np
@@ -17,6 +18,8 @@ import panel as pn
 from amazing_assets.defs.segments.value_summary import VALUE_ACTIONS
 from amazing_assets.defs.value.churn_bands import HIGH_CHURN
 from panel_app import data, exports
+from panel_app.axes import tick_formatter
+from panel_app.chart_data import ChartData, with_alternative
 from panel_app.figures import churn_shown
 from panel_app.i18n import format_money, format_number, format_percent, localized
 from panel_app.pages.base import Page
@@ -60,7 +63,7 @@ class CustomerValue(Page):
             pn.pane.HTML(
                 self.headline(values), stylesheets=[CARD_CSS], sizing_mode="stretch_width"
             ),
-            pn.pane.HoloViews(self.distribution(values), sizing_mode="stretch_width"),
+            with_alternative(*self.distribution(values), state.language),
             pn.pane.Markdown(f"### {state.t('top_customers')}"),
             self.top(values),
             pn.pane.Markdown(f"### {state.t('churn_by_segment')}"),
@@ -91,22 +94,43 @@ class CustomerValue(Page):
             + "</div>"
         )
 
-    def distribution(self, values: pd.DataFrame):
-        """Histogram of expected 90-day revenue; the top 1 % is cut so the bulk stays readable."""
-        state = self.state
+    def distribution(self, values: pd.DataFrame) -> tuple[hv.Histogram, ChartData]:
+        """Histogram of expected 90-day revenue; the top 1 % is cut so the bulk stays readable
+        (it is counted in the last bar), with its table of bars."""
+        state, language = self.state, self.state.language
         revenue = values["expected_revenue_90d"].to_numpy()
         cap = float(np.quantile(revenue, 0.99)) if len(revenue) else 0.0
         counts, edges = np.histogram(np.minimum(revenue, cap), bins=40)
-        return hv.Histogram((edges, counts)).opts(
+        plot = hv.Histogram((edges, counts)).opts(
             title=state.t("value_distribution"),
-            xlabel="€ (90 j)" if state.language == "fr" else "€ (90 days)",
+            xlabel="€ (90 j)" if language == "fr" else "€ (90 days)",
             ylabel=state.t("modelled_buyers"),
             height=300,
             responsive=True,
             color="#0969da",
             line_color="white",
+            xformatter=tick_formatter("money", language),
+            yformatter=tick_formatter("count", language),
             toolbar=None,  # no toolbar (issue 27)
         )
+        bars = [
+            f"{format_money(low, language)} – {format_money(high, language)}"
+            for low, high in itertools.pairwise(edges[:-1])
+        ] + [f"≥ {format_money(edges[-2], language)}"]
+        chart = ChartData(
+            key="value-distribution",
+            title=state.t("value_distribution"),
+            summary=state.t("histogram_summary").format(
+                buyers=format_number(len(revenue), language),
+                median=format_money(float(np.median(revenue)) if len(revenue) else 0.0, language),
+                cap=format_money(cap, language),
+            ),
+            columns=[state.t("value_range"), state.t("modelled_buyers")],
+            rows=[
+                [bar, format_number(int(n), language)] for bar, n in zip(bars, counts, strict=True)
+            ],
+        )
+        return plot, chart
 
     def _table(self, frame: pd.DataFrame) -> pd.DataFrame:
         state, language = self.state, self.state.language
