@@ -15,7 +15,7 @@ from panel_app.chart_data import with_alternative
 from panel_app.figures import churn_shown
 from panel_app.i18n import format_change, format_money, format_number, format_percent, localized
 from panel_app.pages.base import Page
-from panel_app.pages.style import CARD_CSS
+from panel_app.pages.style import CARD_CSS, NOTICE_CSS
 from panel_app.pages.trend_charts import kpi_trend, segment_stack
 from panel_app.pages.value import value_action
 from panel_app.verdict_text import (
@@ -25,7 +25,7 @@ from panel_app.verdict_text import (
     window_sentence,
 )
 
-VERDICT_STYLES = {"comparable": "success", "caution": "warning", "first_month": "info"}
+VERDICT_STYLES = {"comparable": "success", "caution": "", "first_month": "info"}
 
 KPI_FORMATS = {
     "customers": "count",
@@ -143,10 +143,11 @@ class Overview(Page):
             return None
         verdict, title, sentences = verdict_parts(rows, self.state.language)
         items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
-        return pn.pane.Alert(
-            f'<div data-testid="month-verdict" data-verdict="{verdict}">'
+        return pn.pane.HTML(
+            f'<div class="notice {VERDICT_STYLES[verdict]}" role="status" '
+            f'data-testid="month-verdict" data-verdict="{verdict}">'
             f"<strong>{html.escape(title)}</strong>{f'<ul>{items}</ul>' if items else ''}</div>",
-            alert_type=VERDICT_STYLES[verdict],
+            stylesheets=[NOTICE_CSS],
             sizing_mode="stretch_width",
         )
 

@@ -18,6 +18,7 @@ from amazing_assets.defs.segments.quality import STABLE_JACCARD
 from panel_app import data
 from panel_app.i18n import format_number, format_percent, label, localized
 from panel_app.pages.base import Page
+from panel_app.pages.style import NOTICE_CSS
 from panel_app.tables import table_pane
 
 MODEL_NAMES: dict[str, dict[str, str]] = {
@@ -158,10 +159,10 @@ def value_panes(
             when=when,
             model=model,
         )
-        return [alert(text, "quality-not-measurable", "warning"), minimums]
+        return [alert(text, "quality-not-measurable"), minimums]
     if status == "not_tested":
         text = label("quality_not_tested", language).format(reason=row["reason"], model=model)
-        return [alert(text, "quality-not-measurable", "warning"), minimums]
+        return [alert(text, "quality-not-measurable"), minimums]
     holdout = int(row["holdout_months"])
     start = str(pd.Period(str(row["calibration_end"]), "M") + 1)
     panes: list[pn.viewable.Viewable] = [
@@ -215,13 +216,16 @@ def decile_table(deciles: pd.DataFrame, language: str) -> pd.DataFrame:
     )
 
 
-def alert(text: str, testid: str, kind: str) -> pn.pane.Alert:
-    return pn.pane.Alert(
-        f'<span data-testid="{testid}">{html.escape(text)}</span>', alert_type=kind
+def alert(text: str, testid: str) -> pn.pane.HTML:
+    """A warning in a box: "not measurable yet", "predictions hidden"."""
+    return pn.pane.HTML(
+        f'<p class="notice" role="note" data-testid="{testid}">{html.escape(text)}</p>',
+        stylesheets=[NOTICE_CSS],
+        sizing_mode="stretch_width",
     )
 
 
-def hidden_alert(row: dict, month: str, language: str) -> pn.pane.Alert:
+def hidden_alert(row: dict, month: str, language: str) -> pn.pane.HTML:
     """Predictions hidden below the minimums, with the month's own counts."""
     text = label("quality_hidden", language).format(
         month=month,
@@ -230,7 +234,7 @@ def hidden_alert(row: dict, month: str, language: str) -> pn.pane.Alert:
         min_buyers=format_number(int(row["min_buyers"]), language),
         min_repeat=format_number(int(row["min_repeat_buyers"]), language),
     )
-    return alert(text, "quality-hidden", "warning")
+    return alert(text, "quality-hidden")
 
 
 def hidden_predictions_notice(
