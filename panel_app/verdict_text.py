@@ -41,6 +41,13 @@ WINDOW_FILLING = {
     "not compared.",
 }
 
+DROPPED = {
+    "bot_share": {"fr": "Robots écartés", "en": "Bots removed"},
+    "duplicate_share": {"fr": "Doublons de suivi écartés", "en": "Tracking duplicates removed"},
+    "defect_share": {"fr": "Lignes défectueuses écartées", "en": "Defective rows removed"},
+}
+"""Aspects that are shares of raw rows dropped, told alike."""
+
 
 def _days(month: str) -> int:
     year, number = (int(part) for part in month.split("-"))
@@ -77,33 +84,16 @@ def aspect_sentence(row: dict, language: str) -> str:
         change = "∞" if math.isinf(measured) else _signed(measured, language)
         before = format_number(previous, language)
         return (
-            f"Volume d'événements {change} (contre {before}) : panne de suivi ou export "
-            "partiel possible."
+            f"Volume d'événements {change} (contre {before} le mois précédent) : panne de suivi "
+            "ou export partiel possible."
             if fr
-            else f"Event volume {change} (against {before}): a tracking outage or a partial "
-            "export is possible."
+            else f"Event volume {change} (against {before} last month): a tracking outage or a "
+            "partial export is possible."
         )
-    if aspect == "bot_share":
+    if aspect in DROPPED:
+        what = DROPPED[aspect][language]
         figures = _points(measured, previous, language)
-        return (
-            f"Robots écartés : {figures} des lignes brutes."
-            if fr
-            else f"Bots removed: {figures} of raw rows."
-        )
-    if aspect == "duplicate_share":
-        figures = _points(measured, previous, language)
-        return (
-            f"Doublons de suivi écartés : {figures} des lignes brutes."
-            if fr
-            else f"Tracking duplicates removed: {figures} of raw rows."
-        )
-    if aspect == "defect_share":
-        figures = _points(measured, previous, language)
-        return (
-            f"Lignes défectueuses écartées : {figures} des lignes brutes."
-            if fr
-            else f"Defective rows removed: {figures} of raw rows."
-        )
+        return f"{what} : {figures} des lignes brutes." if fr else f"{what}: {figures} of raw rows."
     if aspect == "category_remap":
         share = format_percent(measured, language, 0)
         return (
