@@ -32,6 +32,7 @@ PAGES = {  # page key → its French label in the sidebar
     "explorer": "Explorateur",
     "migration": "Migrations",
     "value": "Valeur client",
+    "quality": "Qualité des modèles",
     "outcomes": "Ça a marché ?",
     "customer": "Client",
 }
@@ -80,6 +81,7 @@ def test_every_page_renders_without_console_errors(browser, app, backfilled):
         "explorer": ".swatch",
         "migration": "text=Segment de départ",
         "value": "[data-testid=value-modelled_buyers]",
+        "quality": "[data-testid=quality-minimums]",
         "outcomes": "[data-testid=verdict]",
         "customer": "[data-testid=predicted-name]",
     }

@@ -296,6 +296,7 @@ PAGE_LABELS = {  # page key → its sidebar label in each language, and what sho
     "explorer": ("Explorateur", "Explorer", ".swatch"),
     "migration": ("Migrations", "Migration", "table.panel-df"),
     "value": ("Valeur client", "Customer value", "[data-testid=value-modelled_buyers]"),
+    "quality": ("Qualité des modèles", "Model quality", "[data-testid=quality-minimums]"),
     "outcomes": ("Ça a marché ?", "Did it work?", "[data-testid=verdict]"),
     "customer": ("Client", "Customer", "[data-testid=predicted-name]"),
 }
