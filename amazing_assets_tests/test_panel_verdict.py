@@ -76,3 +76,43 @@ def test_a_link_with_an_unknown_month_or_page_opens_the_default_view(browser, ap
     page.locator("[data-testid=month-verdict][data-verdict=caution]").wait_for()
     assert page.locator("html").get_attribute("lang") == "fr"
     context.close()
+
+
+NAMED = {"fr": "Au moins", "en": "At "}
+COMPARED = {
+    "fr": "Tous les segments du mois, côte à côte",
+    "en": "Every segment of the month, side by side",
+}
+NEUTRAL = {"fr": "Nom descriptif", "en": "A descriptive name"}
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_profiles_compare_every_segment_and_state_each_definition_in_words(
+    browser, app, backfilled, language, width
+):
+    profiles = table(backfilled.warehouse, "cluster_profiles", [LATEST])
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{app.url}?language={language}&month={LATEST}&page=profiles")
+    comparison = page.get_by_role("region", name=COMPARED[language]).locator("table")
+    comparison.wait_for()
+    rows = comparison.locator("tbody tr")
+    assert rows.count() == len(profiles)
+    names = profiles["name_fr" if language == "fr" else "name"]
+    text = comparison.inner_text()
+    for name, size in zip(names, profiles["size"], strict=True):
+        assert name in text
+        shown = f"{size:,}".replace(",", "\u202f" if language == "fr" else ",")
+        assert shown in text
+    select = page.locator("select").nth(1)
+    for row in profiles.to_dict("records"):
+        name = row["name_fr"] if language == "fr" else row["name"]
+        select.select_option(label=name)
+        page.get_by_role("heading", name=name).wait_for()
+        definition = page.locator("[data-testid=segment-definition]").inner_text()
+        neutral = str(row["definition"]).startswith("neutral")
+        assert (NEUTRAL if neutral else NAMED)[language] in definition, (name, definition)
+    screenshot(page, f"panel-profiles-definitions-{language}-{width}")
+    context.close()

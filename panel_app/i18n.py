@@ -35,6 +35,11 @@ LABELS: dict[str, dict[str, str]] = {
         "fr": "Activité du mois {month} (événements du mois seul)",
         "en": "Activity of {month} (that month's events only)",
     },
+    "definition": {"fr": "Définition mesurée", "en": "Measured definition"},
+    "segments_compared": {
+        "fr": "Tous les segments du mois, côte à côte",
+        "en": "Every segment of the month, side by side",
+    },
     "segments_window": {
         "fr": "Segments — clients actifs sur {window} mois ({first} à {last})",
         "en": "Segments — customers active over {window} months ({first} to {last})",

@@ -12,6 +12,7 @@ from panel_app import data
 from panel_app.axes import Kind
 from panel_app.changes import segment_changes
 from panel_app.chart_data import with_alternative
+from panel_app.definitions_text import definition_sentence
 from panel_app.figures import churn_shown
 from panel_app.i18n import format_change, format_money, format_number, format_percent, localized
 from panel_app.pages.base import Page
@@ -119,6 +120,8 @@ class Overview(Page):
                 f'<div class="value">{html.escape(localized(row, "name", language))}</div>'
                 f'<div class="note">{html.escape(" · ".join(figures))}</div>'
                 f'<div class="label">{html.escape(localized(row, "description", language))}</div>'
+                f'<div class="label" data-testid="card-definition">'
+                f"{html.escape(definition_sentence(row['name'], language))}</div>"
                 f"{value}</div>"
             )
         return f'<div class="cards">{"".join(cards)}</div>'

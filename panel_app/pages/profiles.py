@@ -13,8 +13,11 @@ from panel_app import data, exports
 from panel_app.axes import tick_formatter
 from panel_app.chart_data import ChartData, with_alternative
 from panel_app.colours import NO_SEGMENT_COLOUR
+from panel_app.definitions_text import definition_sentence
+from panel_app.figures import churn_shown
 from panel_app.i18n import (
     MEDIAN_LABELS,
+    format_money,
     format_number,
     format_percent,
     localized,
@@ -25,6 +28,9 @@ from panel_app.pages.style import CARD_CSS
 from panel_app.tables import table_pane
 
 ACTION_FIELDS = ("channel", "offer", "timing", "kpi")
+COMPARED_MEDIANS = ("frequency", "recency_days", "monetary", "avg_order_value", "n_views")
+"""The medians the comparison shows: what the names are about (orders, recency, spend, basket,
+browsing)."""
 
 
 class SegmentProfiles(Page):
@@ -36,10 +42,39 @@ class SegmentProfiles(Page):
         if not self.state.month:
             return self.empty_warehouse()
         return pn.Column(
+            pn.pane.Markdown(f"### {self.state.t('segments_compared')}"),
+            self.comparison(),
             self.segment,
             pn.panel(pn.bind(self.segment_view, self.segment), loading_indicator=True),
             sizing_mode="stretch_width",
         )
+
+    def comparison(self) -> pn.viewable.Viewable:
+        """Every segment of the month side by side: size, revenue share, churn, value, medians."""
+        state, language = self.state, self.state.language
+        frame = data.profiles(state.warehouse_uri, state.month)
+        measurable = state.previous_month is not None
+        columns: dict[str, list[str]] = {state.t("segment"): [], state.t("size"): []}
+        for row in frame.to_dict("records"):
+            cells = {
+                state.t("segment"): localized(row, "name", language),
+                state.t("size"): format_number(row["size"], language),
+                state.t("share"): format_percent(row["share"], language),
+                state.t("revenue_share"): format_percent(row["revenue_share"], language),
+                state.t("churn_risk"): churn_shown(row.get("churn_risk"), language, measurable)
+                if pd.notna(row.get("churn_risk"))
+                else "—",
+                state.t("expected_revenue_90d"): format_money(row["expected_revenue_90d"], language)
+                if pd.notna(row.get("expected_revenue_90d"))
+                else "—",
+                **{
+                    MEDIAN_LABELS[c][language]: format_number(row[f"median_{c}"], language)
+                    for c in COMPARED_MEDIANS
+                },
+            }
+            for key, value in cells.items():
+                columns.setdefault(key, []).append(value)
+        return table_pane(pd.DataFrame(columns), state.t("segments_compared"))
 
     def segment_view(self, segment: int | None) -> pn.viewable.Viewable:
         state, language = self.state, self.state.language
@@ -103,6 +138,12 @@ class SegmentProfiles(Page):
         )
         return pn.Column(
             pn.pane.Markdown(f"## {html.escape(name)}\n{localized(row, 'description', language)}"),
+            pn.pane.HTML(
+                f'<p data-testid="segment-definition"><strong>{html.escape(state.t("definition"))}'
+                f"</strong>{' : ' if language == 'fr' else ': '}"
+                f"{html.escape(definition_sentence(row['name'], language))}</p>",
+                sizing_mode="stretch_width",
+            ),
             *self.purity_note(row),
             pn.Row(
                 table_pane(medians, name, width=380, sizing_mode="fixed"),
