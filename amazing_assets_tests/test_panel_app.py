@@ -267,6 +267,10 @@ def test_lookup_of_a_known_customer_shows_their_segment_history(page, backfilled
         assert french_money(row["expected_revenue_90d"]) in revenue
         churn = page.locator("[data-testid=customer-churn_risk]").inner_text()
         assert f"{100 * row['churn_risk']:.0f}\u202f%" in churn
+        horizons = page.locator("[data-testid=customer-no_purchase_horizons]").inner_text()
+        chances = [row[f"p_no_purchase_{days}d"] for days in (30, 60, 90)]
+        assert " / ".join(f"{100 * p:.0f}\u202f%" for p in chances) in horizons
+        assert chances[0] >= chances[1] >= chances[2]  # a longer wait, fewer without a purchase
     else:
         assert "valeur non prédite" in card.inner_text()
     page.get_by_label("Identifiant client", exact=True).fill("")  # no id in the artefact
