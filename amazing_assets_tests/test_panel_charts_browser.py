@@ -54,7 +54,7 @@ ALTERNATIVES_JS = """
         columns: Array.from(e.querySelectorAll('thead th')).map(c => c.textContent),
         rows: rows.map(r => Array.from(r.querySelectorAll('td')).map(c => c.textContent)),
         swatches: rows.map(r => {
-          const s = r.querySelector('.swatch')
+          const s = r.querySelector('.chart-swatch')
           return s ? [Number(s.dataset.segmentId), s.dataset.colour] : null
         }),
       }
@@ -71,7 +71,7 @@ LEGEND_JS = """
   const visit = (root) => {
     for (const e of root.querySelectorAll('*')) {
       if (e.shadowRoot) visit(e.shadowRoot)
-      if (e.matches('span.swatch') && !e.closest('figure'))
+      if (e.matches('span.swatch'))
         out.push([Number(e.dataset.segmentId), e.dataset.colour])
     }
   }
@@ -79,7 +79,7 @@ LEGEND_JS = """
   return out
 }
 """
-"""The Explorer's legend: (segment id, colour) of each swatch outside a chart's table."""
+"""The Explorer's legend: (segment id, colour) of each swatch (tables use ``chart-swatch``)."""
 
 PLOTS_JS = """
 () => {

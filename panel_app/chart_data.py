@@ -4,7 +4,8 @@ A chart drawn on a canvas says nothing to a screen reader, and its exact figures
 read even on screen. Each chart of the app is therefore followed by a ``<figure>`` whose caption
 sums the chart up and whose folded ``<details>`` "Données du graphique / Chart data" holds the
 same numbers as a table, formatted in the UI language by the caller. Rows about a segment carry
-its identity's colour swatch (the chart's legend in text). One helper for every page.
+their identity's colour (class ``chart-swatch``: the Explorer's legend keeps ``swatch``). One
+helper for every page.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ ALTERNATIVE_CSS = """
 figure.chart-alt { margin: 4px 0 16px 0; }
 figure.chart-alt figcaption { color: #424a53; font-size: 13px; margin-bottom: 4px; }
 figure.chart-alt summary { cursor: pointer; color: #0969da; font-size: 13px; }
-figure.chart-alt .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px;
-  margin-right: 6px; vertical-align: middle; border: 1px solid rgba(0, 0, 0, 0.2); }
+figure.chart-alt .chart-swatch { display: inline-block; width: 12px; height: 12px;
+  border-radius: 2px; margin-right: 6px; vertical-align: middle;
+  border: 1px solid rgba(0, 0, 0, 0.2); }
 """
 
 
@@ -56,7 +58,7 @@ def _cell(text: str, swatch: Swatch | None) -> str:
         return f"<td>{html.escape(text)}</td>"
     colour = html.escape(swatch.colour, quote=True)
     return (
-        f'<td><span class="swatch" aria-hidden="true" style="background:{colour}" '
+        f'<td><span class="chart-swatch" aria-hidden="true" style="background:{colour}" '
         f'data-colour="{colour}" data-segment-id="{swatch.segment_id}"></span>'
         f"{html.escape(text)}</td>"
     )
