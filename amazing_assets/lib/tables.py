@@ -24,8 +24,14 @@ APP_TABLES = (
     "audience_exports",  # pseudonymous key → export id and group (target or control)
     "audience_export_log",
     "action_outcomes",
+    "month_verdict",  # per month and aspect: is the month comparable to the last
 )
 """What the Panel app reads: the dashboard's storage user is granted these and nothing else."""
+
+
+SIDE_TABLE_FOLDERS: dict[str, str] = {"value_quality": "customer_value"}
+"""Folders of side tables an asset writes beside its own table (``FrameWithTables``), and the
+asset that writes them: each table there is that asset's declared output, not an asset."""
 
 
 def table_path(name: str) -> tuple[str, ...]:
