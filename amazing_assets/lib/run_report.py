@@ -31,10 +31,12 @@ class AssetState:
 
 
 def step_assets(job: dg.JobDefinition) -> dict[str, list[str]]:
-    """Step (op) name → the assets it materialises, in the job's order."""
+    """Step (op) name → the assets it materialises, in the job's order. Assets no step
+    materialises (``erased_customers``, written by the erasure job) have no step here."""
     return {
         ad.node_def.name: [k.to_user_string() for k in ad.keys]
         for ad in job.asset_layer.asset_graph.assets_defs
+        if ad.is_executable
     }
 
 
