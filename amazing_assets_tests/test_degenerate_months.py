@@ -20,13 +20,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from amazing_assets.defs.segments import modeling
-from amazing_assets.defs.segments.chain import segment_month
-from amazing_assets.defs.segments.distinct_names import SEPARATOR, base_name, distinct_names
+from amazing_assets.defs.segments.chain import merge_twins, profile_stage, segment_month
+from amazing_assets.defs.segments.distinct_names import (
+    SEPARATOR,
+    TRAITS,
+    base_name,
+    distinct_names,
+    indistinguishable,
+)
 from amazing_assets.defs.segments.modeling import (
     ModelingConfig,
     build_embedding,
     fit_embedding,
     high_basket_threshold,
+    kmeans_from_centres,
 )
 from amazing_assets.defs.segments.outcomes import (
     NOT_SEGMENTED,
@@ -80,7 +87,7 @@ def assert_month_ends_clearly(case: Degenerate) -> Outcome:
 def assert_segments_are_meaningful(profiles: pd.DataFrame, features, case: Degenerate) -> None:
     names = profiles["name"]
     assert names.notna().all() and names.is_unique, (case.label(), names.tolist())
-    assert not names.str.contains(r" \(\d+\)$").any(), names.tolist()
+    assert not names.str.contains(r" \(\d+\)$|group \d", regex=True).any(), names.tolist()
     assert profiles["name_fr"].is_unique, profiles["name_fr"].tolist()
     assert profiles["share"].sum() == pytest.approx(1.0)
     assert profiles["size"].sum() == len(features)
@@ -199,10 +206,12 @@ def test_a_broken_table_is_still_an_error_not_an_outcome():
 
 # --- names: never two segments with one name ------------------------------------------------
 
-Z_COLUMNS = ["z_n_views", "z_recency_days", "z_n_carts", "z_frequency", "z_monetary", "share"]
+Z_COLUMNS = [t.column for t in TRAITS]  # the eight behaviour z-scores and the share
+LEVELS = [-2.0, -1.0, -0.5, 0.0, 0.25, 0.5, 1.0, 1.5, 2.0]
+WORDS = {w for t in TRAITS for w in (t.lower, t.middle, t.higher)}
 
 
-@settings(max_examples=200, deadline=None, database=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(
     st.integers(1, 12).flatmap(
         lambda n: st.tuples(
@@ -211,23 +220,76 @@ Z_COLUMNS = ["z_n_views", "z_recency_days", "z_n_carts", "z_frequency", "z_monet
                 min_size=n,
                 max_size=n,
             ),
-            st.lists(
-                st.lists(st.sampled_from([-1.0, 0.0, 0.5, 1.0]), min_size=6, max_size=6),
+            st.lists(  # few levels on few traits: ties are frequent, twins too
+                st.lists(
+                    st.sampled_from(LEVELS[:3]) | st.sampled_from(LEVELS),
+                    min_size=len(Z_COLUMNS),
+                    max_size=len(Z_COLUMNS),
+                ),
                 min_size=n,
                 max_size=n,
             ),
+            st.integers(1, len(Z_COLUMNS)),
         )
     )
 )
-def test_twins_get_names_that_say_how_they_differ(drawn):
-    names_in, values = drawn
+def test_twins_are_merged_or_get_names_that_say_how_they_differ(drawn):
+    names_in, values, varying = drawn
     profiles = pd.DataFrame(values, columns=Z_COLUMNS).assign(segment=range(len(values)))
-    names = distinct_names(profiles, dict(enumerate(names_in)))
+    profiles.loc[:, Z_COLUMNS[varying:]] = 0.0  # the other traits tie for every segment
+    into = indistinguishable(profiles)
+    behaviour = [c for c in Z_COLUMNS if c != "share"]
+    for twin, kept in into.items():  # merged: the same on every behaviour trait
+        assert kept < twin and twin not in into.values()
+        assert np.allclose(profiles.loc[twin, behaviour], profiles.loc[kept, behaviour])
+    # The pipeline relabels the twins' members into one segment before naming (merge_twins).
+    left = profiles[~profiles["segment"].isin(list(into))]
+    names = distinct_names(left, {s: names_in[s] for s in left["segment"]})
     assert len(set(names.values())) == len(names)
     for segment, name in names.items():
         assert base_name(name) == names_in[segment]
-        assert (SEPARATOR in name) == (names_in.count(names_in[segment]) > 1)
+        twins = sum(names_in[s] == names_in[segment] for s in names)
+        assert (SEPARATOR in name) == (twins > 1)
+        qualifiers = name.partition(SEPARATOR)[2]
+        assert not qualifiers or set(qualifiers.split(", ")) <= WORDS, name  # never "group 2"
         assert action_for(name).name_fr.startswith(action_for(base_name(name)).name_fr)
+
+
+def test_twins_that_tie_on_every_trait_are_merged_not_numbered():
+    """Before, they were named "… — group 1" and "… — group 2" (an ordinal says nothing)."""
+    same = dict.fromkeys(Z_COLUMNS, 0.5)
+    profiles = pd.DataFrame([same, same | {"share": 0.9}, same | {"z_n_views": 1.0}])
+    profiles = profiles.assign(segment=[0, 1, 2])
+    assert indistinguishable(profiles) == {1: 0}  # the size alone does not make two segments
+    name = "Browsers, low activity"
+    identical = pd.DataFrame([same, same]).assign(segment=[0, 1])
+    with pytest.raises(ValueError, match="tie on every trait"):  # it was "group 1", "group 2"
+        distinct_names(identical, {0: name, 1: name})
+    assert distinct_names(profiles.iloc[[0, 2]], {0: name, 2: name}) == {
+        0: f"{name} — fewer product views",
+        2: f"{name} — more product views",
+    }
+
+
+def test_the_segment_stage_merges_twins_so_assignments_model_and_profiles_agree():
+    """Three centres, two of whose members behave exactly alike: one segment of them, in the
+    assignments, in the nearest-centre model (what the predictor uses) and in the profiles."""
+    rng = np.random.default_rng(3)
+    features = features_of(Degenerate(300, seed=3, no_buyers=True))
+    alike = features.iloc[:100].copy()
+    features = pd.concat(
+        [alike, alike.assign(user_key=alike["user_key"] + "b"), features.iloc[100:200]]
+    )
+    features = features.reset_index(drop=True)
+    Z = np.vstack([rng.normal(c, 0.3, (100, 2)) for c in ((0, 0), (6, 0), (20, 0))])
+    kmeans = kmeans_from_centres(np.array([[0.0, 0.0], [6.0, 0.0], [20.0, 0.0]]))
+    merged = merge_twins(kmeans, Z, features)
+    assert merged.n_clusters == 2
+    labels = merged.predict(Z)
+    assert len(set(labels[:200])) == 1 and set(labels[200:]) == {1 - labels[0]}
+    named = profile_stage(features, labels)
+    assert len(named) == 2 and named["name"].is_unique
+    assert not named["name"].str.contains("group").any()
 
 
 def test_two_browsing_twins_are_told_apart_by_their_views():

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from amazing_assets.defs.segments.checks import profile_results
+from amazing_assets.defs.segments.distinct_names import indistinguishable
 from amazing_assets.defs.segments.migration import GONE, NEW, migration_matrix
 from amazing_assets.defs.segments.prediction import behaviour_features
 from amazing_assets.defs.segments.profiles import (
@@ -203,12 +204,26 @@ def test_browser_segments_never_get_a_buyer_name():
 
 def test_neutral_names_stay_unique():
     frame = pd.concat(
-        [pd.concat([buyers(10, 1, 40.0), customers(10, n_views=6)]) for _ in range(3)],
+        [pd.concat([buyers(10, 1, 40.0), customers(10, n_views=6 + 4 * i)]) for i in range(3)],
         ignore_index=True,
     )
     labels = np.repeat([0, 1, 2], 20)
     names = named(frame, labels)["name"]
     assert names.is_unique and names.str.startswith("Mixed").all()
+    assert names.str.contains("product views").all()  # told apart by how they differ
+
+
+def test_segments_that_behave_exactly_alike_are_one_segment_not_numbered_twins():
+    """Three copies of one behaviour were "group 1", "group 2", "group 3"; the segment stage
+    merges them (chain.merge_twins) and naming refuses to number them."""
+    frame = pd.concat(
+        [pd.concat([buyers(10, 1, 40.0), customers(10, n_views=6)]) for _ in range(3)],
+        ignore_index=True,
+    )
+    labels = np.repeat([0, 1, 2], 20)
+    assert indistinguishable(profile_segments(frame, labels)) == {1: 0, 2: 0}
+    with pytest.raises(ValueError, match="tie on every trait"):
+        named(frame, labels)
 
 
 def test_a_segment_that_barely_moved_keeps_last_months_name_only_if_still_true():

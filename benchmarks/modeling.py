@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         timings["pca_embedding"] = {"seconds": round(time.perf_counter() - started, 2)}
 
         started = time.perf_counter()
-        segmented = segment_stage(Z, tier, config)
+        segmented = segment_stage(Z, tier, config, features)
         selection, kmeans, labels = segmented.selection, segmented.kmeans, segmented.labels
         stability = bootstrap_stability(Z, tier, kmeans, selection, config)
         segment_pipeline(embedded.embedding, kmeans)

@@ -214,16 +214,17 @@ def pca_embedding(
 def kmeans_model(
     context: dg.AssetExecutionContext,
     pca_embedding: MonthlyModels,
+    user_features_rfm: pd.DataFrame,
     modeling: ModelingResource,
     quality: QualityResource,
     spark: SparkResource,
     warehouse: WarehouseResource,
 ):
     """Customer segments: K-Means per tier (non-buyers, buyers, high-basket buyers), k chosen per
-    tier by a stability-filtered consensus of indices, stored as one skops pipeline. Each
-    segment carries a ``segment_id`` matched to last month's segments (``identity.py``); the
-    month's quality (silhouette, stability per segment, why this k) is stored for the app
-    (``quality.py``)."""
+    tier by a stability-filtered consensus of indices, stored as one skops pipeline; segments
+    that behave exactly alike (the features tell) are merged into one. Each segment carries a
+    ``segment_id`` matched to last month's segments (``identity.py``); the month's quality
+    (silhouette, stability per segment, why this k) is stored for the app (``quality.py``)."""
     spark.release_when_done(context)
     config = modeling.config()
     rows: list[dict[str, Any]]  # one per segmented month, mixed values (ints, floats, text)
@@ -243,11 +244,14 @@ def kmeans_model(
         # a month's dimension), so never take "every column but the key".
         Z = coordinates[component_names(embedded.model)].to_numpy()
         tier = coordinates[TIER_COLUMN].to_numpy()
-        segmented = segment_stage(Z, tier, config)
+        features = month_rows(user_features_rfm, month).set_index("user_key")
+        features = features.loc[coordinates["user_key"]].reset_index()  # Z's row order
+        segmented = segment_stage(Z, tier, config, features)
         selection, kmeans, labels = segmented.selection, segmented.kmeans, segmented.labels
+        k = kmeans.n_clusters  # below selection.k when twins were merged
         stability = bootstrap_stability(Z, tier, kmeans, selection, config)
         silhouette = selection_silhouette(Z, labels, config)
-        shares = np.bincount(labels, minlength=selection.k) / len(labels)
+        shares = np.bincount(labels, minlength=k) / len(labels)
         assignments = pd.DataFrame(
             {
                 "user_key": coordinates["user_key"],
@@ -258,7 +262,7 @@ def kmeans_model(
         identity = match_segments(previous, assignments)
         assignments[SEGMENT_ID] = identity.column(labels)
         previous = assignments
-        agreement = tier_agreement(labels, tier, selection.k)
+        agreement = tier_agreement(labels, tier, k)
         quality_tables = segmentation_quality(
             selection, labels, stability, silhouette, agreement, identity.ids
         )
@@ -281,7 +285,8 @@ def kmeans_model(
         rows.append(
             {
                 "month": month,
-                "k": selection.k,
+                "k": k,
+                "twins_merged": segmented.merged,
                 "k_per_tier": " + ".join(f"{t.k} {TIER_NAMES[t.tier]}" for t in selection.tiers),
                 "why_this_k": " | ".join(f"{t}: {r}" for t, r in selection.reasons.items()),
                 "silhouette": round(silhouette, 4),
@@ -294,7 +299,9 @@ def kmeans_model(
             }
         )
         context.log.info(
-            f"kmeans_model {month}: k={selection.k} ({rows[-1]['k_per_tier']}), "
+            f"kmeans_model {month}: k={k} ({rows[-1]['k_per_tier']}"
+            + (f", {segmented.merged} twin(s) merged" if segmented.merged else "")
+            + "), "
             f"silhouette={silhouette:.3f}, min bootstrap Jaccard={min(stability.values()):.3f}; "
             f"why: {rows[-1]['why_this_k']}"
         )

@@ -15,11 +15,14 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.pipeline import Pipeline
 
+from amazing_assets.defs.segments.distinct_names import indistinguishable
 from amazing_assets.defs.segments.modeling import (
     ModelingConfig,
     SelectionResult,
+    canonical_order,
     fit_embedding,
     fit_segments,
+    kmeans_from_centres,
     segment_pipeline,
     select_k,
     tiers,
@@ -29,6 +32,7 @@ from amazing_assets.defs.segments.profiles import (
     name_purity,
     name_segments,
     profile_segments,
+    z_profiles,
 )
 
 
@@ -55,9 +59,10 @@ class Embedded:
 @dataclass
 class Segmented:
     selection: SelectionResult
-    kmeans: KMeans
+    kmeans: KMeans  # its k can be below selection.k when twins were merged
     labels: np.ndarray
     distances: np.ndarray  # to the customer's segment centre
+    merged: int = 0  # segments merged into a twin that behaved exactly the same
 
 
 def embed_stage(features: pd.DataFrame, config: ModelingConfig) -> Embedded:
@@ -66,12 +71,48 @@ def embed_stage(features: pd.DataFrame, config: ModelingConfig) -> Embedded:
     return Embedded(embedding, Z, tiers(embedding, features))
 
 
-def segment_stage(Z: np.ndarray, tier: np.ndarray, config: ModelingConfig) -> Segmented:
-    """Choose k per tier, fit the segments and assign every customer to the nearest centre."""
+def segment_stage(
+    Z: np.ndarray, tier: np.ndarray, config: ModelingConfig, features: pd.DataFrame
+) -> Segmented:
+    """Choose k per tier, fit the segments, merge twins and assign every customer to the nearest
+    centre. ``features`` are the customers' rows in ``Z``'s order (the twins are found on them).
+    """
     selection = select_k(Z, tier, config)
-    kmeans = fit_segments(Z, tier, selection, config)
+    fitted = fit_segments(Z, tier, selection, config)
+    kmeans = merge_twins(fitted, Z, features)
     distances = kmeans.transform(Z)
-    return Segmented(selection, kmeans, distances.argmin(axis=1), distances.min(axis=1))
+    return Segmented(
+        selection,
+        kmeans,
+        distances.argmin(axis=1),
+        distances.min(axis=1),
+        fitted.n_clusters - kmeans.n_clusters,
+    )
+
+
+def merge_twins(kmeans: KMeans, Z: np.ndarray, features: pd.DataFrame) -> KMeans:
+    """``kmeans`` with every set of twin segments (the same mean on every behaviour trait:
+    ``distinct_names.indistinguishable``) replaced by one centre, their members' mean.
+
+    No name can tell such twins apart, so they are one segment. The merge is made here, where
+    customers are assigned, so the stored assignments, the nearest-centre model (and the
+    real-time predictor) and the profiles all have the same segments; members are reassigned to
+    the nearest remaining centre (the twins' members to the merged one), and the check repeats
+    until no twin is left (k only decreases).
+    """
+    while kmeans.n_clusters > 1:
+        labels = kmeans.predict(Z)
+        into = indistinguishable(z_profiles(features, labels).reset_index())
+        if not into:
+            return kmeans
+        centres = kmeans.cluster_centers_
+        kept = [c for c in range(len(centres)) if c not in into]
+        merged = []
+        for c in kept:
+            members = np.isin(labels, [c, *(s for s, t in into.items() if t == c)])
+            merged.append(Z[members].mean(axis=0) if members.any() else centres[c])
+        kmeans = canonical_order(kmeans_from_centres(np.vstack(merged)))
+    return kmeans
 
 
 def profile_stage(
@@ -92,7 +133,7 @@ def segment_month(
 ) -> SegmentedMonth:
     """Embed, choose k per tier, fit, assign, profile and name one month's customers."""
     embedded = embed_stage(features, config)
-    segmented = segment_stage(embedded.Z, embedded.tier, config)
+    segmented = segment_stage(embedded.Z, embedded.tier, config, features)
     pipeline = segment_pipeline(embedded.embedding, segmented.kmeans)
     named = profile_stage(features, segmented.labels, previous)
     return SegmentedMonth(

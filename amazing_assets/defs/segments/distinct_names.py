@@ -6,8 +6,13 @@ browsing one). Numbering them ("(2)", "(3)") told a marketer nothing, so the twi
 apart by the behaviour where they differ most: the one lowest on that trait gets its "lower"
 wording, the highest its "higher" wording, one in between "average"; more than three twins
 split the middle ones again on the next trait. Traits are the segment's mean z-scores (the
-model's own scale), so ties are practically impossible; if every trait ties, the size decides,
-and as a last resort an ordinal ("group 1"), so the names are unique by construction.
+model's own scale), so ties are practically impossible; if every behaviour trait but one ties,
+that one (or the size) decides.
+
+Segments that tie on every behaviour trait are one behaviour twice: no name could say how they
+differ, so they are not named apart but merged into one segment before anyone names them
+(:func:`indistinguishable`, applied by ``chain.merge_twins`` in the segment stage, where the
+assignments are made). Numbered names ("group 1", "(2)") are never given.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 SEPARATOR = " — "
@@ -117,6 +123,11 @@ TRAITS: tuple[Trait, ...] = (
         "groupe plus grand",
     ),
 )
+BEHAVIOUR_TRAITS: tuple[Trait, ...] = tuple(t for t in TRAITS if t.column != "share")
+"""What a segment's members do (the size is not a behaviour: it never makes two segments two)."""
+TIE = 1e-9
+"""Two mean z-scores closer than this tie (z units: far below any difference worth a word)."""
+
 FRENCH: dict[str, str] = {
     english: french
     for t in TRAITS
@@ -138,8 +149,40 @@ def french_qualifiers(name: str) -> str:
     _, sep, qualifiers = name.partition(SEPARATOR)
     if not sep:
         return ""
-    words = [FRENCH.get(q, q.replace("group", "groupe")) for q in qualifiers.split(", ")]
+    words = [FRENCH.get(q, q) for q in qualifiers.split(", ")]
     return SEPARATOR + ", ".join(words)
+
+
+def indistinguishable(profiles: pd.DataFrame) -> dict[int, int]:
+    """Segments that tie on every behaviour trait, each mapped to the segment it merges into
+    (the lowest-numbered of its twins); ``{}`` when every segment behaves in its own way.
+
+    Ties are chained (a ties b, b ties c: one segment), so after the merge any two segments
+    differ by more than :data:`TIE` on at least one trait, which :func:`distinct_names` needs.
+    """
+    columns = [t.column for t in BEHAVIOUR_TRAITS if t.column in profiles.columns]
+    if len(profiles) < 2 or not columns:
+        return {}
+    segments = [int(s) for s in profiles["segment"]]
+    values = profiles[columns].to_numpy(dtype=float)
+    parent = list(range(len(segments)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i in range(len(segments)):
+        for j in range(i + 1, len(segments)):
+            a, b = values[i], values[j]
+            # An unknown mean (NaN) tells nothing apart; ``distinct_names`` skips it too.
+            same = np.isnan(a) | np.isnan(b) | (np.abs(a - b) <= TIE)
+            if same.all():
+                parent[max(root(i), root(j))] = min(root(i), root(j))
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(segments)):
+        groups[root(i)].append(segments[i])
+    return {s: min(g) for g in groups.values() if len(g) > 1 for s in g if s != min(g)}
 
 
 def distinct_names(profiles: pd.DataFrame, names: dict[int, str]) -> dict[int, str]:
@@ -153,23 +196,23 @@ def distinct_names(profiles: pd.DataFrame, names: dict[int, str]) -> dict[int, s
         if len(segments) < 2:
             continue
         traits = [t for t in TRAITS if t.column in by_segment.columns]
-        for segment, qualifiers in _split(by_segment.loc[sorted(segments)], traits).items():
+        for segment, qualifiers in _split(by_segment.loc[sorted(segments)], traits, traits).items():
             out[segment] = name + SEPARATOR + ", ".join(qualifiers)
     return out
 
 
-def _split(group: pd.DataFrame, traits: list[Trait]) -> dict[int, list[str]]:
-    """Qualifiers per segment of ``group`` (two or more), unique within the group."""
+def _split(group: pd.DataFrame, traits: list[Trait], every: list[Trait]) -> dict[int, list[str]]:
+    """Qualifiers per segment of ``group`` (two or more), unique within the group: on the trait
+    of ``traits`` where the group differs most, else on any of ``every`` where it differs."""
     if len(group) == 1:
         return {int(group.index[0]): []}
-    spreads = {
-        t.column: float(group[t.column].max() - group[t.column].min())
-        for t in traits
-        if group[t.column].notna().all()
-    }
-    usable = [t for t in traits if spreads.get(t.column, 0.0) > 1e-9]
-    if not usable:  # identical on every trait: an ordinal is all that is left to say
-        return {int(s): [f"group {i + 1}"] for i, s in enumerate(group.index)}
+    usable = _differing(group, traits) or _differing(group, every)
+    if not usable:
+        raise ValueError(
+            f"segments {sorted(int(s) for s in group.index)} tie on every trait: they are one "
+            "segment (merge them before naming: distinct_names.indistinguishable)"
+        )
+    spreads = {t.column: _spread(group, t) for t in usable}
     trait = max(usable, key=lambda t: spreads[t.column])
     order = group[trait.column].sort_values(kind="stable").index
     out = {int(order[0]): [trait.lower], int(order[-1]): [trait.higher]}
@@ -178,6 +221,15 @@ def _split(group: pd.DataFrame, traits: list[Trait]) -> dict[int, list[str]]:
         out[int(middle[0])] = [trait.middle]
     elif len(middle) > 1:
         rest = [t for t in usable if t is not trait]
-        for segment, more in _split(group.loc[middle], rest).items():
+        for segment, more in _split(group.loc[middle], rest, every).items():
             out[segment] = [trait.middle, *more]
     return out
+
+
+def _spread(group: pd.DataFrame, trait: Trait) -> float:
+    values = group[trait.column]
+    return float(values.max() - values.min()) if values.notna().all() else 0.0
+
+
+def _differing(group: pd.DataFrame, traits: list[Trait]) -> list[Trait]:
+    return [t for t in traits if _spread(group, t) > TIE]

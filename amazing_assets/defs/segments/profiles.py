@@ -545,6 +545,14 @@ def member_flags(features: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def z_profiles(features: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
+    """Per segment (index), the mean of each model feature as a z-score against the month's
+    customers (``z_<feature>``), on the model's scale: what twins are compared on."""
+    t = transformed(features)
+    mean, std = t.mean(), t.std(ddof=0).replace(0, 1.0)
+    return ((t.assign(segment=labels).groupby("segment").mean() - mean) / std).add_prefix("z_")
+
+
 def profile_segments(features: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
     """Per segment: size, share, revenue share, medians, z-scores and what the definitions use.
 
@@ -555,9 +563,7 @@ def profile_segments(features: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame
     if len(features) != len(labels):
         raise ValueError("one label per customer is required")
     frame = features.assign(segment=labels)
-    t = transformed(features)
-    mean, std = t.mean(), t.std(ddof=0).replace(0, 1.0)
-    z = ((t.assign(segment=labels).groupby("segment").mean() - mean) / std).add_prefix("z_")
+    z = z_profiles(features, labels)
     medians = frame.groupby("segment")[list(PROFILE_MEDIANS)].median().add_prefix("median_")
     grouped = frame.groupby("segment")
     buyers = (features["frequency"] >= 1).to_numpy()

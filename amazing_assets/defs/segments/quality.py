@@ -66,7 +66,8 @@ def segmentation_quality(
     ``segment_ids`` segment → identity across months (``identity.py``), the segment itself
     when missing. ``stable_share`` is the share of customers in stable segments: what part of
     the base a campaign can address with segments that are found again."""
-    k = selection.k
+    # The segments fitted: fewer than the selection's k when twins were merged (chain.py).
+    k = len(stability) or selection.k
     shares = np.bincount(labels, minlength=k) / max(len(labels), 1)
     jaccard = np.array([float(stability.get(c, np.nan)) for c in range(k)])
     ids = segment_ids or {}
