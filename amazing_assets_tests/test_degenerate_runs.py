@@ -19,6 +19,8 @@ import numpy as np
 import pytest
 
 from amazing_assets.demo import materialize_months
+from amazing_assets.lib.delta_tables import read_months
+from amazing_assets.lib.storage import Location
 from amazing_assets_tests.conftest import REAL_DATA, real_file
 from amazing_assets_tests.support.pipeline_run import ASSETS, definitions_for
 
@@ -190,3 +192,47 @@ def test_ids_that_went_through_excel_fail_the_month_at_once_with_what_to_do(tmp_
     assert f"0 of {len(ASSETS)} assets written" in report
     assert "raw_events           failed" in report and "unparseable_user_id" in report
     assert "pca_embedding        not run" in report
+
+
+def reshaped_export(landing: Path, month: str, change: str) -> None:
+    """A generated month rewritten so that every price is zero, every event falls on one day,
+    or every event is on one product (a broken price feed, a one-day export, a test store)."""
+    from amazing_assets.datagen.generator import GenerationSpec, generate_month
+
+    generated = generate_month(
+        GenerationSpec(month=month, events=20_000, users=2_000, seed=30, defects=False), landing
+    ).path
+    with generated.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        if change == "zero_prices":
+            row["price"] = "0.00"
+        elif change == "one_day":
+            row["event_time"] = f"{month}-15 " + row["event_time"].split(" ", 1)[1]
+        elif change == "one_product":
+            row["product_id"], row["category_id"] = "1000978", "2053013552326770905"
+    with generated.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=HEADER.split(","), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.mark.parametrize("change", ["zero_prices", "one_day", "one_product"])
+def test_a_month_of_zero_prices_one_day_or_one_product_ends_in_a_clear_state(
+    tmp_path, spark, change
+):
+    """Before issue 30 these cases were decided on hand-built feature tables only; here each
+    goes through ingestion, cleaning, features, value, segments and the app."""
+    reshaped_export(tmp_path / "landing", "2019-11", change)
+    result, warehouse = run_month(tmp_path, "2019-11")
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    assert restarts(result) == []
+    written = materialised(result)
+    assert set(written) == ASSETS
+    for asset in ("pca_embedding", "kmeans_model", "customer_value"):
+        status = written[asset].get("status")  # done, or an outcome that says why
+        assert status in (None, "segmented", "modelled") or written[asset].get("reason"), asset
+    verdict = read_months(Location.parse(str(warehouse / "month_verdict")), ["2019-11"])
+    days = {r["aspect"]: r for r in verdict.to_pylist()}["days_covered"]
+    assert (days["status"] == "warn") == (change == "one_day")
+    open_every_page(warehouse)
