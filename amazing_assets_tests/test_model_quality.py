@@ -20,7 +20,7 @@ from amazing_assets.defs.segments.quality import (
     silhouette_band,
     stability_band,
 )
-from amazing_assets.defs.value.backtest import MonthValue, back_test, top_lift, top_share
+from amazing_assets.defs.value.backtest import back_test, top_lift, top_share
 from amazing_assets.defs.value.models import MIN_BUYERS, MIN_REPEAT_BUYERS, purchase_days
 from amazing_assets.defs.value.quality import (
     BACKTEST,
@@ -32,6 +32,7 @@ from amazing_assets.defs.value.quality import (
     value_quality,
 )
 from amazing_assets.defs.value.value_selection import Selection
+from amazing_assets_tests.support.month_values import judged_month
 from amazing_assets_tests.support.purchases import simulate_purchases
 
 
@@ -105,16 +106,10 @@ def history():
 def test_a_measured_month_records_its_back_test(history):
     days, months = history
     test = back_test(days, "2019-05", sample=5_000)
-    fit = MonthValue(
-        month="2019-08",
-        predictions=pd.DataFrame(),
-        parameters={},
-        fitted_on=0,
-        repeat_buyers=0,
-        backend="C",
-        repeat_ratio=1.0,
-        back_test=test,
-        selection=Selection(test.model, "back-test at 2019-05", pd.DataFrame([test.summary()])),
+    fit = judged_month(
+        "2019-08",
+        test,
+        Selection(test.model, "back-test at 2019-05", pd.DataFrame([test.summary()])),
     )
     tables = value_quality("2019-08", days, months, fit)
     row = tables[BACKTEST].iloc[0]
@@ -142,16 +137,10 @@ def test_a_measured_month_records_its_back_test(history):
 
 def test_a_short_history_is_not_measurable_yet_and_says_from_when(history):
     days, months = history
-    fit = MonthValue(
-        month="2019-02",
-        predictions=pd.DataFrame(),
-        parameters={},
-        fitted_on=0,
-        repeat_buyers=0,
-        backend="C",
-        repeat_ratio=1.0,
-        back_test=None,
-        selection=Selection("modified_bg_nbd", "default (modified_bg_nbd): ...", pd.DataFrame()),
+    fit = judged_month(
+        "2019-02",
+        None,
+        Selection("modified_bg_nbd", "default (modified_bg_nbd): ...", pd.DataFrame()),
     )
     row = value_quality("2019-02", days, months, fit)[BACKTEST].iloc[0]
     assert row["status"] == NOT_MEASURABLE and not row["judged"]

@@ -20,13 +20,14 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from amazing_assets.defs.value.backtest import MonthValue, back_test
+from amazing_assets.defs.value.backtest import back_test
 from amazing_assets.defs.value.models import purchase_days
 from amazing_assets.defs.value.quality import value_quality
 from amazing_assets.defs.value.value_selection import Selection
 from amazing_assets.lib.delta_tables import write_arrow_months
 from amazing_assets.lib.storage import Location
 from amazing_assets_tests.support.browser import screenshot
+from amazing_assets_tests.support.month_values import judged_month
 from amazing_assets_tests.support.panel_server import serve_app
 from amazing_assets_tests.support.purchases import simulate_purchases
 from amazing_assets_tests.test_panel_app import EARLIER, LATEST, table
@@ -60,16 +61,10 @@ def planted(backfilled, tmp_path_factory):
     warehouse = root / "warehouse"
     days = purchase_days(simulate_purchases(1_500, "2019-01", 8, seed=3).transactions)
     test = back_test(days, "2019-05", sample=5_000)
-    fit = MonthValue(
-        month="2019-08",
-        predictions=pd.DataFrame(),
-        parameters={},
-        fitted_on=0,
-        repeat_buyers=0,
-        backend="C",
-        repeat_ratio=1.0,
-        back_test=test,
-        selection=Selection(test.model, "back-test at 2019-05", pd.DataFrame([test.summary()])),
+    fit = judged_month(
+        "2019-08",
+        test,
+        Selection(test.model, "back-test at 2019-05", pd.DataFrame([test.summary()])),
     )
     months = [f"2019-{m:02d}" for m in range(1, 9)]
     for name, frame in value_quality("2019-08", days, months, fit).items():
