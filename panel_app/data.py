@@ -22,6 +22,7 @@ from amazing_assets.defs.features.kpis import KPI_COLUMNS
 from amazing_assets.defs.segments.explain import CUSTOMER_COLUMNS
 from amazing_assets.defs.segments.migration import GONE, NEW
 from amazing_assets.defs.segments.prediction import SegmentPredictor, load_predictor
+from amazing_assets.defs.value.value_models import NO_PURCHASE_HORIZONS
 from amazing_assets.lib.delta_tables import (
     filtered_rows,
     month_row_counts,
@@ -50,6 +51,7 @@ VALUE_FIELDS = [
     "expected_purchases_90d",
     "expected_order_value",
     "expected_revenue_90d",
+    *(f"p_no_purchase_{days}d" for days in NO_PURCHASE_HORIZONS),
 ]
 TREND_PROFILE_COLUMNS = [
     "month",

@@ -36,6 +36,10 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Activity of {month} (that month's events only)",
     },
     "definition": {"fr": "Définition mesurée", "en": "Measured definition"},
+    "no_purchase_horizons": {
+        "fr": "Probabilité de ne pas acheter sous 30 / 60 / 90 jours",
+        "en": "Chance of no purchase within 30 / 60 / 90 days",
+    },
     "segments_compared": {
         "fr": "Tous les segments du mois, côte à côte",
         "en": "Every segment of the month, side by side",

@@ -14,6 +14,7 @@ import panel as pn
 
 from amazing_assets.defs.segments import explain
 from amazing_assets.defs.segments.prediction import behaviour_features
+from amazing_assets.defs.value.value_models import NO_PURCHASE_HORIZONS
 from amazing_assets.lib.pseudonymize import PseudonymizationKeyError
 from panel_app import data
 from panel_app.figures import churn_shown
@@ -212,6 +213,10 @@ class CustomerPage(Page):
                     value["churn_risk"], language, state.previous_month is not None
                 ),
                 "p_alive": format_percent(value["p_alive"], language, 0),
+                "no_purchase_horizons": " / ".join(
+                    format_percent(value[f"p_no_purchase_{days}d"], language, 0)
+                    for days in NO_PURCHASE_HORIZONS
+                ),
             }
             body = "".join(
                 f'<div data-testid="customer-{key}"><span class="label">'
