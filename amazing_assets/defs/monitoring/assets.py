@@ -72,7 +72,6 @@ def month_verdict(
     category remaps, the feature window; a change the data made is labelled as such."""
     months = run_months(context)
     facts, before = month_facts(spark.session(), warehouse, months, feature_window.months)
-    spark.release_when_done(context)
     judged = verdicts(facts, before, VerdictRules())
     table = verdict_table(judged)
     for verdict in judged:
