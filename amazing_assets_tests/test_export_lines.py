@@ -27,7 +27,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from amazing_assets.defs.ingestion.landing import LandingFile, list_month_files
-from amazing_assets.defs.ingestion.landing_source import plan_splits, read_split
+from amazing_assets.defs.ingestion.landing_source import (
+    plan_splits,
+    read_split,
+    register_landing_source,
+)
 from amazing_assets.lib.schema import EVENT_COLUMNS
 from amazing_assets.lib.storage import LOCATION_OPTION, Location
 
@@ -264,6 +268,7 @@ def test_property_every_line_is_one_row_through_the_spark_data_source(
     job each)."""
     data, _ = export
     EXAMPLES_RUN["spark"] += 1
+    register_landing_source(spark)  # ingestion registers it where it reads; alone, so does this
     landing, landing_export = landing_file(tmp_path_factory.mktemp("landing"), data)
     rows = (
         spark.read.format("amazing_landing")
