@@ -109,9 +109,10 @@ def segment_alerts(
     the operator's webhook and file; held when the month is not comparable."""
     frames, failures = [], []
     sinks = alerts.sinks()
-    for month in run_months(context):
-        current = stored_month(warehouse, "cluster_profiles", month)
-        previous = stored_month(warehouse, "cluster_profiles", add_months(month, -1))
+    months = run_months(context)
+    current = stored_month(warehouse, "cluster_profiles", add_months(months[0], -1))
+    for month in months:  # consecutive: each month's profiles are the next one's "before"
+        previous, current = current, stored_month(warehouse, "cluster_profiles", month)
         found = [] if current is None else segment_moves(month, current, previous, alerts.rules())
         verdicts = month_verdict.loc[month_verdict["month"] == month, "verdict"]
         comparable = not verdicts.empty and verdicts.iloc[0] == COMPARABLE

@@ -43,19 +43,18 @@ def reason_counts(warehouse: WarehouseResource, months: Sequence[str]) -> pd.Dat
 
 
 def event_summaries(
-    session: SparkSession, warehouse: WarehouseResource, months: Sequence[str]
+    session: SparkSession, warehouse: WarehouseResource, present: Sequence[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(events per month and day, events per month, product and category) of clean_events."""
+    """(events per month and day, events per month, product and category) of clean_events'
+    ``present`` months (months that hold events)."""
     from pyspark.sql import functions as F
 
     location = warehouse.table("clean_events")
-    counts = month_row_counts(location) if table_exists(location) else {}
-    present = sorted(m for m, n in counts.items() if n and m in months)
     if not present:
         empty = pd.DataFrame({"month": [], "day": [], "events": []})
         return empty, pd.DataFrame({"month": [], "product_id": [], "category_id": [], "events": []})
     events = read_spark(
-        session, location, present, ["month", "event_time", "product_id", "category_id"]
+        session, location, list(present), ["month", "event_time", "product_id", "category_id"]
     )
     days = events.groupBy("month", F.to_date("event_time").alias("day")).agg(
         F.count(F.lit(1)).alias("events")
@@ -77,9 +76,9 @@ def month_facts(
     raw_rows = month_row_counts(raw) if table_exists(raw) else {}
     clean = warehouse.table("clean_events")
     clean_rows = month_row_counts(clean) if table_exists(clean) else {}
-    days, pairs = event_summaries(session, warehouse, read)
-    reasons = reason_counts(warehouse, read)
     with_events = {m for m, n in clean_rows.items() if n}
+    days, pairs = event_summaries(session, warehouse, [m for m in read if m in with_events])
+    reasons = reason_counts(warehouse, read)
 
     def facts(month: str) -> MonthFacts:
         dropped = reasons[reasons["month"] == month].set_index("reason")["rows"]

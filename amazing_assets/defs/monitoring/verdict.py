@@ -18,6 +18,7 @@ import calendar
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import pandas as pd
 
@@ -173,11 +174,8 @@ def verdicts(
     element, or ``before`` for the first; a month whose predecessor is missing is a first month
     (nothing to compare with), not a comparison with an older month."""
     known = {f.month: f for f in ([before] if before else [])} | {f.month: f for f in facts}
-    return [judge(f, known.get(add_months(f.month, -1)), rules) for f in sorted(facts, key=_month)]
-
-
-def _month(facts: MonthFacts) -> str:
-    return facts.month
+    ordered = sorted(facts, key=attrgetter("month"))
+    return [judge(f, known.get(add_months(f.month, -1)), rules) for f in ordered]
 
 
 def verdict_table(judged: Sequence[Verdict]) -> pd.DataFrame:
