@@ -47,6 +47,21 @@ def test_the_run_id_stays_searchable_while_other_uuids_are_masked():
     assert RUN_ID in out and SESSION not in out
 
 
+@given(st.uuids(version=4), st.integers(min_value=100_000_000, max_value=9_999_999_999))
+@settings(max_examples=200, deadline=None)
+def test_the_run_id_stays_whole_even_when_it_holds_a_run_of_digits(run_uuid, digits):
+    """A run id whose last group is mostly digits (``…-801a-1234567890c5``) was cut by the
+    raw-id mask before the run id was recognised: an operator could not search for it."""
+    tail = f"{digits:010d}"[-10:] + run_uuid.hex[-2:]
+    run_id = str(run_uuid)[:-12] + tail
+    out = redact(f"run {run_id} failed for user 541312140 in session {SESSION}", run_id)
+    assert run_id in out
+    assert "541312140" not in out and SESSION not in out
+    other = str(run_uuid)[:-12] + tail[::-1]
+    if other != run_id:  # any other UUID (a session), digits or not, stays masked whole
+        assert redact(f"session {other}", run_id) == f"session {REDACTED}"
+
+
 def test_metadata_values_are_redacted_at_every_depth():
     metadata = {
         "preview": f"user 541312140 in session {SESSION}",

@@ -59,10 +59,17 @@ def redact(text: str, run_id: str | None = None) -> str:
     """``text`` with anything shaped like a raw user id or session id masked.
 
     Dagster's own ids (the run id, step ids) are UUIDs too; the run's id is kept so records stay
-    searchable by it.
+    searchable by it. UUIDs are handled first and the raw-id mask only applies between them: a
+    UUID's last group can hold ten digits in a row, which the raw-id mask would otherwise cut
+    out of the run id (and out of a session id, leaving the rest of it readable).
     """
-    text = _RAW_USER_ID.sub(REDACTED, text)
-    return _UUID.sub(lambda m: m.group(0) if m.group(0) == run_id else REDACTED, text)
+    pieces, start = [], 0
+    for found in _UUID.finditer(text):
+        pieces.append(_RAW_USER_ID.sub(REDACTED, text[start : found.start()]))
+        pieces.append(found.group(0) if found.group(0) == run_id else REDACTED)
+        start = found.end()
+    pieces.append(_RAW_USER_ID.sub(REDACTED, text[start:]))
+    return "".join(pieces)
 
 
 def partition_of(tags: dict[str, str]) -> str | None:
