@@ -18,11 +18,15 @@ from pyspark.sql.pandas.types import from_arrow_schema
 from amazing_assets.lib.buckets import files_by_bucket
 from amazing_assets.lib.customer_buckets import bucket_count, customer_buckets, spark_hash
 from amazing_assets.lib.delta_source import (
+    ROW_GROUP_ROWS,
+    BucketGroupedFiles,
     CustomerBucket,
     DeltaWriter,
     TaskFiles,
     file_bucket,
+    file_grouping,
     list_files,
+    row_group_buckets,
 )
 from amazing_assets.lib.delta_tables import open_table, read_months
 from amazing_assets.lib.storage import Location
@@ -91,6 +95,78 @@ def test_files_group_by_the_smallest_bucket_count_and_nest(tmp_path):
 )
 def test_files_that_cannot_be_grouped_by_customer_mean_a_shuffle(tmp_path, tags):
     assert files_by_bucket(bucket_table(tmp_path, tags), ["2019-10"]) is None
+
+
+def grouped_table(tmp_path: Path, tasks: list[tuple[int, list[int]]], rows_per_file: int):
+    """A Delta table written by tasks that hold rows of every bucket (as ingestion's splits):
+    ``(bucket count, user ids)`` per task, the ids spread over two months."""
+    location = Location.parse(str(tmp_path / "grouped"))
+    schema = pa.schema([("user_id", pa.int64()), ("month", pa.string())])
+    months = ["2019-10", "2019-11"]
+    writer = DeltaWriter(location, from_arrow_schema(schema), months, uuid.uuid4().hex)
+    writer.rows_per_file = rows_per_file
+    messages = []
+    for count, ids in tasks:
+        task = BucketGroupedFiles(writer, count)
+        for start in range(0, len(ids), 7_000):  # several batches, as a split's parser yields
+            chunk = ids[start : start + 7_000]
+            month = [months[i % 2] for i in range(start, start + len(chunk))]
+            task.add(pa.record_batch({"user_id": chunk, "month": month}, schema=schema))
+        messages.append(task.close())
+    writer.commit(messages)
+    return location, months
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_grouped_files_keep_whole_buckets_in_row_groups_and_group_like_bucket_files(tmp_path, seed):
+    """Ingestion writes one file per split (not one per split and bucket): each row group holds
+    one bucket, the footer says which, and bucket reads get every customer's rows, whatever the
+    counts (nesting powers of two), the file rolls and the row-group size."""
+    rng = random.Random(seed)
+    tasks = [
+        (2 ** rng.randint(1, 5), [rng.randint(1, 10**9) for _ in range(rng.randint(1, 40_000))])
+        for _ in range(rng.randint(1, 4))
+    ]
+    tasks.append((2, [7] * (2 * ROW_GROUP_ROWS + 10)))  # a customer too big for a row group
+    rows_per_file = 10**6 if seed % 2 else rng.randint(5_000, 60_000)  # files roll or not
+    location, months = grouped_table(tmp_path, tasks, rows_per_file)
+    files = list_files(open_table(location), months)
+    assert all(file_grouping(path) and file_bucket(path) is None for path, _ in files)
+    for path, _ in files:
+        parquet = pq.ParquetFile(f"{location.path}/{path}")
+        plan = row_group_buckets(location, path)
+        count = file_grouping(path)
+        assert plan is not None and len(plan) == parquet.metadata.num_row_groups
+        for index, bucket in enumerate(plan):
+            ids = parquet.read_row_group(index, columns=["user_id"])["user_id"]
+            assert set(customer_buckets(ids, count).tolist()) == {bucket}
+    plans = [row_group_buckets(location, path) or [] for path, _ in files]
+    if rows_per_file == 10**6:  # the big customer's bucket spans row groups, still its own
+        assert any(len(plan) > len(set(plan)) for plan in plans)
+    groups = files_by_bucket(location, months)
+    smallest = min(count for count, _ in tasks)
+    assert groups is not None and len(groups) == smallest
+    read = []
+    for group_index, group in enumerate(groups):
+        table = pa.concat_tables(
+            pq.ParquetFile(f"{location.path}/{f.path}").read_row_groups(
+                f.row_groups, columns=["user_id"]
+            )
+            for f in group
+        )
+        ids = table["user_id"]
+        assert set(customer_buckets(ids, smallest).tolist()) <= {group_index}
+        read += ids.to_pylist()
+    assert sorted(read) == sorted(i for _, ids in tasks for i in ids)  # nothing lost or twice
+
+
+def test_a_grouped_file_whose_footer_does_not_name_its_buckets_means_a_shuffle(tmp_path):
+    location, months = grouped_table(tmp_path, [(4, list(range(1, 5_000)))], 10**6)
+    path, _ = list_files(open_table(location), months)[0]
+    full = f"{location.path}/{path}"
+    pq.write_table(pq.read_table(full).replace_schema_metadata({}), full)  # a rewrite
+    assert row_group_buckets(location, path) is None
+    assert files_by_bucket(location, months) is None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,12 +256,19 @@ def test_buckets_and_the_shuffle_store_the_same_tables(spark, tmp_path, monkeypa
     raw = Location.parse(str(warehouse / "raw" / "raw_events"))
     clean = Location.parse(str(warehouse / "clean_events"))
 
-    # Every raw file holds the customers of the bucket its name gives, at its month's count.
-    for path, values in list_files(open_table(raw), months):
-        bucket = file_bucket(path)
-        assert bucket is not None and bucket.count == SIZES[index[values["month"]]]
-        ids = pq.read_table(f"{raw.path}/{path}", columns=["user_id"])["user_id"]
-        assert set(customer_buckets(ids, bucket.count).tolist()) == {bucket.index}
+    # Every raw row group holds the customers of the bucket its file's footer gives, at its
+    # month's count; one file per export split (here one split per month), not per bucket.
+    raw_files = list_files(open_table(raw), months)
+    assert len(raw_files) == len(months)
+    for path, values in raw_files:
+        count = file_grouping(path)
+        assert count == SIZES[index[values["month"]]]
+        plan = row_group_buckets(raw, path)
+        parquet = pq.ParquetFile(f"{raw.path}/{path}")
+        assert plan is not None and len(set(plan)) > 1
+        for row_group, bucket in enumerate(plan):
+            ids = parquet.read_row_group(row_group, columns=["user_id"])["user_id"]
+            assert set(customer_buckets(ids, count).tolist()) == {bucket}
     # Nested counts still keep a customer in one group across the window's months.
     groups = files_by_bucket(clean, months)
     assert groups is not None and len(groups) == SIZES[0]

@@ -125,6 +125,34 @@ def pipeline_counts(warehouse: Path) -> dict:
 # ---------------------------------------------------------------------------------------------
 # The reference side
 # ---------------------------------------------------------------------------------------------
+STORED_TABLES = ["raw_events", "clean_events", "user_features_rfm"]
+
+
+def stored_files(warehouse: Path) -> dict[str, dict[str, float]]:
+    """Live files of the month's tables (object stores pay per file: listing, Delta log
+    replay, one request each): count, mean rows and mean MB per file."""
+    import pyarrow as pa
+
+    from amazing_assets.lib.delta_tables import open_table, table_exists
+    from amazing_assets.lib.storage import Location
+    from amazing_assets.lib.tables import table_location
+
+    root = Location.parse(str(warehouse))
+    out: dict[str, dict[str, float]] = {}
+    for name in STORED_TABLES:
+        location = table_location(root, name)
+        if not table_exists(location):
+            continue
+        actions = pa.table(open_table(location).get_add_actions(flatten=True))
+        files = max(actions.num_rows, 1)
+        out[name] = {
+            "files": actions.num_rows,
+            "mean_rows": round(sum(actions.column("num_records").to_pylist()) / files),
+            "mean_mb": round(sum(actions.column("size_bytes").to_pylist()) / files / 1e6, 1),
+        }
+    return out
+
+
 def parse_reference(stdout: str) -> dict:
     """The TIMING and RESULT lines of ``same_work_duckdb.py``."""
     timing = dict(re.findall(r"(\w+)=([\d.]+)s", _line(stdout, "TIMING")))
@@ -210,6 +238,13 @@ def markdown_report(report: dict) -> str:
             f"**Ratio pipeline / DuckDB (process wall): {report['ratio']}** "
             f"(CPU seconds: {report['cpu_ratio']}); "
             f"counts equal: {not report['count_differences']}.",
+        ]
+    if report.get("files"):
+        lines += ["", "| table | files | mean rows per file | mean MB per file |"]
+        lines += ["|---|---|---|---|"]
+        lines += [
+            f"| {name} | {f['files']} | {f['mean_rows']:,} | {f['mean_mb']} |"
+            for name, f in report["files"].items()
         ]
     lines += ["", f"Counts: `{json.dumps(pipeline['counts'])}`", ""]
     return "\n".join(lines)
@@ -319,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         "input": info,
         "generator": {"seconds": round(generation, 1) if generation else None},
         "pipeline": pipeline_section(measured, child, info["rows"]),
+        "files": stored_files(args.work / "warehouse"),
     }
     if not args.no_reference:
         out = args.work / "duckdb"

@@ -1,9 +1,11 @@
 """Reading a table bucket by bucket: Spark tasks that each read whole customers' files.
 
-``raw_events`` and ``clean_events`` are written in files of one customer bucket each (Spark's hash
-of the user id modulo a power-of-two count, :mod:`amazing_assets.lib.customer_buckets`),
-named after it (:class:`CustomerBucket`). A later per-customer pass (the cleaning rules, the
-features) then needs no shuffle: each of its tasks reads its bucket's files with pyarrow,
+``raw_events`` and ``clean_events`` are written by customer bucket (Spark's hash of the user id
+modulo a power-of-two count, :mod:`amazing_assets.lib.customer_buckets`): ``clean_events`` in
+files of one bucket each, named after it (:class:`CustomerBucket`), ``raw_events`` in one file
+per export split whose row groups each hold one bucket (:class:`BucketGroupedFiles`). A later
+per-customer pass (the cleaning rules, the features) then needs no shuffle: each of its tasks
+reads its bucket's files (or row groups) with pyarrow,
 straight from storage (local or S3), and hands Spark only its results. This is what Spark's own
 bucketed tables do, for the Delta tables our data source writes.
 """
@@ -11,6 +13,7 @@ bucketed tables do, for the Delta tables our data source writes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
@@ -22,14 +25,18 @@ from amazing_assets.lib.customer_buckets import BUCKET_COLUMN, OUTPUT_BATCH_ROWS
 from amazing_assets.lib.delta_source import (
     FilePartition,
     file_bucket,
+    file_grouping,
     list_files,
     read_file,
     refuse_unsupported_features,
+    row_group_buckets,
     table_arrow_schema,
 )
 from amazing_assets.lib.io_managers import read_spark
 from amazing_assets.lib.storage import Location
 
+FOOTER_READERS = 16
+"""Footers of bucket-grouped files read at once (one small request each on S3)."""
 Buckets = list[list[FilePartition]]
 """File groups, each holding whole customers."""
 
@@ -38,25 +45,41 @@ def files_by_bucket(location: Location, months: list[str]) -> Buckets | None:
     """The live files of ``months`` grouped so that each group holds whole customers, or None
     when a file carries no bucket (then only a shuffle can group customers).
 
+    A file holds one bucket (named in its path, :class:`CustomerBucket`) or every bucket of
+    its task in row groups of one bucket each (:class:`BucketGroupedFiles`, the buckets in its
+    footer, read here on the driver): a group then takes that file's row groups of its bucket.
     Months may have been written with different bucket counts (powers of two sized to each
-    month): with the smallest count ``n``, group ``i`` takes every file whose bucket is ``i``
-    modulo ``n`` (a customer's bucket among ``2n`` tasks, modulo ``n``, is its bucket among
-    ``n``).
+    month): with the smallest count ``n``, group ``i`` takes every file or row group whose
+    bucket is ``i`` modulo ``n`` (a customer's bucket among ``2n`` tasks, modulo ``n``, is its
+    bucket among ``n``).
     """
     from deltalake import DeltaTable
 
     table = DeltaTable(location.table_uri, storage_options=location.storage_options())
     refuse_unsupported_features(table, location)
-    files = [(path, values, file_bucket(path)) for path, values in list_files(table, months)]
-    bucketed = [(path, values, bucket) for path, values, bucket in files if bucket is not None]
-    if not files or len(bucketed) < len(files):
+    files = list_files(table, months)
+    single = {path: file_bucket(path) for path, _ in files}
+    grouped = [path for path, _ in files if single[path] is None and file_grouping(path)]
+    with ThreadPoolExecutor(max_workers=FOOTER_READERS) as pool:  # S3: one request each
+        read = pool.map(lambda path: row_group_buckets(location, path), grouped)
+        plans = dict(zip(grouped, read, strict=True))
+    if not files or any(single[p] is None and plans.get(p) is None for p, _ in files):
         return None
-    count = min(bucket.count for _, _, bucket in bucketed)
-    if any(bucket.count % count for _, _, bucket in bucketed):
+    counts = [b.count for b in single.values() if b] + [file_grouping(p) or 0 for p in grouped]
+    count = min(counts)
+    if any(c % count for c in counts):
         return None  # counts that do not nest (not written by this version)
     groups: list[list[FilePartition]] = [[] for _ in range(count)]
-    for path, values, bucket in bucketed:
-        groups[bucket.index % count].append(FilePartition(path=path, partition_values=values))
+    for path, values in files:
+        bucket = single[path]
+        if bucket is not None:
+            groups[bucket.index % count].append(FilePartition(path=path, partition_values=values))
+            continue
+        row_groups: dict[int, list[int]] = {}
+        for index, in_bucket in enumerate(plans[path] or []):
+            row_groups.setdefault(in_bucket % count, []).append(index)
+        for group, indices in row_groups.items():
+            groups[group].append(FilePartition(path, values, row_groups=indices))
     return groups
 
 

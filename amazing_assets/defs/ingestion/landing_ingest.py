@@ -31,7 +31,7 @@ from amazing_assets.defs.ingestion.landing_source import (
 )
 from amazing_assets.defs.ingestion.suppression import NO_SUPPRESSION, SuppressionFilter
 from amazing_assets.lib.customer_buckets import bucket_count
-from amazing_assets.lib.delta_source import CustomerBucketFiles, DeltaCommitMessage, DeltaWriter
+from amazing_assets.lib.delta_source import BucketGroupedFiles, DeltaCommitMessage, DeltaWriter
 from amazing_assets.lib.months import month_bounds
 from amazing_assets.lib.schema import WARNING_COLUMN
 from amazing_assets.lib.storage import Location
@@ -134,7 +134,7 @@ def stage_split(
                 [columns[f.name].cast(f.type) for f in schema], schema=schema
             )
 
-    files = CustomerBucketFiles(writer, item.buckets)
+    files = BucketGroupedFiles(writer, item.buckets)
     try:
         for batch in table_batches():
             files.add(batch)
