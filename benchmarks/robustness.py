@@ -1,13 +1,16 @@
 """Robustness suite: segments on populations the model was never tuned on (issue 12).
 
-Populations come from :mod:`amazing_assets_tests.support.populations`, a
-generator independent of the
-project's own. For each: the k chosen per tier and why, the ARI against the planted behaviours,
+Populations come from two generator families independent of the project's own:
+:mod:`amazing_assets_tests.support.populations` (archetypes: each customer's counts drawn from
+a behaviour's ranges) and :mod:`amazing_assets_tests.support.lifecycles` (processes in
+continuous time: Gamma-heterogeneous visit rates, life-cycle stages, a calendar, channels).
+For each: the k chosen per tier and why, the ARI against the planted behaviours,
 the ARI of a naive K-Means on log RFM features given the *true* k (a reference, not a
 competitor: it is told the answer), whether every segment's name is true by its definition, and
 whether each behaviour's majority name is one a marketer would accept for it.
 
-    python -m benchmarks.robustness            # every population
+    python -m benchmarks.robustness                       # every population of both families
+    python -m benchmarks.robustness --family lifecycles   # one family
     python -m benchmarks.robustness --only small-5k buyer-heavy
 
 Writes ``benchmarks/results/robustness.json`` and ``robustness.md``.
@@ -30,6 +33,8 @@ from sklearn.preprocessing import StandardScaler
 from amazing_assets.defs.segments.chain import SegmentedMonth, segment_month
 from amazing_assets.defs.segments.modeling import ModelingConfig
 from amazing_assets.defs.segments.profiles import MIN_NAME_PURITY, fits
+from amazing_assets_tests.support import lifecycles
+from amazing_assets_tests.support.lifecycles import LIFECYCLE_SUITE, simulate_lifecycles
 from amazing_assets_tests.support.populations import (
     FITTING_NAMES,
     SUITE,
@@ -44,6 +49,7 @@ GOALS = {"min_ari": 0.80, "median_ari": 0.90}
 
 @dataclass
 class PopulationScore:
+    family: str
     name: str
     customers: int
     store: str
@@ -62,6 +68,7 @@ class PopulationScore:
 
     def row(self) -> dict:
         return {
+            "family": self.family,
             "population": self.name,
             "customers": self.customers,
             "store": self.store,
@@ -109,20 +116,30 @@ def behaviour_names(segmented: SegmentedMonth) -> dict[str, str]:
     return {b: str(named[truth == b].value_counts().idxmax()) for b in sorted(set(truth))}
 
 
-def score(spec: PopulationSpec, config: ModelingConfig | None = None) -> PopulationScore:
-    features = per_user_features(simulate(spec))
-    return score_features(spec, features, config)
+Spec = PopulationSpec | lifecycles.LifecycleSpec
+
+
+def score(spec: Spec, config: ModelingConfig | None = None) -> PopulationScore:
+    if isinstance(spec, lifecycles.LifecycleSpec):
+        events = simulate_lifecycles(spec)
+        return score_features(spec, per_user_features(events), config, "lifecycles")
+    return score_features(spec, per_user_features(simulate(spec)), config)
 
 
 def score_features(
-    spec: PopulationSpec, features: pd.DataFrame, config: ModelingConfig | None = None
+    spec: Spec,
+    features: pd.DataFrame,
+    config: ModelingConfig | None = None,
+    family: str = "archetypes",
 ) -> PopulationScore:
+    fitting = lifecycles.FITTING_NAMES if family == "lifecycles" else FITTING_NAMES
     started = time.perf_counter()
     segmented = segment_month(features, config or ModelingConfig())
     seconds = time.perf_counter() - started
     by_behaviour = behaviour_names(segmented)
     planted = features["behaviour"].nunique()
     return PopulationScore(
+        family=family,
         name=spec.name,
         customers=len(features),
         store=spec.store.name,
@@ -135,7 +152,7 @@ def score_features(
         impure_names=impure_names(segmented),
         min_purity=float(segmented.profiles["purity"].min()),
         behaviour_names=by_behaviour,
-        unfitting=[b for b, n in by_behaviour.items() if n not in FITTING_NAMES[b]],
+        unfitting=[b for b, n in by_behaviour.items() if n not in fitting[b]],
         reasons=segmented.selection.reasons,
         seconds=seconds,
     )
@@ -146,13 +163,17 @@ def markdown(scores: list[PopulationScore]) -> str:
     columns = list(rows[0])
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(str(r[c]) for c in columns) + " |" for r in rows]
-    aris = [s.ari for s in scores]
+    lines.append("")
+    for family in sorted({s.family for s in scores}):
+        of = [s for s in scores if s.family == family]
+        aris = [s.ari for s in of]
+        lines.append(
+            f"- **{family}**: ARI min {min(aris):.3f}, median {statistics.median(aris):.3f} "
+            f"(goals: every population ≥ {GOALS['min_ari']}, median ≥ {GOALS['median_ari']}); "
+            f"false names: {sum(len(s.false_names) for s in of)}; named segments under "
+            f"{MIN_NAME_PURITY:.0%} purity: {sum(len(s.impure_names) for s in of)}."
+        )
     lines += [
-        "",
-        f"ARI: min {min(aris):.3f}, median {statistics.median(aris):.3f} "
-        f"(goals: every population ≥ {GOALS['min_ari']}, median ≥ {GOALS['median_ari']}); "
-        f"false names: {sum(len(s.false_names) for s in scores)}; named segments under "
-        f"{MIN_NAME_PURITY:.0%} purity: {sum(len(s.impure_names) for s in scores)}.",
         "",
         "Names given to each planted behaviour (majority of its customers):",
         "",
@@ -169,14 +190,25 @@ def markdown(scores: list[PopulationScore]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="population names (default: all)")
+    parser.add_argument("--family", choices=("archetypes", "lifecycles", "both"), default="both")
+    parser.add_argument(
+        "--split-for-actions", action="store_true", help="measure ModelingConfig's action splits"
+    )
     args = parser.parse_args(argv)
-    specs = [s for s in SUITE if not args.only or s.name in args.only]
+    families: list[Spec] = []
+    if args.family in ("archetypes", "both"):
+        families += SUITE
+    if args.family in ("lifecycles", "both"):
+        families += LIFECYCLE_SUITE
+    specs = [s for s in families if not args.only or s.name in args.only]
     scores = []
     for spec in specs:
-        scores.append(score(spec))
+        scores.append(score(spec, ModelingConfig(split_for_actions=args.split_for_actions)))
         print(json.dumps(scores[-1].row()), flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = "robustness" if not args.only else "robustness-slice"
+    name += "" if args.family == "both" or args.only else f"-{args.family}"
+    name += "-action-splits" if args.split_for_actions else ""
     (RESULTS / f"{name}.md").write_text(markdown(scores))
     report = {
         "goals": GOALS,

@@ -287,6 +287,7 @@ def kmeans_model(
                 "month": month,
                 "k": k,
                 "twins_merged": segmented.merged,
+                "action_splits": "; ".join(s.reason() for s in segmented.splits) or "-",
                 "k_per_tier": " + ".join(f"{t.k} {TIER_NAMES[t.tier]}" for t in selection.tiers),
                 "why_this_k": " | ".join(f"{t}: {r}" for t, r in selection.reasons.items()),
                 "silhouette": round(silhouette, 4),
@@ -301,6 +302,7 @@ def kmeans_model(
         context.log.info(
             f"kmeans_model {month}: k={k} ({rows[-1]['k_per_tier']}"
             + (f", {segmented.merged} twin(s) merged" if segmented.merged else "")
+            + (f", {len(segmented.splits)} split(s) for actions" if segmented.splits else "")
             + "), "
             f"silhouette={silhouette:.3f}, min bootstrap Jaccard={min(stability.values()):.3f}; "
             f"why: {rows[-1]['why_this_k']}"

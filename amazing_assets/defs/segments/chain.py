@@ -8,13 +8,14 @@ so these measure exactly what the pipeline does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.pipeline import Pipeline
 
+from amazing_assets.defs.segments.action_splits import Split, split_for_actions
 from amazing_assets.defs.segments.distinct_names import indistinguishable
 from amazing_assets.defs.segments.modeling import (
     ModelingConfig,
@@ -63,6 +64,7 @@ class Segmented:
     labels: np.ndarray
     distances: np.ndarray  # to the customer's segment centre
     merged: int = 0  # segments merged into a twin that behaved exactly the same
+    splits: list[Split] = field(default_factory=list)  # named segments split for their actions
 
 
 def embed_stage(features: pd.DataFrame, config: ModelingConfig) -> Embedded:
@@ -74,19 +76,25 @@ def embed_stage(features: pd.DataFrame, config: ModelingConfig) -> Embedded:
 def segment_stage(
     Z: np.ndarray, tier: np.ndarray, config: ModelingConfig, features: pd.DataFrame
 ) -> Segmented:
-    """Choose k per tier, fit the segments, merge twins and assign every customer to the nearest
-    centre. ``features`` are the customers' rows in ``Z``'s order (the twins are found on them).
+    """Choose k per tier, fit the segments, merge twins, split named segments whose members need
+    other actions (``action_splits``, when the config asks) and assign every customer to the
+    nearest centre.
+    ``features`` are the customers' rows in ``Z``'s order (twins and splits are found on them).
     """
     selection = select_k(Z, tier, config)
     fitted = fit_segments(Z, tier, selection, config)
-    kmeans = merge_twins(fitted, Z, features)
+    merged = merge_twins(fitted, Z, features)
+    kmeans, splits = (
+        split_for_actions(merged, Z, features, config) if config.split_for_actions else (merged, [])
+    )
     distances = kmeans.transform(Z)
     return Segmented(
         selection,
         kmeans,
         distances.argmin(axis=1),
         distances.min(axis=1),
-        fitted.n_clusters - kmeans.n_clusters,
+        fitted.n_clusters - merged.n_clusters,
+        splits,
     )
 
 

@@ -86,6 +86,9 @@ class ModelingConfig:
     bootstrap_sample: int = 20_000
     n_init: int = 4
     seed: int = 0
+    # Split named segments whose members need other actions (``action_splits``). Off: measured
+    # on both generator families, it raised purity but cut ARI (docs/segments-and-value.md).
+    split_for_actions: bool = False
 
     def __post_init__(self) -> None:
         if not 0 < self.variance_share <= 1:

@@ -25,6 +25,10 @@ class ModelingResource(dg.ConfigurableResource):
     )
     bootstrap_rounds: int | None = Field(default=None, description=f"stability refits ({_UNSET})")
     seed: int | None = Field(default=None, description=f"random seed ({_UNSET})")
+    split_for_actions: bool | None = Field(
+        default=None,
+        description=f"split named segments whose members need other actions ({_UNSET})",
+    )
 
     def config(self) -> ModelingConfig:
         known = {f.name for f in fields(ModelingConfig)}
