@@ -27,7 +27,7 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.etl import monthly_job
+from benchmarks.etl import live_files, monthly_job
 from benchmarks.memory import TreePeakMemory
 
 RESULTS = Path(__file__).parent / "results"
@@ -81,21 +81,12 @@ class CpuTimeline:
 
 def files_per_month(warehouse: Path, months: list[str]) -> dict[str, dict[str, int]]:
     """Live files of each table per month, from the current Delta version's add actions."""
-    import pyarrow as pa
-
-    from amazing_assets.lib.delta_tables import open_table, table_exists
-    from amazing_assets.lib.storage import Location
-    from amazing_assets.lib.tables import table_location
-
-    root = Location.parse(str(warehouse))
     out: dict[str, dict[str, int]] = {}
     for name in TABLES:
-        location = table_location(root, name)
-        if not table_exists(location):
-            continue
-        actions = pa.table(open_table(location).get_add_actions(flatten=True))
-        column = actions.column("partition.month").to_pylist()
-        out[name] = {m: column.count(m) for m in months}
+        actions = live_files(warehouse, name)
+        if actions is not None:
+            column = actions.column("partition.month").to_pylist()
+            out[name] = {m: column.count(m) for m in months}
     return out
 
 

@@ -128,22 +128,28 @@ def pipeline_counts(warehouse: Path) -> dict:
 STORED_TABLES = ["raw_events", "clean_events", "user_features_rfm"]
 
 
-def stored_files(warehouse: Path) -> dict[str, dict[str, float]]:
-    """Live files of the month's tables (object stores pay per file: listing, Delta log
-    replay, one request each): count, mean rows and mean MB per file."""
+def live_files(warehouse: Path, name: str):
+    """The add actions (one row per live file) of table ``name``, or None without the table."""
     import pyarrow as pa
 
     from amazing_assets.lib.delta_tables import open_table, table_exists
     from amazing_assets.lib.storage import Location
     from amazing_assets.lib.tables import table_location
 
-    root = Location.parse(str(warehouse))
+    location = table_location(Location.parse(str(warehouse)), name)
+    if not table_exists(location):
+        return None
+    return pa.table(open_table(location).get_add_actions(flatten=True))
+
+
+def stored_files(warehouse: Path) -> dict[str, dict[str, float]]:
+    """Live files of the month's tables (object stores pay per file: listing, Delta log
+    replay, one request each): count, mean rows and mean MB per file."""
     out: dict[str, dict[str, float]] = {}
     for name in STORED_TABLES:
-        location = table_location(root, name)
-        if not table_exists(location):
+        actions = live_files(warehouse, name)
+        if actions is None:
             continue
-        actions = pa.table(open_table(location).get_add_actions(flatten=True))
         files = max(actions.num_rows, 1)
         out[name] = {
             "files": actions.num_rows,
