@@ -75,6 +75,9 @@ def test_a_link_with_an_unknown_month_or_page_opens_the_default_view(browser, ap
     page.set_default_timeout(60_000)
     page.goto(f"{app.url}?month=1999-01&page=nowhere&language=xx")
     page.locator("[data-testid=month-verdict][data-verdict=caution]").wait_for()
+    # Panel serves <html lang="en">; the app's language component sets the chosen language
+    # once it renders, which can be after the verdict: wait for it, then check it stays French.
+    page.wait_for_function("document.documentElement.lang !== 'en'", timeout=30_000)
     assert page.locator("html").get_attribute("lang") == "fr"
     context.close()
 
