@@ -85,8 +85,9 @@ def split_for_actions(
     config: ModelingConfig,
     floor: float = MIN_NAME_PURITY,
 ) -> tuple[KMeans, list[Split]]:
-    # The floor only picks the candidates; a kept split must lower ``misdirected``.
-    """``kmeans`` with impure named segments split (module docstring), and the splits kept."""
+    """``kmeans`` with impure named segments split (module docstring), and the splits kept.
+
+    ``floor`` only picks the candidates; a kept split must lower :func:`misdirected`."""
     rows = sample_rows(len(Z), config.fit_sample, config.seed + 5)
     Zs = Z[rows]
     sample = features.iloc[rows].reset_index(drop=True)
