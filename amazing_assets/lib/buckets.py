@@ -59,13 +59,14 @@ def files_by_bucket(location: Location, months: list[str]) -> Buckets | None:
     refuse_unsupported_features(table, location)
     files = list_files(table, months)
     single = {path: file_bucket(path) for path, _ in files}
-    grouped = [path for path, _ in files if single[path] is None and file_grouping(path)]
+    grouping = {path: file_grouping(path) for path, bucket in single.items() if bucket is None}
+    grouped = [path for path, count in grouping.items() if count]
     with ThreadPoolExecutor(max_workers=FOOTER_READERS) as pool:  # S3: one request each
         read = pool.map(lambda path: row_group_buckets(location, path), grouped)
         plans = dict(zip(grouped, read, strict=True))
-    if not files or any(single[p] is None and plans.get(p) is None for p, _ in files):
+    if not files or any(plans.get(path) is None for path in grouping):
         return None
-    counts = [b.count for b in single.values() if b] + [file_grouping(p) or 0 for p in grouped]
+    counts = [b.count for b in single.values() if b] + [grouping[p] or 0 for p in grouped]
     count = min(counts)
     if any(c % count for c in counts):
         return None  # counts that do not nest (not written by this version)

@@ -31,7 +31,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -346,21 +346,40 @@ class _MonthFileWriter:
             return
         table = pa.Table.from_batches(self.buffer)
         self.buffer, self.buffered_rows = [], 0
-        relative = (
-            f"{PARTITION_COLUMN}={self.month}/"
-            f"part-{self.writer.write_id}-{self.task_id}-{len(self.files):04d}.parquet"
+
+        def encode() -> pa.Buffer:
+            buffer = pa.BufferOutputStream()
+            pq.write_table(table, buffer, row_group_size=ROW_GROUP_ROWS, compression="zstd")
+            return buffer.getvalue()
+
+        upload_part(
+            self.writer, self.fs, self.month, self.task_id, self.files, table.num_rows, encode
         )
-        full = f"{self.writer.location.path}/{relative}"
-        # Record the file before writing it so a failure mid-write still cleans it up.
-        record = WrittenFile(path=relative, month=self.month, size=0, num_records=table.num_rows)
-        self.files.append(record)
-        if not self.writer.location.is_s3:
-            self.fs.create_dir(full.rsplit("/", 1)[0], recursive=True)
-        buffer = pa.BufferOutputStream()
-        pq.write_table(table, buffer, row_group_size=ROW_GROUP_ROWS, compression="zstd")
-        data = buffer.getvalue().to_pybytes()
-        upload_bytes(self.writer.location, full, data)
-        record.size = len(data)
+
+
+def upload_part(
+    writer: DeltaWriter,
+    fs,
+    month: str,
+    task_id: str,
+    files: list[WrittenFile],
+    rows: int,
+    encode: Callable[[], pa.Buffer],
+) -> None:
+    """Upload the task's next Parquet file of ``month`` (``encode``'s bytes), numbered by its
+    place in ``files``. The file is recorded in ``files`` before it is written, so a failure
+    mid-write still cleans it up."""
+    relative = (
+        f"{PARTITION_COLUMN}={month}/part-{writer.write_id}-{task_id}-{len(files):04d}.parquet"
+    )
+    full = f"{writer.location.path}/{relative}"
+    record = WrittenFile(path=relative, month=month, size=0, num_records=rows)
+    files.append(record)
+    if not writer.location.is_s3:
+        fs.create_dir(full.rsplit("/", 1)[0], recursive=True)
+    data = encode()
+    upload_bytes(writer.location, full, data.to_pybytes())
+    record.size = len(data)
 
 
 def month_parts(writer: DeltaWriter, batch: pa.RecordBatch) -> Iterator[tuple[str, pa.RecordBatch]]:
@@ -480,27 +499,20 @@ class BucketGroupedFiles:
             for _ in range(-(-table.num_rows // ROW_GROUP_ROWS))
         ]
         schema = self.writer.file_schema.with_metadata({ROW_GROUP_BUCKETS_KEY: ",".join(plan)})
-        relative = (
-            f"{PARTITION_COLUMN}={month}/"
-            f"part-{self.writer.write_id}-{self.task_id}-{len(self.files):04d}.parquet"
-        )
-        full = f"{self.writer.location.path}/{relative}"
+
+        def encode() -> pa.Buffer:
+            buffer = pa.BufferOutputStream()
+            with pq.ParquetWriter(buffer, schema, compression="zstd") as parquet:
+                for table in tables:  # each call starts a new row group: buckets never share one
+                    parquet.write_table(table, row_group_size=ROW_GROUP_ROWS)
+            data = buffer.getvalue()
+            written = pq.ParquetFile(pa.BufferReader(data)).metadata.num_row_groups
+            if written != len(plan):  # the footer would name the wrong buckets
+                raise DeltaWriteError(f"{month}: {written} row groups written, {len(plan)} planned")
+            return data
+
         rows = sum(t.num_rows for t in tables)
-        # Recorded before writing so a failure mid-write still cleans it up.
-        record = WrittenFile(path=relative, month=month, size=0, num_records=rows)
-        self.files.append(record)
-        if not self.writer.location.is_s3:
-            self.fs.create_dir(full.rsplit("/", 1)[0], recursive=True)
-        buffer = pa.BufferOutputStream()
-        with pq.ParquetWriter(buffer, schema, compression="zstd") as parquet:
-            for table in tables:  # each call starts a new row group: buckets never share one
-                parquet.write_table(table, row_group_size=ROW_GROUP_ROWS)
-        data = buffer.getvalue()
-        written = pq.ParquetFile(pa.BufferReader(data)).metadata.num_row_groups
-        if written != len(plan):  # the footer would name the wrong buckets
-            raise DeltaWriteError(f"{relative}: {written} row groups written, {len(plan)} planned")
-        upload_bytes(self.writer.location, full, data.to_pybytes())
-        record.size = len(data)
+        upload_part(self.writer, self.fs, month, self.task_id, self.files, rows, encode)
 
     def close(self) -> DeltaCommitMessage:
         """Write what is buffered; the files for the driver to commit."""
