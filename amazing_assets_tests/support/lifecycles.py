@@ -36,6 +36,7 @@ from amazing_assets_tests.support.populations import (
     FASHION,
     Events,
     Store,
+    catalogue,
     window_bounds,
 )
 
@@ -217,20 +218,19 @@ def simulate_lifecycles(spec: LifecycleSpec) -> Events:
     e_user = v_user[e_visit]
 
     # Products: browsing around the store's median price, orders at the customer's level.
-    products = spec.store.products
-    price = np.sort(spec.store.median_price * np.exp(rng.uniform(-2.3, 3.2, products)))
+    items = catalogue(spec.store, rng)
     level = np.where(kind == 3, price_level[e_user], np.exp(rng.normal(0, 0.4, n))[e_user])
     wanted = spec.store.median_price * level * np.exp(rng.normal(0, 0.25, len(kind)))
-    product = np.clip(np.searchsorted(price, wanted), 0, products - 1)
+    product = np.clip(np.searchsorted(items["price"], wanted), 0, len(items["price"]) - 1)
     return Events(
         user=e_user,
         session=e_visit,
         time=v_start[e_visit] + offset * EVENT_GAP_SECONDS,
         kind=kind,
         product=product,
-        price=np.round(price, 2)[product],
-        category=rng.integers(0, len(spec.store.categories), products)[product],
-        brand=rng.integers(0, spec.store.brands, products)[product],
+        price=items["price"][product],
+        category=items["category"][product],
+        brand=items["brand"][product],
         behaviour=np.array([k.name for k in kinds])[code],
         window=(start, end),
         store=spec.store,

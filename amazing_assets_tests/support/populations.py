@@ -257,21 +257,21 @@ def simulate(
     e_user = s_user[e_session]
     time = s_start[e_session] + position * EVENT_GAP_SECONDS
 
-    catalogue = _catalogue(spec.store, rng)
+    items = catalogue(spec.store, rng)
     browse_level = _jitter(traits, np.ones(n), noise)
     basket_level = _jitter(traits, column("basket"), noise / 2)
     level = np.where(kind == 3, basket_level[e_user], browse_level[e_user])
     wanted = spec.store.median_price * level * np.exp(rng.normal(0, 0.25, len(kind)))
-    product = np.clip(np.searchsorted(catalogue["price"], wanted), 0, len(catalogue["price"]) - 1)
+    product = np.clip(np.searchsorted(items["price"], wanted), 0, len(items["price"]) - 1)
     return Events(
         user=e_user,
         session=e_session,
         time=time.astype(np.int64),
         kind=kind.astype(np.int8),
         product=product,
-        price=catalogue["price"][product],
-        category=catalogue["category"][product],
-        brand=catalogue["brand"][product],
+        price=items["price"][product],
+        category=items["category"][product],
+        brand=items["brand"][product],
         behaviour=np.array([b.name for b in behaviours])[code],
         window=(start, end),
         store=spec.store,
@@ -290,7 +290,7 @@ def _rank_within(groups: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def _catalogue(store: Store, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def catalogue(store: Store, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Products sorted by price, log-uniform from a tenth of the median to 25x the median."""
     price = np.sort(store.median_price * np.exp(rng.uniform(-2.3, 3.2, store.products)))
     return {
